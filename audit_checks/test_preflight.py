@@ -1,0 +1,25 @@
+"""Pre-flight: what must hold before an audit is worth running (these run first)."""
+
+import pytest
+
+pytestmark = pytest.mark.preflight
+
+
+def test_database_is_reachable(audit_preflight):
+    audit_preflight.database()
+
+
+def test_profile_tables_and_columns_exist(audit_preflight):
+    audit_preflight.schema()
+
+
+def test_bot_runs_on_testnet(audit_preflight):
+    audit_preflight.testnet()
+
+
+def test_disk_space_above_500mb(audit_preflight):
+    audit_preflight.disk_space()
+
+
+def test_log_file_readable_and_recently_written(audit_preflight):
+    audit_preflight.log_file()

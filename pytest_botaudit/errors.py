@@ -1,0 +1,25 @@
+"""The exception hierarchy of pytest-botaudit, rooted in BotAuditError."""
+
+
+class BotAuditError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class ConfigError(BotAuditError):
+    """A setting, threshold or profile value is invalid; the message names value and source."""
+
+
+class ProfileError(ConfigError):
+    """The profile file is unreadable or does not describe a usable schema."""
+
+
+class DatabaseUnavailable(BotAuditError):
+    """The audited database cannot be reached (the message never contains a password)."""
+
+
+class PostgresNotFound(BotAuditError):
+    """No PostgreSQL server binaries exist on this machine for the embedded server."""
+
+
+class EmbeddedPostgresError(BotAuditError):
+    """The embedded PostgreSQL server failed to initialise or start."""

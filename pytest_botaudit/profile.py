@@ -1,0 +1,259 @@
+"""The profile: which tables, columns, event words and log patterns describe the audited bot."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, tzinfo
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ProfileError
+
+DEFAULT_PROFILE = "default.toml"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class CounterSpec:
+    """A per-window count of events of some types and/or of log records of one category."""
+
+    name: str
+    event_types: tuple[str, ...]
+    log_category: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LatencySpec:
+    """A latency read from a number inside event_data (ms), optionally also from the log."""
+
+    name: str
+    event_types: tuple[str, ...]
+    json_key: str
+    log_category: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A validated profile. Identifiers are checked here and quoted again when SQL is rendered."""
+
+    name: str
+    source: str
+    schema: str
+    tables: Mapping[str, str]
+    columns: Mapping[str, Mapping[str, str]]
+    open_statuses: tuple[str, ...]
+    max_age_hours: float
+    counters: tuple[CounterSpec, ...]
+    latencies: tuple[LatencySpec, ...]
+    ts_update_event_types: tuple[str, ...]
+    log_patterns: Mapping[str, tuple[re.Pattern[str], ...]]
+    log_echo_logger: str | None = None
+    log_timezone: tzinfo | None = None
+
+    def sql_names(self) -> dict[str, str]:
+        """The identifiers SQL files refer to as psql variables (``:"events_table"``)."""
+        names = {"schema": self.schema}
+        for key, table in self.tables.items():
+            names[f"{key}_table"] = table
+        for table_key, cols in self.columns.items():
+            prefix = {"positions": "pos", "events": "ev"}.get(table_key, table_key)
+            for key, column in cols.items():
+                names[f"{prefix}_{key}"] = column
+        return names
+
+    def counter(self, name: str) -> CounterSpec | None:
+        return next((c for c in self.counters if c.name == name), None)
+
+    def latency(self, name: str) -> LatencySpec | None:
+        return next((c for c in self.latencies if c.name == name), None)
+
+    @property
+    def all_event_types(self) -> tuple[str, ...]:
+        kinds = {t for c in self.counters for t in c.event_types}
+        kinds |= {t for c in self.latencies for t in c.event_types}
+        kinds |= set(self.ts_update_event_types)
+        return tuple(sorted(kinds))
+
+
+def load_profile(path: Path | None = None) -> Profile:
+    """Load a profile file, or the built-in contract profile when ``path`` is None."""
+    if path is None:
+        text = resources.files(__package__).joinpath("profiles", DEFAULT_PROFILE).read_text("utf-8")
+        source = "built-in default profile"
+    else:
+        try:
+            text = path.read_text("utf-8")
+        except OSError as exc:
+            raise ProfileError(f"profile {path}: cannot read it ({exc.strerror})") from None
+        source = str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"profile {source}: invalid TOML ({exc})") from None
+    return parse_profile(data, source)
+
+
+def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
+    where = _Where(source)
+    tables = where.table(data, "tables")
+    schema = where.identifier(tables, "schema", "tables")
+    table_names = {
+        key: where.identifier(tables, key, "tables")
+        for key in ("positions", "events", "trailing_stop_state")
+    }
+    columns_raw = where.table(data, "columns")
+    columns: dict[str, dict[str, str]] = {}
+    for table_key, required in _REQUIRED_COLUMNS.items():
+        cols = where.table(columns_raw, table_key, "columns")
+        columns[table_key] = {
+            c: where.identifier(cols, c, f"columns.{table_key}") for c in required
+        }
+    positions = where.table(data, "positions")
+    open_statuses = where.strings(positions, "open_statuses", "positions", allow_empty=False)
+    max_age = positions.get("max_age_hours", 3.0)
+    if not isinstance(max_age, int | float) or isinstance(max_age, bool) or max_age <= 0:
+        raise ProfileError(
+            f"profile {source}: positions.max_age_hours: expected a positive number, "
+            f"got {max_age!r}"
+        )
+    patterns = _compile_patterns(where, data)
+    counters = tuple(
+        CounterSpec(
+            name,
+            where.strings(spec, "event_types", f"counters.{name}"),
+            where.category(spec, f"counters.{name}", patterns),
+        )
+        for name, spec in where.table(data, "counters").items()
+    )
+    latencies = tuple(
+        LatencySpec(
+            name,
+            where.strings(spec, "event_types", f"latencies.{name}"),
+            str(spec.get("json_key", "execution_time_ms")),
+            where.category(spec, f"latencies.{name}", patterns),
+        )
+        for name, spec in where.table(data, "latencies", required=False).items()
+    )
+    trailing = where.table(data, "trailing_stop", required=False)
+    log = where.table(data, "log", required=False)
+    echo = log.get("event_echo_logger")
+    if echo is not None and not isinstance(echo, str):
+        raise ProfileError(
+            f"profile {source}: log.event_echo_logger: expected a logger name, got {echo!r}"
+        )
+    return Profile(
+        name=str(data.get("name", source)),
+        source=source,
+        schema=schema,
+        tables=table_names,
+        columns=columns,
+        open_statuses=open_statuses,
+        max_age_hours=float(max_age),
+        counters=counters,
+        latencies=latencies,
+        ts_update_event_types=where.strings(trailing, "update_event_types", "trailing_stop")
+        if trailing
+        else (),
+        log_patterns=patterns,
+        log_echo_logger=echo,
+        log_timezone=_zone(where, log.get("timezone", "local")),
+    )
+
+
+def _zone(where: _Where, name: object) -> tzinfo | None:
+    """None means local time, which is what Python logging's asctime uses."""
+    if name == "local":
+        return None
+    if not isinstance(name, str):
+        raise where.fail("log.timezone", f"expected 'local', 'UTC' or a zone name, got {name!r}")
+    if name.upper() == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise where.fail("log.timezone", f"unknown time zone {name!r}") from None
+
+
+_REQUIRED_COLUMNS = {
+    "positions": ("id", "symbol", "exchange", "status", "has_stop_loss", "opened_at", "closed_at"),
+    "events": (
+        "id",
+        "event_type",
+        "event_data",
+        "position_id",
+        "symbol",
+        "exchange",
+        "severity",
+        "created_at",
+    ),
+}
+
+
+def _compile_patterns(
+    where: _Where, data: Mapping[str, Any]
+) -> dict[str, tuple[re.Pattern[str], ...]]:
+    log = where.table(data, "log", required=False)
+    raw = where.table(log, "patterns", "log", required=False) if log else {}
+    compiled: dict[str, tuple[re.Pattern[str], ...]] = {}
+    for category in raw:
+        items = where.strings(raw, category, "log.patterns")
+        try:
+            compiled[category] = tuple(re.compile(p) for p in items)
+        except re.error as exc:
+            raise ProfileError(
+                f"profile {where.source}: log.patterns.{category}: bad regular expression "
+                f"{exc.pattern!r} ({exc})"
+            ) from None
+    return compiled
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    source: str
+
+    def fail(self, key: str, message: str) -> ProfileError:
+        return ProfileError(f"profile {self.source}: {key}: {message}")
+
+    def table(
+        self, data: Mapping[str, Any], key: str, parent: str = "", required: bool = True
+    ) -> Mapping[str, Any]:
+        name = f"{parent}.{key}" if parent else key
+        value = data.get(key)
+        if value is None:
+            if required:
+                raise self.fail(name, "missing table")
+            return {}
+        if not isinstance(value, Mapping):
+            raise self.fail(name, f"expected a table, got {value!r}")
+        return value
+
+    def identifier(self, data: Mapping[str, Any], key: str, parent: str) -> str:
+        value = data.get(key)
+        if not isinstance(value, str) or not _IDENTIFIER.match(value):
+            raise self.fail(f"{parent}.{key}", f"expected an SQL identifier, got {value!r}")
+        return value
+
+    def strings(
+        self, data: Mapping[str, Any], key: str, parent: str, allow_empty: bool = True
+    ) -> tuple[str, ...]:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(f"{parent}.{key}", f"expected a list of strings, got {value!r}")
+        if not value and not allow_empty:
+            raise self.fail(f"{parent}.{key}", "must not be empty")
+        return tuple(value)
+
+    def category(
+        self, data: Mapping[str, Any], parent: str, patterns: Mapping[str, Any]
+    ) -> str | None:
+        value = data.get("log_category")
+        if value is None:
+            return None
+        if value not in patterns:
+            raise self.fail(f"{parent}.log_category", f"no log.patterns.{value} in the profile")
+        return str(value)
