@@ -52,8 +52,9 @@ class AlertRule:
     def fires(self, history: Sequence[Snapshot]) -> float | None:
         """The measured value when the rule fires on the newest snapshot, else None."""
         if self.condition is not None:
-            hit = self.condition(history, self.threshold)
-            return history[-1].value(self.metric) if hit else None
+            if not self.condition(history, self.threshold):
+                return None
+            return history[-1].value(self.metric) or 0.0
         value = self.value(history)
         return value if value is not None and value > self.threshold else None
 

@@ -275,6 +275,7 @@ class LogAnalysis:
     levels: Mapping[str, int]
     error_types: Mapping[str, int]
     error_modules: Mapping[str, int]
+    exchange_codes: Mapping[str, int]
     symbols: Mapping[str, Mapping[str, int]]
     latencies_ms: Mapping[str, Mapping[str, float]]
     slow_operations: int
@@ -301,6 +302,7 @@ class LogAnalysis:
             "levels": dict(self.levels),
             "error_types": dict(self.error_types),
             "error_modules": dict(self.error_modules),
+            "exchange_codes": dict(self.exchange_codes),
             "symbols": {k: dict(v) for k, v in self.symbols.items()},
             "latencies_ms": {k: dict(v) for k, v in self.latencies_ms.items()},
             "slow_operations": self.slow_operations,
@@ -333,6 +335,7 @@ class LogAnalyzer:
         self.levels: Counter[str] = Counter()
         self.error_types: Counter[str] = Counter()
         self.error_modules: Counter[str] = Counter()
+        self.exchange_codes: Counter[str] = Counter()
         self.symbols: dict[str, Counter[str]] = {}
         self.latencies: dict[str, list[float]] = {}
         self.slow_operations = 0
@@ -375,12 +378,12 @@ class LogAnalyzer:
                 break
         if record.level in ("ERROR", "CRITICAL"):
             self.error_modules[record.logger] += 1
-            kind = record.exception_type
+            kind = record.exception_type or "(no traceback)"
+            self.error_types[kind] += 1
             retcode = _RETCODE.search(record.message)
             if retcode:
-                kind = f"retCode {retcode.group('code')}"
-            self.error_types[kind or "(no exception)"] += 1
-            self._sample(f"error:{kind or record.logger}", record)
+                self.exchange_codes[retcode.group("code")] += 1
+            self._sample(f"error:{kind}", record)
         return matched
 
     def _count(self, category: str, record: LogRecord, groups: Mapping[str, str | None]) -> None:
@@ -452,6 +455,7 @@ class LogAnalyzer:
             levels=dict(self.levels),
             error_types=dict(self.error_types.most_common()),
             error_modules=dict(self.error_modules.most_common()),
+            exchange_codes=dict(self.exchange_codes.most_common()),
             symbols={k: dict(v.most_common(10)) for k, v in self.symbols.items()},
             latencies_ms={k: _latency_stats(v) for k, v in self.latencies.items()},
             slow_operations=self.slow_operations,

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -28,8 +29,16 @@ _PR_SET_PDEATHSIG = 1
 _DEFAULT_PORT = 54329  # only names the socket file; the server listens on no TCP port
 
 
-def find_bindir() -> Path:
+def find_bindir(candidates: Sequence[str] | None = None) -> Path:
     """The directory holding initdb and postgres: $BOTAUDIT_PG_BIN, PATH, or Debian's layout."""
+    for directory in candidates if candidates is not None else _candidate_dirs():
+        path = Path(directory)
+        if (path / "initdb").is_file() and (path / "postgres").is_file():
+            return path
+    raise PostgresNotFound(INSTALL_HINT)
+
+
+def _candidate_dirs() -> list[str]:
     candidates: list[str] = []
     if os.environ.get("BOTAUDIT_PG_BIN"):
         candidates.append(os.environ["BOTAUDIT_PG_BIN"])
@@ -47,11 +56,7 @@ def find_bindir() -> Path:
             pass
     candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
     candidates += ["/usr/local/pgsql/bin", "/opt/homebrew/bin", "/usr/local/bin"]
-    for directory in candidates:
-        path = Path(directory)
-        if (path / "initdb").is_file() and (path / "postgres").is_file():
-            return path
-    raise PostgresNotFound(INSTALL_HINT)
+    return candidates
 
 
 def _die_with_parent() -> None:

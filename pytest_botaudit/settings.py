@@ -96,25 +96,27 @@ def redact_dsn(dsn: str | None) -> str:
     """The DSN with any password replaced by ``***`` (URL userinfo, ?password=, key=value form)."""
     if not dsn:
         return ""
+    if "://" not in dsn:
+        return _KEYWORD_PASSWORD.sub(lambda m: m.group("head") + REDACTED, dsn)
     text = _URL_PASSWORD.sub(lambda m: m.group("head") + REDACTED, dsn)
-    parts = urllib.parse.urlsplit(text) if "://" in text else None
-    if parts is not None and parts.query:
-        query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-        if any(key.lower() == "password" for key, _ in query):
-            cleaned = [(k, REDACTED if k.lower() == "password" else v) for k, v in query]
-            text = urllib.parse.urlunsplit(
-                parts._replace(query=urllib.parse.urlencode(cleaned, safe="*/"))
-            )
-    return _KEYWORD_PASSWORD.sub(lambda m: m.group("head") + REDACTED, text)
+    parts = urllib.parse.urlsplit(text)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    if any(key.lower() == "password" for key, _ in query):
+        cleaned = [(k, REDACTED if k.lower() == "password" else v) for k, v in query]
+        text = urllib.parse.urlunsplit(
+            parts._replace(query=urllib.parse.urlencode(cleaned, safe="*/"))
+        )
+    return text
 
 
 def secrets_of(dsn: str | None) -> tuple[str, ...]:
     """Every password literal inside a DSN, so outputs can be scrubbed of it."""
     if not dsn:
         return ()
-    found = [m.group("secret") for m in _URL_PASSWORD.finditer(dsn)]
-    found += [m.group("secret").strip("'") for m in _KEYWORD_PASSWORD.finditer(dsn)]
-    if "://" in dsn:
+    if "://" not in dsn:
+        found = [m.group("secret").strip("'") for m in _KEYWORD_PASSWORD.finditer(dsn)]
+    else:
+        found = [m.group("secret") for m in _URL_PASSWORD.finditer(dsn)]
         query = urllib.parse.parse_qsl(urllib.parse.urlsplit(dsn).query, keep_blank_values=True)
         found += [v for k, v in query if k.lower() == "password"]
     decoded = [urllib.parse.unquote(s) for s in found]

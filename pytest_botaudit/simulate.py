@@ -123,7 +123,8 @@ def build_plan(scenario: Scenario, duration: float, seed: int, speed: float = 1.
             )
         )
         open_keys.append(key)
-        if rng.random() < 0.5:
+        # the first position always trails, so every run has stop-loss update timings
+        if rng.random() < 0.5 or i == 0:
             t_ts = min(duration * 0.999, t + rng.uniform(0.05, 0.2) * duration)
             actions.append(Action(t_ts, "ts_activate", {"key": key}))
             for step in range(rng.randint(1, 4)):

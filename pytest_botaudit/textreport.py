@@ -65,6 +65,7 @@ def render_log_report(analysis: LogAnalysis) -> str:
         "5. ERRORS",
         f"   by level: {_top(analysis.levels, 5)}",
         f"   types: {_top(analysis.error_types, 8)}",
+        f"   exchange codes: {_top(analysis.exchange_codes, 8)}",
         f"   modules: {_top(analysis.error_modules, 8)}",
     ]
     for kind, samples in analysis.samples.items():

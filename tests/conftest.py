@@ -1,0 +1,78 @@
+"""Fixtures of the project's own tests: a real PostgreSQL started by the suite, fresh databases."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import urllib.parse
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from pytest_botaudit.pgserver import EmbeddedPostgres
+from pytest_botaudit.sqlfiles import load_sql
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+TEMPLATE = "botaudit_template"
+
+
+class Server:
+    """Either the suite's own embedded server or one named by BOTAUDIT_TEST_DSN."""
+
+    def __init__(self, admin_dsn: str, embedded: EmbeddedPostgres | None) -> None:
+        self.admin_dsn = admin_dsn
+        self.embedded = embedded
+
+    def dsn(self, database: str) -> str:
+        parts = urllib.parse.urlsplit(self.admin_dsn)
+        return urllib.parse.urlunsplit(parts._replace(path=f"/{database}"))
+
+    async def execute(self, sql: str, database: str = "postgres") -> None:
+        connection = await asyncpg.connect(self.dsn(database))
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Server]:
+    """A throw-away PostgreSQL for the whole run (set BOTAUDIT_TEST_DSN to use your own)."""
+    override = os.environ.get("BOTAUDIT_TEST_DSN")
+    if override:
+        server = Server(override, None)
+        asyncio.run(_make_template(server))
+        yield server
+        return
+    with EmbeddedPostgres() as embedded:
+        server = Server(embedded.dsn(), embedded)
+        asyncio.run(_make_template(server))
+        yield server
+
+
+async def _make_template(server: Server) -> None:
+    await server.execute(f"DROP DATABASE IF EXISTS {TEMPLATE}")
+    await server.execute(f"CREATE DATABASE {TEMPLATE}")
+    await server.execute(load_sql("schema.sql"), TEMPLATE)
+
+
+@pytest.fixture
+def database(pg_server: Server) -> Iterator[str]:
+    """The DSN of a fresh database holding the reference schema (dropped afterwards)."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    asyncio.run(pg_server.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
+    yield pg_server.dsn(name)
+    asyncio.run(pg_server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def legacy_run() -> Path:
+    """The real output of the bot's first monitor, read from ../shared (never copied)."""
+    path = SHARED / "data" / "legacy_run"
+    if not path.is_dir():
+        pytest.skip(f"shared data not found at {path} (CI has ../shared beside the clone)")
+    return path

@@ -1,0 +1,379 @@
+"""The plugin end to end: real pytest runs (pytester) of audit_checks/ against a simulated bot."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from pytest_botaudit.simulate import BotSimulator
+
+from .conftest import REPO
+from .helpers import wait_for
+
+PASSWORD = "Sup3r-s3cret"
+FAULTY_FAILS = {
+    "TestMonitoring::test_zero_critical_alerts",
+    "TestPositions::test_all_positions_have_stop_loss",
+    "TestPositions::test_no_emergency_closes",
+    "TestMonitoring::test_multiple_critical_alerts",
+    "TestPositions::test_positions_without_stop_loss",
+    "TestPositions::test_emergency_closes",
+    "TestStability::test_frequent_websocket_reconnects",
+    "TestStability::test_high_api_errors",
+}
+FAULTY_WARNS = {
+    "TestStability::test_few_websocket_reconnects",
+    "TestStability::test_few_api_errors",
+}
+
+
+@pytest.fixture
+def checks_dir(pytester: pytest.Pytester) -> Path:
+    """A copy of the real audit_checks/ in the pytester directory."""
+    target = pytester.path / "audit_checks"
+    shutil.copytree(REPO / "audit_checks", target, ignore=shutil.ignore_patterns("__pycache__"))
+    (pytester.path / ".env").write_text("BINANCE_TESTNET=true\nBYBIT_TESTNET=true\n")
+    return target
+
+
+def with_password(dsn: str) -> str:
+    """The same DSN with a password (the test server trusts everyone, so it is ignored)."""
+    return dsn.replace("postgres@", f"postgres:{PASSWORD}@", 1)
+
+
+class _Bot:
+    def __init__(self, dsn: str, log: Path, duration: float, scenario: str) -> None:
+        self.simulator = BotSimulator(dsn, log, duration, scenario, seed=11)
+        self.thread = threading.Thread(target=lambda: asyncio.run(self.simulator.run()))
+
+    def __enter__(self) -> _Bot:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.simulator.stop()
+        self.thread.join(timeout=30)
+
+
+def audit_command(
+    checks: Path, dsn: str, out: Path, duration: float, interval: float, *extra: str
+) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(checks),
+        "-p",
+        "no:cacheprovider",
+        f"--audit-dsn={dsn}",
+        f"--audit-log={out / 'bot.log'}",
+        f"--audit-out={out}",
+        f"--audit-duration={duration}s",
+        f"--audit-interval={interval}s",
+        f"--audit-env-file={out / '.env'}",
+        f"--junitxml={out / 'audit.xml'}",
+        f"--html={out / 'audit.html'}",
+        "--self-contained-html",
+        *extra,
+    ]
+
+
+def run_live_audit(
+    pytester: pytest.Pytester,
+    checks: Path,
+    dsn: str,
+    scenario: str,
+    duration: float = 5.0,
+    interval: float = 0.25,
+    *extra: str,
+) -> pytest.RunResult:
+    """Start the audit, wait until its collection has begun, then play the bot into it, so
+    every injected fault lands inside the audit window however slow pytest starts."""
+    out = pytester.path
+    log = out / "bot.log"
+    log.write_text("2025-10-15 02:40:20,001 - __main__ - INFO - 🚀 Starting trading bot\n")
+    started = time.monotonic()
+    command = audit_command(checks, dsn, out, duration, interval, *extra)
+    with subprocess.Popen(
+        command, cwd=out, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        wait_for(
+            lambda: any(out.glob("monitoring_snapshots_*.jsonl")) or process.poll() is not None,
+            60,
+            "the collection to start",
+        )
+        with _Bot(dsn, log, duration * 0.8, scenario):
+            stdout, stderr = process.communicate(timeout=120)
+    return pytest.RunResult(
+        process.returncode, stdout.splitlines(), stderr.splitlines(), time.monotonic() - started
+    )
+
+
+def outcomes_by_test(xml_path: Path) -> dict[str, dict[str, str]]:
+    tree = ET.parse(xml_path)
+    found = {}
+    for case in tree.iter("testcase"):
+        name = f"{case.get('classname', '').split('.')[-1]}::{case.get('name')}"
+        props = {p.get("name", ""): p.get("value", "") for p in case.iter("property")}
+        props["outcome"] = (
+            "failed"
+            if case.find("failure") is not None
+            else ("skipped" if case.find("skipped") is not None else "passed")
+        )
+        found[name] = props
+    return found
+
+
+def html_rows(path: Path) -> dict[str, dict[str, str]]:
+    """The results table of a pytest-html report: its JS renders rows from a JSON blob."""
+    match = re.search(r'id="data-container" data-jsonblob="([^"]*)"', path.read_text())
+    assert match, "pytest-html data blob not found"
+    blob = json.loads(html.unescape(match.group(1)))
+    rows = {}
+    for test_id, entries in blob["tests"].items():
+        cells = {}
+        for cell in entries[0]["resultsTableRow"]:
+            parsed = re.match(r'<td class="col-(\w+)"[^>]*>(.*)</td>$', cell, re.S)
+            assert parsed, cell
+            cells[parsed.group(1)] = html.unescape(parsed.group(2))
+        cells["extras"] = " ".join(e.get("content", "") for e in entries[0]["extras"])
+        rows[test_id.split("::", 1)[1]] = cells
+    return rows
+
+
+@pytest.mark.slow
+def test_faulty_bot_fails_exactly_the_injected_checks(
+    pytester: pytest.Pytester, checks_dir: Path, database: str
+) -> None:
+    dsn = with_password(database)
+    result = run_live_audit(pytester, checks_dir, dsn, "faulty")
+    assert result.ret == 1, result.stdout.str()
+    outcomes = result.parseoutcomes()
+    assert outcomes["failed"] == len(FAULTY_FAILS)
+    assert outcomes["warned"] == len(FAULTY_WARNS)
+    xml = outcomes_by_test(pytester.path / "audit.xml")
+    failed = {name for name, props in xml.items() if props["outcome"] == "failed"}
+    assert {
+        name.split("::", 1)[1] if name.count("::") > 1 else name for name in failed
+    } == FAULTY_FAILS
+    warned = {name for name, props in xml.items() if props.get("verdict") == "WARN"}
+    assert warned == FAULTY_WARNS
+    assert xml["TestPositions::test_all_positions_have_stop_loss"] | {"outcome": ""} == {
+        "metric": "unprotected_positions",
+        "verdict": "FAIL",
+        "value": "2",
+        "unit": "positions",
+        "good_threshold": "<= 0",
+        "warning_threshold": "> 0",
+        "margin": "-2",
+        "kind": "good_indicator",
+        "outcome": "",
+    }
+    result.stdout.fnmatch_lines(
+        [
+            "*botaudit: CRITICAL incident opened: 2 positions without SL*",
+            "*FAIL: positions without stop-loss = 2 positions*",
+            "*evidence: *bot.log:*WITHOUT STOP LOSS*",
+            "*FAIL: WebSocket reconnects = 2? reconnects: warning sign present (> 20*",
+            "overall: RED",
+        ]
+    )
+    rows = html_rows(pytester.path / "audit.html")
+    row = rows["TestPositions::test_all_positions_have_stop_loss"]
+    assert (row["result"], row["verdict"], row["value"]) == ("Failed", "FAIL", "2 positions")
+    assert "WITHOUT STOP LOSS" in row["extras"]
+    assert rows["TestStability::test_few_api_errors"]["verdict"] == "WARN"
+    # the password appears nowhere: terminal, JUnit, HTML, JSON artifacts
+    assert PASSWORD not in result.stdout.str() + result.stderr.str()
+    for artifact in pytester.path.iterdir():
+        if artifact.suffix in {".xml", ".html", ".json", ".jsonl"}:
+            assert PASSWORD not in artifact.read_text(), artifact
+
+
+@pytest.mark.slow
+def test_healthy_bot_passes_every_check(
+    pytester: pytest.Pytester, checks_dir: Path, database: str
+) -> None:
+    result = run_live_audit(pytester, checks_dir, database, "healthy")
+    assert result.ret == 0, result.stdout.str()
+    outcomes = result.parseoutcomes()
+    assert outcomes["passed"] == 31
+    assert "warned" not in outcomes
+    result.stdout.fnmatch_lines(["overall: GREEN"])
+    verdicts = {p["verdict"] for p in outcomes_by_test(pytester.path / "audit.xml").values()}
+    assert verdicts == {"PASS"}
+    rows = html_rows(pytester.path / "audit.html")
+    assert len(rows) == 31
+    assert {row["verdict"] for row in rows.values()} == {"PASS"}
+    row = rows["TestStability::test_few_websocket_reconnects"]
+    assert row["value"] == "1 reconnects"
+    assert row["thresholds"] == "good < 5, warning > 20"
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_data_and_still_judges(
+    pytester: pytest.Pytester, checks_dir: Path, database: str
+) -> None:
+    out = pytester.path
+    (out / "bot.log").write_text("2025-10-15 02:40:20,001 - __main__ - INFO - bot started\n")
+    command = audit_command(checks_dir, database, out, 120, 0.2)
+    with subprocess.Popen(
+        command, cwd=out, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+
+        def snapshot_lines() -> int:
+            files = list(out.glob("monitoring_snapshots_*.jsonl"))
+            return len(files[0].read_text().splitlines()) if files else 0
+
+        wait_for(lambda: snapshot_lines() >= 4, 60, "three snapshots")
+        process.send_signal(signal.SIGINT)
+        stdout, _ = process.communicate(timeout=60)
+    assert "collected 3/600" in stdout or re.search(
+        r"collected \d+/600 snapshots \(interrupted\)", stdout
+    ), stdout
+    xml = outcomes_by_test(out / "audit.xml")
+    assert xml["TestMonitoring::test_all_expected_snapshots_collected"]["verdict"] == "WARN"
+    assert xml["TestMonitoring::test_missing_snapshots"]["verdict"] == "FAIL"
+    [summary] = out.glob("monitoring_report_*.json")
+    assert '"stop_reason": "interrupted"' in summary.read_text()
+
+
+def test_plugin_is_inert_for_other_projects(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a connection attempt would fail loudly against this host
+    monkeypatch.setenv("PGHOST", "/nonexistent-socket-dir")
+    monkeypatch.delenv("BOTAUDIT_DSN", raising=False)
+    pytester.makepyfile("def test_unrelated():\n    assert True\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "botaudit:" not in result.stdout.str()
+
+
+def test_unreachable_database_is_a_usage_error_without_password(
+    pytester: pytest.Pytester, checks_dir: Path
+) -> None:
+    (pytester.path / "bot.log").write_text("")
+    dsn = f"postgresql://bot:{PASSWORD}@127.0.0.1:9/fox_crypto"
+    result = pytester.runpytest_subprocess(
+        str(checks_dir), f"--audit-dsn={dsn}", f"--audit-log={pytester.path / 'bot.log'}"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: --audit-dsn (command line): cannot connect to "
+            "postgresql://bot:***@127.0.0.1:9/fox_crypto: *"
+        ]
+    )
+    assert PASSWORD not in result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in result.stderr.str()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--audit-duration=8x"], "ERROR: --audit-duration (command line): invalid value '8x' *"),
+        (
+            ["--audit-interval=2h", "--audit-duration=1h"],
+            "ERROR: --audit-interval (command line): interval 2h is longer than *",
+        ),
+    ],
+)
+def test_bad_options_are_one_line_usage_errors(
+    pytester: pytest.Pytester, checks_dir: Path, args: list[str], message: str
+) -> None:
+    result = pytester.runpytest_subprocess(str(checks_dir), *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_missing_log_file_is_a_usage_error(
+    pytester: pytest.Pytester, checks_dir: Path, database: str
+) -> None:
+    result = pytester.runpytest_subprocess(
+        str(checks_dir), f"--audit-dsn={database}", "--audit-log=missing/bot.log"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: --audit-log (command line): log file 'missing/bot.log' does not exist"]
+    )
+
+
+def test_bad_threshold_in_pyproject_names_key_and_value(
+    pytester: pytest.Pytester, checks_dir: Path
+) -> None:
+    pytester.makefile(
+        ".toml", pyproject="[tool.botaudit.thresholds.ws_reconnects]\ngood = 'five'\n"
+    )
+    result = pytester.runpytest_subprocess(str(checks_dir))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    [line] = [ln for ln in result.stderr.lines if ln.strip()]
+    assert line.startswith("ERROR: ")
+    assert line.endswith(
+        "pyproject.toml [tool.botaudit] thresholds.ws_reconnects.good: "
+        "expected a number, got 'five'"
+    )
+
+
+def test_collect_only_reads_like_the_seed(pytester: pytest.Pytester, checks_dir: Path) -> None:
+    result = pytester.runpytest_subprocess(str(checks_dir), "--collect-only", "-q")
+    result.stdout.fnmatch_lines(
+        [
+            "*test_preflight.py::test_database_is_reachable",
+            "*test_good_indicators.py::TestPositions::test_all_positions_have_stop_loss",
+            "*test_good_indicators.py::TestStability::test_few_websocket_reconnects",
+            "*test_warning_signs.py::TestStability::test_frequent_websocket_reconnects",
+            "*31 tests collected*",
+        ]
+    )
+    critical = pytester.runpytest_subprocess(
+        str(checks_dir), "--collect-only", "-q", "-m", "critical"
+    )
+    critical.stdout.fnmatch_lines(["*6/31 tests collected (25 deselected)*"])
+
+
+def test_markers_are_documented(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--markers")
+    result.stdout.fnmatch_lines(
+        [
+            "@pytest.mark.good_indicator: *",
+            "@pytest.mark.warning_sign: *",
+            "@pytest.mark.critical: *",
+            "@pytest.mark.preflight: *",
+        ]
+    )
+
+
+def test_report_header_shows_settings_with_password_hidden(
+    pytester: pytest.Pytester, checks_dir: Path
+) -> None:
+    dsn = f"postgresql://bot:{PASSWORD}@db.example/fox_crypto"
+    result = pytester.runpytest_subprocess(
+        str(checks_dir),
+        "--collect-only",
+        "-q",
+        f"--audit-dsn={dsn}",
+        "--audit-duration=90m",
+        "--audit-strict",
+        "-v",
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "botaudit: mode live, duration 1h30m, interval 1m (90 snapshots), strict True*",
+            "botaudit: dsn postgresql://bot:***@db.example/fox_crypto*",
+        ]
+    )
+    assert PASSWORD not in result.stdout.str()
