@@ -122,12 +122,22 @@ class AuditSession:
         self.results: list[tuple[str, CheckResult | preflight.PreflightResult]] = []
         self._data: AuditData | None = None
         self._failure: str | None = None
+        self._header_shown = False
 
     # -- hooks --------------------------------------------------------------------------------
 
     def pytest_report_header(self, config: pytest.Config) -> list[str] | None:
-        if not self.active and not any(v != "default" for v in self.settings.origins.values()):
-            return None
+        if not any(v != "default" for v in self.settings.origins.values()):
+            return None  # not configured (yet): see pytest_report_collectionfinish
+        self._header_shown = True
+        return self._settings_lines()
+
+    def pytest_report_collectionfinish(self, config: pytest.Config) -> list[str] | None:
+        if self.active and not self._header_shown:
+            return self._settings_lines()
+        return None
+
+    def _settings_lines(self) -> list[str]:
         s = self.settings
         logs = ", ".join(str(p) for p in s.log) or "none"
         return [
@@ -177,7 +187,8 @@ class AuditSession:
         if verdict == Verdict.WARN.value and report.passed:
             return "warned", "W", ("WARN", {"yellow": True})
         if verdict == Verdict.NO_DATA.value and report.failed:
-            return "no-data", "N", ("NO-DATA", {"red": True})
+            # \w-only, so the summary line stays parseable ("2 no_data")
+            return "no_data", "N", ("NO-DATA", {"red": True})
         return None
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

@@ -60,6 +60,9 @@ def terminal_summary(
         else:
             line = f"{result.verdict.value:8} {name}: {result.message}"
         reporter.write_line(line, **colour)
+        if isinstance(result, CheckResult) and result.verdict in (Verdict.WARN, Verdict.NO_DATA):
+            # FAILs are explained in pytest's failures section; these are not
+            reporter.write_line(f"{'':9}{result.message}")
     if results:
         reporter.write_line(f"overall: {overall([r for _, r in results])}", bold=True)
     if data is not None:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -377,3 +378,95 @@ def test_report_header_shows_settings_with_password_hidden(
         ]
     )
     assert PASSWORD not in result.stdout.str()
+
+
+@pytest.mark.parametrize("source", ["BOTAUDIT_DSN", "PG*"])
+def test_connection_from_environment(
+    pytester: pytest.Pytester,
+    checks_dir: Path,
+    database: str,
+    monkeypatch: pytest.MonkeyPatch,
+    source: str,
+) -> None:
+    parts = urllib.parse.urlsplit(database)
+    query = dict(urllib.parse.parse_qsl(parts.query))
+    if source == "BOTAUDIT_DSN":
+        monkeypatch.setenv("BOTAUDIT_DSN", database)
+    else:  # libpq's own variables, read by asyncpg
+        monkeypatch.setenv("PGHOST", query["host"])
+        monkeypatch.setenv("PGPORT", query["port"])
+        monkeypatch.setenv("PGUSER", parts.username or "")
+        monkeypatch.setenv("PGDATABASE", parts.path.lstrip("/"))
+    result = pytester.runpytest_subprocess(
+        str(checks_dir / "test_preflight.py"), "-k", "database or tables", "-v"
+    )
+    result.assert_outcomes(passed=2, deselected=3)
+    expected = "(libpq PG* environment)" if source == "PG*" else "postgresql://postgres@/t_*"
+    result.stdout.fnmatch_lines([f"botaudit: dsn {expected}*"])
+
+
+def _write_audit_module(pytester: pytest.Pytester, body: str) -> None:
+    pytester.makepyfile(test_custom_audit=body)
+    (pytester.path / "bot.log").write_text("2025-10-15 02:40:20,001 - m - INFO - started\n")
+
+
+def test_strict_turns_warn_into_failure_and_no_data_is_not_a_pass(
+    pytester: pytest.Pytester, database: str
+) -> None:
+    _write_audit_module(
+        pytester,
+        """
+def test_reasonable_aged_position_count(audit_check):
+    audit_check.good_indicator("aged_positions")
+
+def test_few_api_errors(audit_check):
+    audit_check.good_indicator("api_errors")
+""",
+    )
+    pytester.makefile(".toml", pyproject="[tool.botaudit.thresholds.aged_positions]\ngood = 0\n")
+    common = [
+        f"--audit-dsn={database}",
+        f"--audit-log={pytester.path / 'bot.log'}",
+        "--audit-duration=0.4s",
+        "--audit-interval=0.2s",
+        f"--audit-out={pytester.path}",
+    ]
+    lenient = pytester.runpytest_subprocess(*common)
+    # 0 aged positions misses "good < 0": WARN passes. api_errors: no exchange_error rows ever
+    # and a log with no record in the window, so no live source: NO-DATA fails with its reason
+    assert lenient.parseoutcomes() == {"warned": 1, "no_data": 1}
+    assert lenient.ret == pytest.ExitCode.TESTS_FAILED
+    assert (
+        "NO-DATA: API errors: event types ['exchange_error'] never occur in "
+        "monitoring.events; the bot log has no records in the audit window"
+    ) in lenient.stdout.str()
+    strict = pytester.runpytest_subprocess(*common, "--audit-strict", "--audit-allow-no-data")
+    strict.assert_outcomes(failed=1, skipped=1)
+    strict.stdout.fnmatch_lines(
+        ["*WARN: aged positions = 0 positions misses the good indicator < 0*(--audit-strict)*"]
+    )
+
+
+def test_failed_preflight_stops_the_audit_before_collecting(
+    pytester: pytest.Pytester, checks_dir: Path, database: str
+) -> None:
+    (pytester.path / "bot.log").write_text("2025-10-15 02:40:20,001 - m - INFO - started\n")
+    (pytester.path / ".env").write_text("BINANCE_TESTNET=true\nBYBIT_TESTNET=false\n")
+    started = time.monotonic()
+    result = pytester.runpytest_subprocess(
+        str(checks_dir),
+        f"--audit-dsn={database}",
+        f"--audit-log={pytester.path / 'bot.log'}",
+        f"--audit-env-file={pytester.path / '.env'}",
+        "--audit-duration=1h",
+        f"--audit-out={pytester.path}",
+    )
+    assert time.monotonic() - started < 60  # an hour-long collection never started
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "*FAIL: the bot would trade on a live exchange: BYBIT_TESTNET=false*",
+            "*pre-flight failed, the audit did not start: test_bot_runs_on_testnet*",
+        ]
+    )
+    assert not list(pytester.path.glob("monitoring_snapshots_*.jsonl"))
