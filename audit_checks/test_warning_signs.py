@@ -54,5 +54,10 @@ class TestStability:
     def test_multiple_zombie_orders(self, audit_check):
         audit_check.warning_sign("zombie_orders")
 
-    def test_excessive_trailing_stop_updates_per_position(self, audit_check):
+
+class TestTrailingStop:
+    def test_more_than_20_updates_for_one_position(self, audit_check):
         audit_check.warning_sign("ts_updates_per_position")
+
+    def test_more_than_one_update_per_minute(self, audit_check):
+        audit_check.warning_sign("ts_updates_per_minute")

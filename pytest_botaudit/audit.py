@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from .alerts import Severity
@@ -12,7 +14,7 @@ from .checks import CheckResult, Kind, Measurement, MetricSpec, judge
 from .collector import CollectionResult
 from .db import AuditDatabase, connect
 from .errors import DatabaseUnavailable
-from .logs import LogAnalysis
+from .logs import LogAnalysis, analyze_files
 from .profile import Profile
 
 EVIDENCE_LIMIT = 10
@@ -49,6 +51,27 @@ async def gather_window_stats(
         return WindowStats(latencies, tuple(ts_updates), tuple(unprotected))
     finally:
         await connection.close()
+
+
+async def complete_audit(
+    collection: CollectionResult,
+    profile: Profile,
+    metrics: dict[str, MetricSpec],
+    dsn: str | None,
+    log_paths: Sequence[Path],
+) -> AuditData:
+    """Everything the checks judge: the collection, the log over the collection's window and
+    the database's whole-window figures."""
+    since, until = collection.started_at, collection.ended_at
+    log_analysis = None
+    log_error = None
+    if log_paths:
+        try:
+            log_analysis = await asyncio.to_thread(analyze_files, log_paths, profile, since, until)
+        except OSError as exc:
+            log_error = f"cannot read the bot log: {exc}"
+    window = await gather_window_stats(dsn, profile, since, until)
+    return AuditData(collection, log_analysis, window, profile, metrics, log_error)
 
 
 def _minute(stamp: datetime) -> str:
@@ -299,6 +322,20 @@ class AuditData:
         types = list(self.profile.ts_update_event_types)
         return Measurement.no_data(
             self.window.error or f"no trailing-stop updates ({types}) in the window"
+        )
+
+    def _m_ts_updates_per_minute(self) -> Measurement:
+        """The busiest position's updates over the audit window, at least one minute long (a
+        short run must not turn two updates into a rate of hundreds)."""
+        busiest = self._m_ts_updates_per_position()
+        if busiest.value is None:
+            return busiest
+        span = (self.collection.ended_at - self.collection.started_at).total_seconds()
+        minutes = max(1.0, span / 60)
+        return Measurement(
+            round(busiest.value / minutes, 3),
+            busiest.evidence[:3],
+            f"{busiest.value:g} updates over {minutes:g} min",
         )
 
     def _m_slow_operations(self) -> Measurement:

@@ -119,6 +119,13 @@ METRICS: dict[str, MetricSpec] = {
             None,
             _t(">", 20),
         ),
+        MetricSpec(
+            "ts_updates_per_minute",
+            "trailing-stop updates per minute of the busiest position",
+            "updates/min",
+            None,
+            _t(">", 1),
+        ),
         MetricSpec("slow_operations", "operations slower than 1 s", "operations", None, _t(">", 0)),
     )
 }
@@ -219,10 +226,12 @@ def judge(spec: MetricSpec, kind: Kind, measurement: Measurement) -> CheckResult
 
 
 def configure_metrics(
-    thresholds: Mapping[str, Any], origin: str = "[tool.botaudit]"
+    thresholds: Mapping[str, Any],
+    origin: str = "[tool.botaudit]",
+    base: Mapping[str, MetricSpec] = METRICS,
 ) -> dict[str, MetricSpec]:
-    """The catalogue with the user's thresholds applied; every bad key or value is named."""
-    configured = dict(METRICS)
+    """``base`` with the user's thresholds applied; every bad key or value is named."""
+    configured = dict(base)
     for metric_id, table in thresholds.items():
         where = f"{origin} thresholds.{metric_id}"
         if metric_id not in METRICS:

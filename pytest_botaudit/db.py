@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -89,7 +89,15 @@ class AuditDatabase:
         rows = await self.connection.fetch(
             self._tick, window_start, window_end, list(self.profile.open_statuses), aged_cutoff
         )
-        return build_snapshot(rows, self.profile, tick, window_start, window_end, taken_at)
+        snapshot = build_snapshot(rows, self.profile, tick, window_start, window_end, taken_at)
+        if not self.profile.queries:
+            return snapshot
+        counters, gauges = dict(snapshot.counters), dict(snapshot.gauges)
+        for spec in self.profile.queries:
+            args = (window_start, window_end)[: spec.parameters]
+            value = await self.connection.fetchval(spec.sql, *args)
+            (counters if spec.kind == "counter" else gauges)[spec.name] = float(value or 0)
+        return replace(snapshot, counters=counters, gauges=gauges)
 
     async def event_types_present(self, event_types: Sequence[str]) -> set[str]:
         rows = await self.connection.fetch(self._vocabulary, list(event_types))

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from . import preflight
-from .audit import AuditData, gather_window_stats
+from .audit import AuditData, complete_audit
 from .checks import CheckResult, Kind, MetricSpec, Verdict, configure_metrics
-from .collector import CollectionResult, Collector, Progress
+from .collector import Collector, Progress
 from .db import connect
 from .errors import BotAuditError, ConfigError, DatabaseUnavailable
-from .logs import analyze_files, rotated_set
+from .logs import rotated_set
 from .profile import Profile, load_profile
 from .report import RESULT_KEY, AuditHtml, terminal_summary
 from .settings import OPTIONS, AuditSettings, format_duration, resolve
@@ -79,7 +79,9 @@ def _settings(config: pytest.Config) -> tuple[AuditSettings, Profile, dict[str, 
     try:
         settings = resolve(cli, os.environ, ini, tool, origin)
         profile = load_profile(settings.profile)
-        metrics = configure_metrics(settings.thresholds, origin)
+        # precedence: [tool.botaudit] thresholds over the profile's over the seed's
+        from_profile = configure_metrics(profile.thresholds, f"profile {profile.source}")
+        metrics = configure_metrics(settings.thresholds, origin, from_profile)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     return settings, profile, metrics
@@ -245,20 +247,7 @@ class AuditSession:
             f"botaudit: collected {len(collection.snapshots)}/{collection.expected_ticks} "
             f"snapshots ({collection.stop_reason.value}); summary {collection.summary_path}"
         )
-        return self._analyse(collection)
-
-    def _analyse(self, collection: CollectionResult) -> AuditData:
-        s = self.settings
-        since, until = collection.started_at, collection.ended_at
-        log_analysis = None
-        log_error = None
-        if s.log:
-            try:
-                log_analysis = analyze_files(s.log, self.profile, since, until)
-            except OSError as exc:
-                log_error = f"cannot read the bot log: {exc}"
-        window = asyncio.run(gather_window_stats(s.dsn, self.profile, since, until))
-        return AuditData(collection, log_analysis, window, self.profile, self.metrics, log_error)
+        return asyncio.run(complete_audit(collection, self.profile, self.metrics, s.dsn, s.log))
 
     def record(self, item: pytest.Item, result: CheckResult | preflight.PreflightResult) -> None:
         item.user_properties.extend(result.properties())

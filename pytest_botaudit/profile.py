@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from importlib import resources
 from pathlib import Path
@@ -38,6 +38,20 @@ class LatencySpec:
 
 
 @dataclass(frozen=True, slots=True)
+class QuerySpec:
+    """A user's per-tick metric: one read-only query returning one number. It may use $1 and
+    $2, the tick window's start and end (timestamptz)."""
+
+    name: str
+    sql: str
+    kind: str  # "counter" (per window) or "gauge" (state at the tick)
+
+    @property
+    def parameters(self) -> int:
+        return max((int(n) for n in re.findall(r"\$(\d+)", self.sql)), default=0)
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     """A validated profile. Identifiers are checked here and quoted again when SQL is rendered."""
 
@@ -54,6 +68,9 @@ class Profile:
     log_patterns: Mapping[str, tuple[re.Pattern[str], ...]]
     log_echo_logger: str | None = None
     log_timezone: tzinfo | None = None
+    # validated against the catalogue by checks.configure_metrics, like [tool.botaudit]'s
+    thresholds: Mapping[str, Any] = field(default_factory=dict)
+    queries: tuple[QuerySpec, ...] = ()
 
     def sql_names(self) -> dict[str, str]:
         """The identifiers SQL files refer to as psql variables (``:"events_table"``)."""
@@ -162,7 +179,25 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         log_patterns=patterns,
         log_echo_logger=echo,
         log_timezone=_zone(where, log.get("timezone", "local")),
+        thresholds=where.table(data, "thresholds", required=False),
+        queries=_queries(where, data),
     )
+
+
+def _queries(where: _Where, data: Mapping[str, Any]) -> tuple[QuerySpec, ...]:
+    specs = []
+    for name, spec in where.table(data, "queries", required=False).items():
+        key = f"queries.{name}"
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("sql"), str):
+            raise where.fail(key, "expected a table with an 'sql' string")
+        kind = spec.get("kind", "counter")
+        if kind not in ("counter", "gauge"):
+            raise where.fail(f"{key}.kind", f"expected 'counter' or 'gauge', got {kind!r}")
+        query = QuerySpec(name, spec["sql"], kind)
+        if query.parameters > 2:
+            raise where.fail(f"{key}.sql", "only $1 (window start) and $2 (window end) exist")
+        specs.append(query)
+    return tuple(specs)
 
 
 def _zone(where: _Where, name: object) -> tzinfo | None:

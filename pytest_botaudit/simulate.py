@@ -53,6 +53,9 @@ class Faults:
     api_errors: int = 0
     zombie_orders: int = 0
     slow_sl_updates: int = 0
+    excessive_ts_updates: int = 0
+    aged_positions: int = 0
+    timeouts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +76,19 @@ SCENARIOS: dict[str, Scenario] = {
         "unprotected positions, an emergency close, WebSocket flapping and an API error burst",
         Faults(unprotected_positions=2, emergency_closes=1, ws_reconnects=24, api_errors=60),
     ),
+    "degraded": Scenario(
+        "degraded",
+        "zombie orders, aged positions, lock timeouts, slow and excessive trailing-stop updates",
+        Faults(
+            zombie_orders=8,
+            slow_sl_updates=30,
+            excessive_ts_updates=25,
+            aged_positions=12,
+            timeouts=12,
+        ),
+    ),
 }
+SLOW_SL_UPDATE_MS = 1500.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +111,7 @@ def build_plan(scenario: Scenario, duration: float, seed: int, speed: float = 1.
     bot_seconds = duration * speed
     keys = iter(range(1, 10**9))
     open_keys: list[str] = []
+    opened_at: dict[str, float] = {}
     fault = scenario.faults
 
     def at(bot_time: float) -> float:
@@ -123,19 +139,19 @@ def build_plan(scenario: Scenario, duration: float, seed: int, speed: float = 1.
             )
         )
         open_keys.append(key)
-        # the first position always trails, so every run has stop-loss update timings
+        opened_at[key] = t
+        # the first position always trails, so every run has stop-loss update timings; a
+        # healthy trailing stop moves at most once a minute (of bot time)
         if rng.random() < 0.5 or i == 0:
             t_ts = min(duration * 0.999, t + rng.uniform(0.05, 0.2) * duration)
             actions.append(Action(t_ts, "ts_activate", {"key": key}))
-            for step in range(rng.randint(1, 4)):
-                actions.append(
-                    Action(
-                        min(duration * 0.999, t_ts + (step + 1) * 0.02 * duration),
-                        "ts_update",
-                        {"key": key, "ms": round(rng.uniform(40, 150), 1)},
-                    )
-                )
-        if rng.random() < 0.3:
+            for step in range(max(1, min(4, int(bot_seconds / 60)))):
+                t_update = t_ts + 0.01 * duration + step * 61.0 / speed
+                if t_update < duration * 0.999 or step == 0:
+                    update = {"key": key, "ms": round(rng.uniform(40, 150), 1)}
+                    actions.append(Action(min(duration * 0.999, t_update), "ts_update", update))
+        # the excessive-update fault targets the first position: it stays open
+        if rng.random() < 0.3 and i > 0:
             actions.append(
                 Action(
                     min(duration * 0.999, t + rng.uniform(0.3, 0.6) * duration),
@@ -217,8 +233,17 @@ def build_plan(scenario: Scenario, duration: float, seed: int, speed: float = 1.
     for i in range(fault.zombie_orders):
         actions.append(Action(duration * (0.45 + 0.001 * i), "zombie", {"n": i}))
     for i in range(fault.slow_sl_updates):
-        key = open_keys[i % len(open_keys)]
-        actions.append(Action(duration * (0.5 + 0.01 * i), "ts_update", {"key": key, "ms": 900.0}))
+        when = duration * (0.5 + 0.003 * i)
+        already_open = [k for k in open_keys if opened_at[k] < when] or open_keys[:1]
+        slow = {"key": already_open[i % len(already_open)], "ms": SLOW_SL_UPDATE_MS}
+        actions.append(Action(when, "ts_update", slow))
+    for i in range(fault.excessive_ts_updates):
+        update = {"key": open_keys[0], "ms": round(rng.uniform(40, 150), 1)}
+        actions.append(Action(duration * (0.3 + 0.004 * i), "ts_update", update))
+    if fault.aged_positions:
+        actions.append(Action(duration * 0.05, "load_aged", {"n": fault.aged_positions}))
+    for i in range(fault.timeouts):
+        actions.append(Action(duration * (0.35 + 0.005 * i), "lock_timeout", {"n": i}))
     actions.append(Action(duration * 0.9995, "heartbeat"))
     actions.sort(key=lambda a: a.at)
     return actions
@@ -753,6 +778,41 @@ class BotSimulator:
             "bybit",
             severity="ERROR",
             error=message,
+        )
+
+    async def _do_load_aged(
+        self, conn: asyncpg.Connection, data: dict[str, Any], stamp: datetime
+    ) -> None:
+        """Positions the bot loads at start-up that were opened hours ago."""
+        opened = stamp.astimezone(UTC).replace(tzinfo=None) - timedelta(hours=4)
+        for i in range(data["n"]):
+            symbol = SYMBOLS[(i + 7) % len(SYMBOLS)] + "USDT"
+            exchange = EXCHANGES[i % 2]
+            db_id = await conn.fetchval(
+                "INSERT INTO monitoring.positions (symbol, exchange, side, quantity, entry_price,"
+                " stop_loss_price, status, has_stop_loss, opened_at, created_at, updated_at)"
+                " VALUES ($1, $2, 'long', 5, 20, 19.4, 'active', true, $3, $3, $3) RETURNING id",
+                symbol,
+                exchange,
+                opened,
+            )
+            self.positions[f"aged{i}"] = _Position(db_id, symbol, exchange, "long", 20.0, 19.4)
+            self._line(
+                stamp,
+                "core.aged_position_manager",
+                "WARNING",
+                f"⏰ Found aged position {symbol}: age=4.0h (max=3h), pnl=-1.2 USD",
+            )
+        await self._event(conn, stamp, "positions_loaded", {"count": data["n"]})
+
+    async def _do_lock_timeout(
+        self, conn: asyncpg.Connection, data: dict[str, Any], stamp: datetime
+    ) -> None:
+        self._line(
+            stamp,
+            "core.lock_manager",
+            "ERROR",
+            f"❌ Lock timeout for position_{data['n']} after 30s",
         )
 
     async def _do_zombie(

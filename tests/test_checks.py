@@ -10,6 +10,7 @@ from pytest_botaudit.checks import (
     METRICS,
     Kind,
     Measurement,
+    Threshold,
     Verdict,
     configure_metrics,
     judge,
@@ -135,3 +136,10 @@ def test_bad_thresholds_are_named(thresholds: dict[str, object], message: str) -
     with pytest.raises(ConfigError, match=r"^pyproject\.toml ") as caught:
         configure_metrics(thresholds, "pyproject.toml [tool.botaudit]")
     assert message in str(caught.value)
+
+
+def test_pyproject_thresholds_override_the_profile() -> None:
+    from_profile = configure_metrics({"ws_reconnects": {"good": 3, "warning": 8}}, "profile p")
+    both = configure_metrics({"ws_reconnects": {"warning": 30}}, "[tool.botaudit]", from_profile)
+    spec = both["ws_reconnects"]
+    assert (spec.good, spec.warning) == (Threshold("<", 3), Threshold(">", 30))

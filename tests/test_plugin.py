@@ -210,13 +210,13 @@ def test_healthy_bot_passes_every_check(
     result = run_live_audit(pytester, checks_dir, database, "healthy")
     assert result.ret == 0, result.stdout.str()
     outcomes = result.parseoutcomes()
-    assert outcomes["passed"] == 31
+    assert outcomes["passed"] == 32
     assert "warned" not in outcomes
     result.stdout.fnmatch_lines(["overall: GREEN"])
     verdicts = {p["verdict"] for p in outcomes_by_test(pytester.path / "audit.xml").values()}
     assert verdicts == {"PASS"}
     rows = html_rows(pytester.path / "audit.html")
-    assert len(rows) == 31
+    assert len(rows) == 32
     assert {row["verdict"] for row in rows.values()} == {"PASS"}
     row = rows["TestStability::test_few_websocket_reconnects"]
     assert row["value"] == "1 reconnects"
@@ -337,13 +337,13 @@ def test_collect_only_reads_like_the_seed(pytester: pytest.Pytester, checks_dir:
             "*test_good_indicators.py::TestPositions::test_all_positions_have_stop_loss",
             "*test_good_indicators.py::TestStability::test_few_websocket_reconnects",
             "*test_warning_signs.py::TestStability::test_frequent_websocket_reconnects",
-            "*31 tests collected*",
+            "*32 tests collected*",
         ]
     )
     critical = pytester.runpytest_subprocess(
         str(checks_dir), "--collect-only", "-q", "-m", "critical"
     )
-    critical.stdout.fnmatch_lines(["*6/31 tests collected (25 deselected)*"])
+    critical.stdout.fnmatch_lines(["*6/32 tests collected (26 deselected)*"])
 
 
 def test_markers_are_documented(pytester: pytest.Pytester) -> None:
@@ -470,3 +470,18 @@ def test_failed_preflight_stops_the_audit_before_collecting(
         ]
     )
     assert not list(pytester.path.glob("monitoring_snapshots_*.jsonl"))
+
+
+def test_profile_thresholds_and_names_apply(pytester: pytest.Pytester, checks_dir: Path) -> None:
+    profile = (REPO / "pytest_botaudit" / "profiles" / "default.toml").read_text()
+    profile = profile.replace('schema = "monitoring"', 'schema = "bot_schema"')
+    profile += "\n[thresholds.aged_positions]\ngood = 'many'\n"
+    (pytester.path / "profile.toml").write_text(profile)
+    result = pytester.runpytest_subprocess(
+        str(checks_dir), "--collect-only", f"--audit-profile={pytester.path / 'profile.toml'}"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert (
+        f"profile {pytester.path / 'profile.toml'} thresholds.aged_positions.good: "
+        "expected a number, got 'many'"
+    ) in result.stderr.str()
