@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from .errors import ConfigError
 from .metrics import Snapshot
 
 
@@ -223,3 +224,18 @@ class IncidentTracker:
     def incidents(self) -> list[Incident]:
         """Every incident so far, oldest first; open ones are still marked open."""
         return sorted([*self._closed, *self._open.values()], key=lambda i: i.first_seen)
+
+
+def configure_rules(table: Mapping[str, object], origin: str) -> dict[str, float]:
+    """``[tool.botaudit.alerts]``: a threshold per rule id, validated with its name."""
+    known = {rule.rule_id for rule in seed_rules()}
+    overrides: dict[str, float] = {}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(
+                f"{origin} alerts.{key}: unknown alert rule (known: {', '.join(sorted(known))})"
+            )
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{origin} alerts.{key}: expected a number, got {value!r}")
+        overrides[key] = float(value)
+    return overrides

@@ -14,7 +14,7 @@ from .checks import CheckResult, Kind, Measurement, MetricSpec, judge
 from .collector import CollectionResult
 from .db import AuditDatabase, connect
 from .errors import DatabaseUnavailable
-from .logs import LogAnalysis, analyze_files
+from .loganalysis import LogAnalysis, analyze_files
 from .profile import Profile
 
 EVIDENCE_LIMIT = 10
@@ -59,6 +59,7 @@ async def complete_audit(
     metrics: dict[str, MetricSpec],
     dsn: str | None,
     log_paths: Sequence[Path],
+    use_database: bool = True,
 ) -> AuditData:
     """Everything the checks judge: the collection, the log over the collection's window and
     the database's whole-window figures."""
@@ -70,7 +71,11 @@ async def complete_audit(
             log_analysis = await asyncio.to_thread(analyze_files, log_paths, profile, since, until)
         except OSError as exc:
             log_error = f"cannot read the bot log: {exc}"
-    window = await gather_window_stats(dsn, profile, since, until)
+    window = (
+        await gather_window_stats(dsn, profile, since, until)
+        if use_database
+        else WindowStats(error="replay mode without --audit-dsn reads no database")
+    )
     return AuditData(collection, log_analysis, window, profile, metrics, log_error)
 
 

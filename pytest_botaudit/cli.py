@@ -18,7 +18,7 @@ from pathlib import Path
 import asyncpg
 
 from .errors import BotAuditError
-from .logs import analyze_files
+from .loganalysis import analyze_files, analyze_parallel
 from .pgserver import EmbeddedPostgres
 from .profile import load_profile
 from .settings import format_duration, parse_duration, parse_time, redact_dsn
@@ -94,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("--since", help="ISO time or relative (-8h)")
     logs.add_argument("--until", help="ISO time or relative (-1h)")
     logs.add_argument("--profile", type=Path, help="profile TOML with the log patterns")
+    logs.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="processes reading byte ranges of large files in parallel (default 1)",
+    )
     return parser
 
 
@@ -233,7 +239,13 @@ def _logs(args: argparse.Namespace) -> int:
         if not path.exists():
             raise BotAuditError(f"no such log file: {path}")
     profile = load_profile(args.profile)
-    analysis = analyze_files(args.files, profile, since, until)
+    if args.jobs < 1:
+        raise BotAuditError(f"--jobs must be at least 1, got {args.jobs}")
+    analysis = (
+        analyze_parallel(args.files, profile, since, until, args.jobs)
+        if args.jobs > 1
+        else analyze_files(args.files, profile, since, until)
+    )
     text = (
         json.dumps(analysis.to_json(), indent=2, ensure_ascii=False)
         if args.json

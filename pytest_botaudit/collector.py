@@ -21,8 +21,9 @@ from .alerts import AlertRule, Incident, IncidentTracker, Severity, seed_rules
 from .artifacts import SnapshotWriter, snapshot_file, summary_file, write_json
 from .db import AuditDatabase, connect, describe_error
 from .errors import DatabaseUnavailable
-from .logs import LogAnalyzer, LogFollower, analyzer_for
-from .metrics import Gap, Snapshot
+from .loganalysis import LogAnalyzer, analyzer_for
+from .logs import LogFollower
+from .metrics import Gap, Snapshot, with_log_counts
 from .profile import CounterSpec, LatencySpec, Profile
 from .settings import format_duration, redact_dsn
 
@@ -43,6 +44,16 @@ class StopReason(enum.Enum):
     INTERRUPTED = "interrupted"
     ABORTED_ON_CRITICAL = "aborted on critical"
     ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class ResumePoint:
+    """A killed live audit, as its snapshot file recorded it."""
+
+    path: Path
+    started_at: datetime
+    snapshots: tuple[Snapshot, ...]
+    gaps: tuple[Gap, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +127,7 @@ class Collector:
         monotonic: Callable[[], float] = time.monotonic,
         on_tick: Callable[[Progress], None] | None = None,
         on_incident: Callable[[Incident], None] | None = None,
+        resume: ResumePoint | None = None,
     ) -> None:
         self.dsn = dsn
         self.profile = profile
@@ -132,6 +144,7 @@ class Collector:
         self.monotonic = monotonic
         self.on_tick = on_tick
         self.on_incident = on_incident
+        self.resume = resume
         self.expected_ticks = max(1, int(duration / interval + 1e-9))
         self._stop = asyncio.Event()
         self._stop_reason = StopReason.COMPLETED
@@ -147,33 +160,25 @@ class Collector:
             self._stop.set()
 
     async def run(self) -> CollectionResult:
-        started = self.clock()
-        began = self.monotonic()
-        snapshots: list[Snapshot] = []
-        gaps: list[Gap] = []
+        resumed = self.resume
+        started = resumed.started_at if resumed else self.clock()
+        # the monotonic clock's reading at `started` (in the past when resuming)
+        began = self.monotonic() - (self.clock() - started).total_seconds()
+        snapshots: list[Snapshot] = list(resumed.snapshots) if resumed else []
+        gaps: list[Gap] = list(resumed.gaps) if resumed else []
         error: BaseException | None = None
         missing_types: dict[str, tuple[str, ...]] = {}
         missing_columns: tuple[str, ...] = ()
-        path = snapshot_file(self.out_dir, started)
+        path = resumed.path if resumed else snapshot_file(self.out_dir, started)
         followers = [LogFollower(p, self.profile.log_timezone) for p in self.log_paths]
         log_analyzer = analyzer_for(self.profile)
         restore = self._install_signal_handlers()
         try:
             with SnapshotWriter(path) as writer:
-                writer.write(
-                    {
-                        "audit": {
-                            "started_at": started.isoformat(),
-                            "interval": self.interval,
-                            "duration": self.duration,
-                            "profile": self.profile.source,
-                            "dsn": redact_dsn(self.dsn) if self.dsn else None,
-                        }
-                    }
-                )
+                first_tick = self._begin(writer, started, snapshots, gaps)
                 if await self._ensure_connection():
                     missing_columns = await self._missing_columns()
-                for tick in range(1, self.expected_ticks + 1):
+                for tick in range(first_tick, self.expected_ticks + 1):
                     due = began + tick * self.interval + self.settle
                     if await self._wait_until(due):
                         break
@@ -204,6 +209,15 @@ class Collector:
                 if not missing_columns and await self._ensure_connection(now=True):
                     # judged at the end: event types written during the audit count too
                     missing_types = await self._missing_event_types()
+                writer.write(
+                    {
+                        "audit_end": {
+                            "ended_at": self.clock().isoformat(),
+                            "stop_reason": self._stop_reason.value,
+                            "missing_event_types": {k: list(v) for k, v in missing_types.items()},
+                        }
+                    }
+                )
         except Exception as exc:  # the loop's boundary: keep what was collected, then re-raise
             error = exc
             self._stop_reason = StopReason.ERROR
@@ -220,7 +234,7 @@ class Collector:
             duration=self.duration,
             expected_ticks=self.expected_ticks,
             snapshots=tuple(snapshots),
-            gaps=tuple(gaps),
+            gaps=tuple(sorted(gaps, key=lambda g: g.tick)),
             incidents=tuple(self.tracker.incidents()),
             stop_reason=self._stop_reason,
             error=describe_error(error, self.dsn) if error else None,
@@ -235,6 +249,47 @@ class Collector:
         return result
 
     # -- the loop's parts ----------------------------------------------------------------
+
+    def _begin(
+        self, writer: SnapshotWriter, started: datetime, snapshots: list[Snapshot], gaps: list[Gap]
+    ) -> int:
+        """Write the run's header (or the resume marker) and return the first tick to take.
+        When resuming, the incidents are rebuilt from what was recorded, and every tick whose
+        time passed while no process was collecting becomes a gap."""
+        if self.resume is None:
+            writer.write(
+                {
+                    "audit": {
+                        "started_at": started.isoformat(),
+                        "interval": self.interval,
+                        "duration": self.duration,
+                        "profile": self.profile.source,
+                        "dsn": redact_dsn(self.dsn) if self.dsn else None,
+                    }
+                }
+            )
+            return 1
+        recorded: list[Snapshot | Gap] = sorted([*snapshots, *gaps], key=lambda x: x.tick)
+        for item in recorded:
+            if isinstance(item, Gap):
+                self.tracker.gap()
+            else:
+                self.tracker.observe(item)
+        last = recorded[-1].tick if recorded else 0
+        elapsed = (self.clock() - started).total_seconds()
+        passed = min(self.expected_ticks, int(elapsed / self.interval))
+        writer.write({"resumed": {"at": self.clock().isoformat(), "after_tick": last}})
+        for tick in range(last + 1, passed + 1):
+            gap = Gap(
+                tick,
+                started + timedelta(seconds=(tick - 1) * self.interval),
+                started + timedelta(seconds=tick * self.interval),
+                "no audit process was running (killed, then resumed)",
+            )
+            writer.write(gap)
+            gaps.append(gap)
+            self.tracker.gap()
+        return max(last, passed) + 1
 
     async def _wait_until(self, due: float) -> bool:
         """Sleep until ``due`` on the monotonic clock; True when a stop was requested."""
@@ -259,22 +314,7 @@ class Collector:
             self._last_failure = describe_error(exc, self.dsn).removeprefix("cannot connect to ")
             await self._disconnect()
             return Gap(tick, window_start, window_end, f"query failed: {self._last_failure}")
-        return self._with_log_counts(snapshot, log_counts)
-
-    def _with_log_counts(self, snapshot: Snapshot, log_counts: dict[str, int]) -> Snapshot:
-        counters = dict(snapshot.counters)
-        for counter in self.profile.counters:
-            if counter.log_category and not counter.event_types:
-                counters[counter.name] = float(log_counts.get(counter.log_category, 0))
-        return Snapshot(
-            snapshot.tick,
-            snapshot.window_start,
-            snapshot.window_end,
-            snapshot.taken_at,
-            snapshot.gauges,
-            counters,
-            snapshot.by_exchange,
-        )
+        return with_log_counts(snapshot, self.profile, log_counts)
 
     def _follow_logs(self, followers: list[LogFollower], analyzer: LogAnalyzer) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -113,3 +113,20 @@ def build_snapshot(
         c.name: float(sum(per_type.get(t, 0.0) for t in c.event_types)) for c in profile.counters
     }
     return Snapshot(tick, window_start, window_end, taken_at, gauges, counters, by_exchange)
+
+
+def with_log_counts(snapshot: Snapshot, profile: Profile, counts: Mapping[str, int]) -> Snapshot:
+    """The snapshot with its log-only counters (no event types, a log category) filled in."""
+    counters = dict(snapshot.counters)
+    for counter in profile.counters:
+        if counter.log_category and not counter.event_types:
+            counters[counter.name] = float(counts.get(counter.log_category, 0))
+    return Snapshot(
+        snapshot.tick,
+        snapshot.window_start,
+        snapshot.window_end,
+        snapshot.taken_at,
+        snapshot.gauges,
+        counters,
+        snapshot.by_exchange,
+    )

@@ -6,18 +6,22 @@ import asyncio
 import os
 import tomllib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from . import preflight
+from .alerts import configure_rules, seed_rules
 from .audit import AuditData, complete_audit
 from .checks import CheckResult, Kind, MetricSpec, Verdict, configure_metrics
-from .collector import Collector, Progress
+from .collector import CollectionResult, Collector, Progress, write_summary
 from .db import connect
 from .errors import BotAuditError, ConfigError, DatabaseUnavailable
 from .logs import rotated_set
 from .profile import Profile, load_profile
+from .reconstruct import reconstruct
+from .replay import find_resumable, replay
 from .report import RESULT_KEY, AuditHtml, terminal_summary
 from .settings import OPTIONS, AuditSettings, format_duration, resolve
 
@@ -82,6 +86,7 @@ def _settings(config: pytest.Config) -> tuple[AuditSettings, Profile, dict[str, 
         # precedence: [tool.botaudit] thresholds over the profile's over the seed's
         from_profile = configure_metrics(profile.thresholds, f"profile {profile.source}")
         metrics = configure_metrics(settings.thresholds, origin, from_profile)
+        configure_rules(settings.alerts, origin)
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     return settings, profile, metrics
@@ -125,6 +130,7 @@ class AuditSession:
         self._data: AuditData | None = None
         self._failure: str | None = None
         self._header_shown = False
+        self.rule_overrides = configure_rules(settings.alerts, "[tool.botaudit]")
 
     # -- hooks --------------------------------------------------------------------------------
 
@@ -160,17 +166,23 @@ class AuditSession:
         items.sort(key=lambda i: 0 if i.get_closest_marker("preflight") else 1)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Configuration problems end the run here, as one line, before any check runs."""
         if not self.active or session.config.option.collectonly:
             return
-        for path in self.settings.log:
+        s = self.settings
+        if s.snapshots is not None and not s.snapshots.is_file():
+            raise pytest.UsageError(
+                f"{s.origins['snapshots']}: snapshot file '{s.snapshots}' does not exist"
+            )
+        for path in s.log:
             if not rotated_set(path):
-                origin = self.settings.origins.get("log", "default")
-                raise pytest.UsageError(f"{origin}: log file '{path}' does not exist")
+                raise pytest.UsageError(f"{s.origins['log']}: log file '{path}' does not exist")
+        if s.mode == "replay" and s.dsn is None:
+            return  # a recorded run needs no database
         try:
-            asyncio.run(_probe(self.settings.dsn))
+            asyncio.run(_probe(s.dsn))
         except DatabaseUnavailable as exc:
-            origin = self.settings.origins.get("dsn", "default")
-            where = origin if self.settings.dsn else "libpq PG* environment"
+            where = s.origins["dsn"] if s.dsn else "libpq PG* environment"
             raise pytest.UsageError(f"{where}: {exc}") from None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -221,10 +233,66 @@ class AuditSession:
         s = self.settings
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         say = _terminal_writer(self.config, reporter)
+        if s.mode == "replay":
+            assert s.snapshots is not None
+            say(f"botaudit: replaying {s.snapshots}")
+            collection = write_summary(replay(s.snapshots, self.rule_overrides, s.persist), s.out)
+        elif s.mode == "window":
+            assert s.since is not None
+            until = s.until or datetime.now(UTC)
+            say(
+                f"botaudit: judging the window {s.since.isoformat()} .. {until.isoformat()} "
+                f"every {format_duration(s.interval)}"
+            )
+            collection = asyncio.run(
+                reconstruct(
+                    s.dsn,
+                    self.profile,
+                    s.since,
+                    until,
+                    s.interval,
+                    s.out,
+                    log_paths=s.log,
+                    rules=seed_rules(self.rule_overrides),
+                    persist=s.persist,
+                )
+            )
+        else:
+            collection = self._collect_live(say)
         say(
-            f"botaudit: collecting for {format_duration(s.duration)} every "
-            f"{format_duration(s.interval)} (Ctrl+C stops early and keeps the data)"
+            f"botaudit: {len(collection.snapshots)}/{collection.expected_ticks} snapshots "
+            f"({collection.stop_reason.value}), {len(collection.gaps)} gaps; summary "
+            f"{collection.summary_path}"
         )
+        dsn_known = s.mode != "replay" or s.dsn is not None
+        return asyncio.run(
+            complete_audit(
+                collection,
+                self.profile,
+                self.metrics,
+                s.dsn if dsn_known else None,
+                s.log,
+                use_database=dsn_known,
+            )
+        )
+
+    def _collect_live(self, say: Callable[..., None]) -> CollectionResult:
+        s = self.settings
+        resume = None
+        if s.resume:
+            try:
+                resume = find_resumable(s.out, s.interval, s.duration)
+            except ConfigError as exc:
+                raise BotAuditError(str(exc)) from None
+            say(
+                f"botaudit: resuming the audit started {resume.started_at.isoformat()} from "
+                f"{resume.path} ({len(resume.snapshots)} snapshots kept)"
+            )
+        else:
+            say(
+                f"botaudit: collecting for {format_duration(s.duration)} every "
+                f"{format_duration(s.interval)} (Ctrl+C stops early and keeps the data)"
+            )
         collector = Collector(
             s.dsn,
             self.profile,
@@ -232,22 +300,20 @@ class AuditSession:
             s.interval,
             s.out,
             log_paths=s.log,
+            rules=seed_rules(self.rule_overrides),
+            persist=s.persist,
             abort_on_critical=s.abort_on_critical,
-            on_tick=_progress_printer(say, s.expected_snapshots),
+            on_tick=_progress_printer(say, s.expected_snapshots, _is_tty(self.config)),
             on_incident=lambda i: say(
                 f"botaudit: {i.severity.value} incident opened: {i.message}",
                 red=i.severity.value == "CRITICAL",
             ),
+            resume=resume,
         )
         try:
-            collection = asyncio.run(collector.run())
+            return asyncio.run(collector.run())
         except Exception as exc:  # the collector wrote its artifacts before re-raising
             raise BotAuditError(f"collector failed: {exc}") from exc
-        say(
-            f"botaudit: collected {len(collection.snapshots)}/{collection.expected_ticks} "
-            f"snapshots ({collection.stop_reason.value}); summary {collection.summary_path}"
-        )
-        return asyncio.run(complete_audit(collection, self.profile, self.metrics, s.dsn, s.log))
 
     def record(self, item: pytest.Item, result: CheckResult | preflight.PreflightResult) -> None:
         item.user_properties.extend(result.properties())
@@ -287,17 +353,25 @@ def _terminal_writer(config: pytest.Config, reporter: Any) -> Callable[..., None
     return say
 
 
-def _progress_printer(say: Callable[..., None], expected: int) -> Callable[[Progress], None]:
-    # CI logs get at most ~40 progress lines; each is a plain line (no control characters)
-    every = max(1, expected // 40)
+def _is_tty(config: pytest.Config) -> bool:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    return bool(reporter is not None and reporter.isatty)
+
+
+def _progress_printer(
+    say: Callable[..., None], expected: int, tty: bool = False
+) -> Callable[[Progress], None]:
+    """Every tick on a terminal; in a CI log at most ~40 plain lines (no control characters)."""
+    every = 1 if tty else max(1, expected // 40)
 
     def show(progress: Progress) -> None:
         if progress.tick % every and progress.tick != progress.expected:
             return
         say(
-            f"botaudit: {format_duration(round(progress.elapsed))}/"
-            f"{format_duration(progress.total)} elapsed, {progress.snapshots} snapshots, "
-            f"{progress.gaps} gaps, {progress.open_incidents} open incidents"
+            f"botaudit: {format_duration(max(1, round(progress.elapsed)))}/"
+            f"{format_duration(progress.total)} elapsed, tick {progress.tick}/{progress.expected}, "
+            f"{progress.snapshots} snapshots, {progress.gaps} gaps, "
+            f"{progress.open_incidents} open incidents"
         )
 
     return show
@@ -364,7 +438,13 @@ class PreflightRunner:
         self._session.enforce(result.verdict, text)
         return result
 
+    def _skip_in_replay(self, what: str) -> None:
+        if self.settings.mode == "replay":
+            pytest.skip(f"replay mode: {what} is not part of re-judging a recorded run")
+
     def database(self) -> preflight.PreflightResult:
+        if self.settings.dsn is None:
+            self._skip_in_replay("the database")
         return self.run(
             lambda: asyncio.run(
                 preflight.database_reachable(self.settings.dsn, self._session.profile)
@@ -372,18 +452,25 @@ class PreflightRunner:
         )
 
     def schema(self) -> preflight.PreflightResult:
+        if self.settings.dsn is None:
+            self._skip_in_replay("the database schema")
         return self.run(
             lambda: asyncio.run(preflight.schema_present(self.settings.dsn, self._session.profile))
         )
 
     def testnet(self) -> preflight.PreflightResult:
+        self._skip_in_replay("the bot's .env")
         return self.run(lambda: preflight.testnet_flags(self.settings.env_file))
 
     def disk_space(self) -> preflight.PreflightResult:
         return self.run(lambda: preflight.disk_space(self.settings.out))
 
     def log_file(self) -> preflight.PreflightResult:
-        return self.run(lambda: preflight.log_files(self.settings.log))
+        if not self.settings.log:
+            self._skip_in_replay("the bot log")
+        # a past window's log is not written any more: only a live audit wants it fresh
+        fresh = preflight.LOG_FRESH_SECONDS if self.settings.mode == "live" else None
+        return self.run(lambda: preflight.log_files(self.settings.log, fresh))
 
 
 @pytest.fixture

@@ -85,7 +85,9 @@ def disk_space(out_dir: Path, min_free_mb: float = MIN_FREE_MB) -> PreflightResu
 
 
 def log_files(
-    paths: Sequence[Path], fresh_seconds: float = LOG_FRESH_SECONDS, now: float | None = None
+    paths: Sequence[Path],
+    fresh_seconds: float | None = LOG_FRESH_SECONDS,
+    now: float | None = None,
 ) -> PreflightResult:
     """Each log readable and written recently (a live audit of a silent log is meaningless)."""
     if not paths:
@@ -104,7 +106,7 @@ def log_files(
             problems.append(f"{path}: {exc.strerror}")
             continue
         evidence.append(f"{path}: last written {age:.0f} s ago")
-        if age > fresh_seconds:
+        if fresh_seconds is not None and age > fresh_seconds:
             problems.append(f"{path}: not written for {age / 60:.0f} min")
     if problems:
         return PreflightResult(
@@ -113,7 +115,8 @@ def log_files(
     return PreflightResult(
         "log_file",
         Verdict.PASS,
-        f"PASS: {len(paths)} log file(s) readable and fresh",
+        f"PASS: {len(paths)} log file(s) readable"
+        + (f" and written in the last {fresh_seconds / 60:g} min" if fresh_seconds else ""),
         tuple(evidence),
     )
 

@@ -71,6 +71,12 @@ class Profile:
     # validated against the catalogue by checks.configure_metrics, like [tool.botaudit]'s
     thresholds: Mapping[str, Any] = field(default_factory=dict)
     queries: tuple[QuerySpec, ...] = ()
+    log_high_volume: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    log_exchange_pattern: re.Pattern[str] | None = None
+    log_excessive_ts_updates: int = 20
+    log_slow_ms: float = 1000.0
+    closed_statuses: tuple[str, ...] = ("closed",)
+    stop_loss_event_types: tuple[str, ...] = ()
 
     def sql_names(self) -> dict[str, str]:
         """The identifiers SQL files refer to as psql variables (``:"events_table"``)."""
@@ -181,7 +187,73 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         log_timezone=_zone(where, log.get("timezone", "local")),
         thresholds=where.table(data, "thresholds", required=False),
         queries=_queries(where, data),
+        log_high_volume=_high_volume(where, log, patterns),
+        log_exchange_pattern=_exchange_pattern(where, log),
+        log_excessive_ts_updates=int(where.number(log, "excessive_ts_updates", "log", 20)),
+        log_slow_ms=where.number(log, "slow_ms", "log", 1000.0),
+        closed_statuses=where.strings(positions, "closed_statuses", "positions"),
+        stop_loss_event_types=where.strings(positions, "stop_loss_event_types", "positions"),
     )
+
+
+def _high_volume(
+    where: _Where, log: Mapping[str, Any], patterns: Mapping[str, tuple[re.Pattern[str], ...]]
+) -> dict[str, tuple[str, ...]]:
+    """Category -> the literal prefixes its '^literal' patterns stand for."""
+    prefixes: dict[str, tuple[str, ...]] = {}
+    for category in where.strings(log, "high_volume", "log"):
+        if category not in patterns:
+            raise where.fail("log.high_volume", f"no log.patterns.{category} in the profile")
+        literal = []
+        for pattern in patterns[category]:
+            prefix = _literal_prefix(pattern.pattern)
+            if prefix is None:
+                raise where.fail(
+                    f"log.patterns.{category}",
+                    "a high-volume category needs plain "
+                    f"'^prefix' patterns, got {pattern.pattern!r}",
+                )
+            literal.append(prefix)
+        prefixes[category] = tuple(literal)
+    return prefixes
+
+
+_REGEX_META = frozenset(".^$*+?{}[]|()")
+
+
+def _literal_prefix(text: str) -> str | None:
+    """The literal text of a '^literal' pattern (escaped punctuation allowed), else None."""
+    if not text.startswith("^"):
+        return None
+    out: list[str] = []
+    position = 1
+    while position < len(text):
+        char = text[position]
+        if char == "\\":
+            following = text[position + 1 : position + 2]
+            if not following or following.isalnum():
+                return None
+            out.append(following)
+            position += 2
+            continue
+        if char in _REGEX_META:
+            return None
+        out.append(char)
+        position += 1
+    return "".join(out)
+
+
+def _exchange_pattern(where: _Where, log: Mapping[str, Any]) -> re.Pattern[str] | None:
+    text = log.get("exchange_pattern")
+    if text is None:
+        return None
+    try:
+        pattern = re.compile(str(text))
+    except re.error as exc:
+        raise where.fail("log.exchange_pattern", f"bad regular expression ({exc})") from None
+    if "exchange" not in pattern.groupindex:
+        raise where.fail("log.exchange_pattern", "needs a named group (?P<exchange>...)")
+    return pattern
 
 
 def _queries(where: _Where, data: Mapping[str, Any]) -> tuple[QuerySpec, ...]:
@@ -266,6 +338,12 @@ class _Where:
         if not isinstance(value, Mapping):
             raise self.fail(name, f"expected a table, got {value!r}")
         return value
+
+    def number(self, data: Mapping[str, Any], key: str, parent: str, default: float) -> float:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise self.fail(f"{parent}.{key}", f"expected a positive number, got {value!r}")
+        return float(value)
 
     def identifier(self, data: Mapping[str, Any], key: str, parent: str) -> str:
         value = data.get(key)

@@ -147,6 +147,16 @@ class Option:
         return "BOTAUDIT_" + self.name.upper()
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError("expected a whole number") from None
+    if value < 1:
+        raise ValueError("must be at least 1")
+    return value
+
+
 def _path(text: str) -> Path:
     if not text.strip():
         raise ValueError("empty path")
@@ -198,6 +208,30 @@ OPTIONS: tuple[Option, ...] = (
         False,
         flag=True,
     ),
+    Option(
+        "persist",
+        "ticks an alert condition must hold before its incident opens (default 1)",
+        _positive_int,
+        1,
+    ),
+    Option(
+        "since",
+        "window mode: judge the period from this time (ISO, or relative like -8h)",
+        parse_time,
+    ),
+    Option("until", "window mode: end of the judged period (default now)", parse_time),
+    Option(
+        "snapshots",
+        "replay mode: re-judge this snapshot file (ours or bot_monitor.py's)",
+        _path,
+    ),
+    Option(
+        "resume",
+        "continue the interrupted live audit whose snapshot file is in --audit-out",
+        parse_bool,
+        False,
+        flag=True,
+    ),
 )
 
 
@@ -223,8 +257,23 @@ class AuditSettings:
     strict: bool = False
     allow_no_data: bool = False
     abort_on_critical: bool = False
+    persist: int = 1
+    since: datetime | None = None
+    until: datetime | None = None
+    snapshots: Path | None = None
+    resume: bool = False
     thresholds: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    alerts: Mapping[str, Any] = field(default_factory=dict)
     origins: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def mode(self) -> str:
+        """live (collect for the duration), window (a past period) or replay (a file)."""
+        if self.snapshots is not None:
+            return "replay"
+        if self.since is not None:
+            return "window"
+        return "live"
 
     @property
     def expected_snapshots(self) -> int:
@@ -245,7 +294,7 @@ def resolve(
     """Apply precedence command line > BOTAUDIT_* env > pytest ini > [tool.botaudit] > default."""
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
-    known = {opt.name for opt in OPTIONS} | {"thresholds"}
+    known = {opt.name for opt in OPTIONS} | {"thresholds", "alerts"}
     for key in tool:
         if key not in known:
             raise ConfigError(f"{tool_origin}: unknown setting '{key}'")
@@ -262,13 +311,40 @@ def resolve(
     thresholds = tool.get("thresholds", {})
     if not isinstance(thresholds, Mapping):
         raise ConfigError(f"{tool_origin}: 'thresholds' must be a table")
-    settings = AuditSettings(thresholds=thresholds, origins=origins, **values)
+    alerts = tool.get("alerts", {})
+    if not isinstance(alerts, Mapping):
+        raise ConfigError(f"{tool_origin}: 'alerts' must be a table")
+    settings = AuditSettings(thresholds=thresholds, alerts=alerts, origins=origins, **values)
+    _check_modes(settings)
     if settings.interval > settings.duration:
         raise ConfigError(
             f"{origins['interval']}: interval {format_duration(settings.interval)} is longer than "
             f"the audit duration {format_duration(settings.duration)} ({origins['duration']})"
         )
     return settings
+
+
+def _check_modes(settings: AuditSettings) -> None:
+    """Cross-field rules between the modes, each naming the values and their sources."""
+    o = settings.origins
+    if settings.until is not None and settings.since is None:
+        raise ConfigError(f"{o['until']}: --audit-until needs --audit-since (window mode)")
+    if settings.since is not None:
+        until = settings.until or datetime.now(UTC)
+        if settings.since >= until:
+            raise ConfigError(
+                f"{o['since']}: window start {settings.since.isoformat()} is not before its "
+                f"end {until.isoformat()}"
+            )
+    if settings.snapshots is not None and settings.since is not None:
+        raise ConfigError(
+            f"{o['snapshots']}: replay (--audit-snapshots) and window mode (--audit-since, "
+            f"{o['since']}) exclude each other"
+        )
+    if settings.resume and settings.mode != "live":
+        raise ConfigError(
+            f"{o['resume']}: --audit-resume continues a live audit, not {settings.mode} mode"
+        )
 
 
 def _first_given(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from .logs import LogAnalysis
+from .loganalysis import LogAnalysis
 
 
 def _top(counts: Mapping[str, int], limit: int = 5) -> str:
@@ -12,49 +13,56 @@ def _top(counts: Mapping[str, int], limit: int = 5) -> str:
     return ", ".join(f"{k} ({v})" for k, v in items) or "none"
 
 
+def _latency(stats: Mapping[str, float]) -> str:
+    if not stats:
+        return "no timed updates"
+    return (
+        f"avg {stats['avg']:g} ms, p95 {stats['p95']:g} ms, p99 {stats['p99']:g} ms, "
+        f"max {stats['max']:g} ms over {stats['samples']:g}"
+    )
+
+
+def _rate(value: Any) -> str:
+    return "n/a" if value is None else f"{value:g}/min"
+
+
 def render_log_report(analysis: LogAnalysis) -> str:
     c = analysis.count
     read = analysis.read
-    minutes = None
-    if analysis.since and analysis.until:
-        minutes = (analysis.until - analysis.since).total_seconds() / 60
+    ts = analysis.trailing_stop
+    rates = analysis.rates_per_minute
     lines = [
         "BOT LOG ANALYSIS",
-        "=" * 60,
+        "=" * 72,
         f"files: {', '.join(read.get('files', []))}",
-        f"lines {read.get('lines', 0)}, records {read.get('records', 0)}, continuation "
-        f"{read.get('continuation_lines', 0)}, unparsable {read.get('unparsable_lines', 0)}, "
-        f"undecodable {read.get('undecodable_lines', 0)}; in window {analysis.records}, "
+        f"lines {read.get('lines', 0)}: records {read.get('records', 0)}, continuation "
+        f"{read.get('continuation_lines', 0)}, unparsable {read.get('unparsable_lines', 0)} "
+        f"(undecodable {read.get('undecodable_lines', 0)}); in the window {analysis.records}, "
         f"outside {analysis.out_of_window}",
         "",
         "1. POSITION LIFECYCLE",
-        f"   opened {c('position_opened')}, closed {c('position_closed')}",
+        f"   opened {c('position_opened')}, closed {c('position_closed')}, "
+        f"rate {_rate(rates.get('position_opened'))}",
         f"   top symbols: {_top(analysis.symbols.get('position_opened', {}))}",
-    ]
-    if minutes:
-        lines.append(f"   opening rate: {c('position_opened') / minutes:.2f} per minute")
-    sl = analysis.latencies_ms.get("sl_updated_timed", {})
-    lines += [
         "",
         "2. STOP-LOSS",
-        f"   set {c('sl_set')}, updated {c('sl_updated') + c('sl_updated_timed')}, "
-        f"failed {c('sl_update_failed')}, triggered {c('sl_triggered')}, "
-        f"missing {c('sl_missing')}",
-        "   update latency: "
-        + (
-            f"avg {sl['avg']:g} ms, p95 {sl['p95']:g} ms, max {sl['max']:g} ms"
-            if sl
-            else "no timed updates"
-        ),
+        f"   set {c('sl_set')}, updated {c('sl_updated') + c('sl_updated_timed')} "
+        f"({_rate(rates.get('sl_updates'))}), failed {c('sl_update_failed')}, "
+        f"triggered {c('sl_triggered')}",
+        f"   missing: {c('sl_missing')} reports, symbols "
+        f"{_top(analysis.symbols.get('sl_missing', {}))}",
+        f"   update latency: {_latency(analysis.latencies_ms.get('sl_updated_timed', {}))}",
         "",
         "3. TRAILING STOP",
-        f"   activations {c('ts_activated')}, updates {c('ts_updated')}, emergency updates "
-        f"{c('ts_emergency_update')}",
-        f"   busiest symbols: {_top(analysis.symbols.get('ts_updated', {}))}",
+        f"   activations {ts.get('activations', 0)}, updates {ts.get('updates', 0)} "
+        f"({_rate(rates.get('ts_updates'))}), emergency updates {ts.get('emergency_updates', 0)}",
+        f"   per position {ts.get('updates_per_position', 0):g}, busiest "
+        f"{_rate(ts.get('busiest_updates_per_minute'))}, excessive: "
+        f"{_top(ts.get('excessive_symbols', {}))}",
         "",
         "4. WEBSOCKET HEALTH",
         f"   connects {c('ws_connected')}, disconnects {c('ws_disconnected')}, reconnects "
-        f"{analysis.ws_reconnects}, errors {c('ws_error')}",
+        f"{analysis.ws_reconnects} (attempts {c('ws_reconnect_attempt')}), errors {c('ws_error')}",
         f"   longest disconnection {analysis.ws_longest_disconnect_s:g} s, uptime "
         + (
             f"{analysis.ws_uptime_percent:g} %"
@@ -62,23 +70,37 @@ def render_log_report(analysis: LogAnalysis) -> str:
             else "unknown"
         ),
         "",
-        "5. ERRORS",
+        "5. EXCHANGE DISTRIBUTION",
+    ]
+    lines += [
+        f"   {exchange}: {v['entries']} entries, {v['errors']} errors"
+        for exchange, v in analysis.exchanges.items()
+    ] or ["   no exchange named"]
+    lines += [
+        "",
+        "6. ERRORS",
         f"   by level: {_top(analysis.levels, 5)}",
         f"   types: {_top(analysis.error_types, 8)}",
         f"   exchange codes: {_top(analysis.exchange_codes, 8)}",
         f"   modules: {_top(analysis.error_modules, 8)}",
+        "   shapes (variable parts masked):",
     ]
-    for kind, samples in analysis.samples.items():
-        if kind.startswith("error:"):
-            lines += [f"   sample {s.where}: {s.message}" for s in samples[:2]]
+    lines += [
+        f"     {s['count']:>6} x {s['level']:8} {s['shape']}  (first {s['first_seen']}, "
+        f"last {s['last_seen']}, e.g. {s['sample']})"
+        for s in analysis.error_shapes[:10]
+    ] or ["     none"]
     lines += [
         "",
-        "6. TIMING",
-        f"   timeouts {c('timeout')}, rate limits {c('rate_limit')}, slow operations (> 1 s) "
+        "7. TIMING",
+        f"   timeouts {c('timeout')}, rate limits {c('rate_limit')}, slow operations "
         f"{analysis.slow_operations}",
+    ]
+    for kind in ("timeout", "rate_limit"):
+        lines += [f"   e.g. {s.where}: {s.message}" for s in analysis.samples.get(kind, ())[:2]]
+    lines += [
         "",
-        "7. EMERGENCIES AND ZOMBIES",
-        f"   emergency closes {c('emergency_close')}, zombie reports {c('zombies_found')}, "
-        f"aged-position warnings {c('aged_position')}",
+        f"   emergency closes {c('emergency_close')}, zombie reports "
+        f"{c('zombies_found')}, aged-position warnings {c('aged_position')}",
     ]
     return "\n".join(lines)

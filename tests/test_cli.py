@@ -40,10 +40,13 @@ def test_logs_text_report_has_the_seven_sections(
         "2. STOP-LOSS",
         "3. TRAILING STOP",
         "4. WEBSOCKET HEALTH",
-        "5. ERRORS",
-        "6. TIMING",
+        "5. EXCHANGE DISTRIBUTION",
+        "6. ERRORS",
+        "7. TIMING",
     ):
         assert heading in text
+    assert "bybit: 1 entries, 1 errors" in text
+    assert "x ERROR    Failed to set Bybit Stop Loss: bybit {<str>:<n>,<str>:<str>}" in text
     assert "reconnects 1" in text
 
 
@@ -56,9 +59,11 @@ def test_logs_json_to_a_file(tmp_path: Path) -> None:
         == 0
     )
     data = json.loads(out.read_text())
-    assert data["categories"]["position_opened"] == 1
-    assert data["categories"].get("sl_missing") is None  # before --since (if the log is UTC)
+    assert data["position_lifecycle"]["opened"] == 1
     assert data["websocket"]["reconnects"] == 1
+    assert data["errors"]["types"]["ccxt.base.errors.ExchangeError"] == 1
+    assert data["errors"]["shapes"][0]["count"] == 1
+    assert set(data) >= {"stop_loss", "trailing_stop", "exchanges", "timing", "samples"}
 
 
 def test_logs_missing_file_is_a_clear_error(

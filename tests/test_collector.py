@@ -69,7 +69,8 @@ async def test_ticks_are_aligned_windows_without_double_counting(
 
     lines = result.snapshot_path.read_text().splitlines()
     assert json.loads(lines[0])["audit"]["interval"] == 0.2
-    assert [json.loads(line)["tick"] for line in lines[1:]] == list(range(1, 16))
+    assert [json.loads(line)["tick"] for line in lines[1:-1]] == list(range(1, 16))
+    assert json.loads(lines[-1])["audit_end"]["stop_reason"] == "completed"
     assert result.summary_path is not None
     summary = json.loads(result.summary_path.read_text())
     assert summary["snapshots_collected"] == 15
@@ -144,5 +145,5 @@ async def test_database_outage_becomes_gaps_and_the_collector_recovers(tmp_path:
     # a failed tick is never recorded as zeros
     gap_ticks = {g.tick for g in result.gaps}
     assert not gap_ticks & {s.tick for s in result.snapshots}
-    written = [json.loads(line) for line in result.snapshot_path.read_text().splitlines()[1:]]
+    written = [json.loads(line) for line in result.snapshot_path.read_text().splitlines()[1:-1]]
     assert [w["tick"] for w in written] == sorted(gap_ticks | {s.tick for s in result.snapshots})

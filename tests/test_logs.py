@@ -11,13 +11,13 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_botaudit.logs import (
-    LogFollower,
-    ReadStats,
+from pytest_botaudit.loganalysis import (
+    LogAnalyzer,
     analyze_files,
-    read_records,
-    rotated_set,
+    analyze_parallel,
+    record_offsets,
 )
+from pytest_botaudit.logs import LogFollower, ReadStats, read_records, rotated_set
 from pytest_botaudit.profile import load_profile
 
 UTC_PROFILE = replace(load_profile(), log_timezone=UTC)
@@ -158,3 +158,71 @@ def test_arbitrary_bytes_never_crash(data: bytes) -> None:
         records = list(read_records([path], stats, UTC))
     assert stats.records == len(records)
     assert stats.records + stats.continuation_lines + stats.unparsable_lines == stats.lines
+
+
+# message bodies of records in both formats, after the timestamp
+RECORD_BODIES = (
+    (Path(__file__).parent / "data" / "record_bodies.txt").read_text("utf-8").splitlines()
+)
+_RECORDS = st.one_of(
+    st.sampled_from(RECORD_BODIES),
+    st.text(max_size=60).map(lambda t: "- m - INFO - " + t.replace("\n", " ").replace("\r", " ")),
+)
+_TAIL = st.lists(
+    st.sampled_from(
+        [
+            "Traceback (most recent call last):",
+            '  File "x.py", line 1',
+            "ValueError: bad",
+            "garbage \udcff"[:-1],
+        ]
+    ),
+    max_size=3,
+)
+
+
+@st.composite
+def log_files(draw: st.DrawFn) -> tuple[bytes, list[int]]:
+    """A log of random records (with tracebacks) and the byte offsets where records start."""
+    seconds = 0
+    out = bytearray(draw(st.sampled_from([b"", b"junk before the first record\n"])))
+    starts = []
+    for _ in range(draw(st.integers(1, 40))):
+        seconds += draw(st.integers(0, 90))
+        stamp = f"2025-10-15 {seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d},000"
+        body = draw(_RECORDS)
+        starts.append(len(out))
+        out += f"{stamp} {body}\n".encode()
+        for line in draw(_TAIL):
+            out += line.encode() + b"\n"
+    return bytes(out), starts
+
+
+@settings(max_examples=120, deadline=None)
+@given(log_files(), st.data())
+def test_byte_ranges_merged_equal_one_pass(
+    log: tuple[bytes, list[int]],
+    data: st.DataObject,
+) -> None:
+    content, starts = log
+    cuts = sorted(data.draw(st.sets(st.sampled_from(starts), max_size=4)) - {0})
+    since = data.draw(st.sampled_from([None, datetime(2025, 10, 15, 0, 10, tzinfo=UTC)]))
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "bot.log"
+        path.write_bytes(content)
+        single = analyze_files([path], UTC_PROFILE, since=since)
+        merged = LogAnalyzer(UTC_PROFILE, since)
+        for start, end in zip([0, *cuts], [*cuts, None], strict=True):
+            merged.merge(LogAnalyzer(UTC_PROFILE, since).scan(path, start, end))
+        assert merged.result() == single
+        assert single.read["lines"] == content.count(b"\n")
+
+
+def test_parallel_reader_equals_one_pass(tmp_path: Path) -> None:
+    log = tmp_path / "bot.log"
+    log.write_text(BOT_LOG * 400, encoding="utf-8")
+    single = analyze_files([log], UTC_PROFILE)
+    assert len(record_offsets(log, 3)) == 3
+    assert analyze_parallel([log], UTC_PROFILE, jobs=3) == single
+    assert single.ws_reconnects == 400  # one unhealthy -> connected episode per copy
+    assert single.count("timeout") == 400

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import asyncpg
 
-from pytest_botaudit.logs import ReadStats, analyze_files, read_records
+from pytest_botaudit.loganalysis import analyze_files
+from pytest_botaudit.logs import ReadStats, read_records
 from pytest_botaudit.profile import load_profile
 from pytest_botaudit.simulate import SCENARIOS, BotSimulator, build_plan
 
