@@ -137,6 +137,8 @@ def _legacy_run(rows: list[tuple[datetime, Mapping[str, Any]]]) -> RecordedRun:
             Snapshot(tick, previous_end, stamp, stamp, gauges, values, by_exchange)
         )
         previous_end = stamp
+    # the legacy ticks follow its own irregular clock: the run is as long as they are
+    run.header["duration"] = tick * interval
     return run
 
 

@@ -1,0 +1,295 @@
+"""Replay, window and resume modes, and the ways a live audit ends early."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shutil
+import signal
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from pytest_botaudit.collector import Collector, Progress, StopReason
+from pytest_botaudit.profile import load_profile
+from pytest_botaudit.reconstruct import reconstruct
+from pytest_botaudit.replay import LEGACY_BLIND, read_run, replay
+from pytest_botaudit.simulate import BotSimulator
+
+from .conftest import REPO
+from .helpers import async_wait_for, wait_for
+from .test_plugin import audit_command, outcomes_by_test
+
+PROFILE = load_profile()
+
+
+def test_replay_of_the_real_legacy_run(legacy_run: Path) -> None:
+    collection = replay(legacy_run / "monitoring_snapshots_20251018.jsonl")
+    assert len(collection.snapshots) == 817
+    assert collection.interval == 60
+    # the day holds several runs: the pauses between them are gaps, not missing zeros
+    assert len(collection.gaps) > 100
+    assert len(collection.snapshots) + len(collection.gaps) == collection.expected_ticks
+    assert collection.peak("unprotected_positions") == 7
+    assert collection.peak("aged_positions") == 53
+    # the legacy monitor's blind columns are flagged, not trusted as zeros
+    assert set(collection.missing_event_types) == set(LEGACY_BLIND)
+    critical = [i for i in collection.incidents if i.severity.value == "CRITICAL"]
+    assert critical
+    assert {i.rule_id for i in critical} == {"unprotected_positions"}
+    # the legacy report of 07:06-14:59 saw 50 CRITICAL alert lines; here they are incidents
+    report = json.loads((legacy_run / "monitoring_report_20251018_145943.json").read_text())
+    assert report["critical_alerts"] == 50
+    assert len(critical) < report["critical_alerts"]
+
+
+def test_replay_of_the_legacy_run_as_an_audit(
+    pytester: pytest.Pytester, legacy_run: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGHOST", "/nonexistent")  # a replay must not need any database
+    shutil.copytree(REPO / "audit_checks", pytester.path / "audit_checks")
+    result = pytester.runpytest_subprocess(
+        "audit_checks",
+        f"--audit-snapshots={legacy_run / 'monitoring_snapshots_20251018.jsonl'}",
+        f"--audit-out={pytester.path}",
+        f"--junitxml={pytester.path / 'j.xml'}",
+        "--audit-allow-no-data",
+    )
+    verdicts = {
+        name.split("::")[-1]: props.get("verdict", props["outcome"])
+        for name, props in outcomes_by_test(pytester.path / "j.xml").items()
+    }
+    assert verdicts["test_all_positions_have_stop_loss"] == "FAIL"
+    assert verdicts["test_many_aged_positions"] == "FAIL"
+    assert verdicts["test_high_api_errors"] == "FAIL"
+    assert verdicts["test_missing_snapshots"] == "FAIL"
+    assert verdicts["test_no_emergency_closes"] == "NO-DATA"
+    assert verdicts["test_few_websocket_reconnects"] == "NO-DATA"
+    assert verdicts["test_zero_zombie_orders"] == "NO-DATA"
+    assert verdicts["test_database_is_reachable"] == "skipped"
+    assert result.ret == 1
+    assert "event types ['zombie_cleaned'] never occur" in result.stdout.str()
+
+
+@pytest.mark.asyncio
+async def test_our_snapshot_file_replays_to_the_same_run(database: str, tmp_path: Path) -> None:
+    simulator = BotSimulator(database, tmp_path / "bot.log", 1.5, "faulty", seed=4, speed=2)
+    collector = Collector(database, PROFILE, 1.6, 0.2, tmp_path)
+    bot = asyncio.create_task(simulator.run())
+    live = await collector.run()
+    await bot
+    again = replay(live.snapshot_path)
+    assert again.snapshots == live.snapshots
+    assert [i.rule_id for i in again.incidents] == [i.rule_id for i in live.incidents]
+    assert again.missing_event_types == live.missing_event_types
+    assert again.expected_ticks == live.expected_ticks
+
+
+@pytest.mark.asyncio
+async def test_window_mode_reproduces_a_live_run(database: str, tmp_path: Path) -> None:
+    progress: list[Progress] = []
+    log = tmp_path / "bot.log"
+    collector = Collector(
+        database, PROFILE, 2.4, 0.2, tmp_path / "live", log_paths=[log], on_tick=progress.append
+    )
+    collecting = asyncio.create_task(collector.run())
+    await async_wait_for(lambda: bool(progress), 10, "the first tick")
+    await BotSimulator(database, log, 2.0, "faulty", seed=8).run()
+    live = await collecting
+    window = await reconstruct(
+        database,
+        PROFILE,
+        live.started_at,
+        live.started_at + timedelta(seconds=2.4),
+        0.2,
+        tmp_path / "window",
+        log_paths=[log],
+    )
+    assert [s.window_start for s in window.snapshots] == [s.window_start for s in live.snapshots]
+    for counter in (
+        "new_positions_opened",
+        "price_updates",
+        "api_errors",
+        "emergency_closes",
+        "positions_closed",
+        "sl_updates_with_ts",
+        "ts_activations",
+    ):
+        assert [s.counters[counter] for s in window.snapshots] == [
+            s.counters[counter] for s in live.snapshots
+        ], counter
+    assert window.total("ws_reconnects") == live.total("ws_reconnects") == 25
+    assert window.peak("unprotected_positions") == live.peak("unprotected_positions") == 2
+    assert {i.rule_id for i in window.incidents if i.severity.value == "CRITICAL"} == {
+        i.rule_id for i in live.incidents if i.severity.value == "CRITICAL"
+    }
+
+
+def test_window_mode_judges_a_past_period_at_once(pytester: pytest.Pytester, database: str) -> None:
+    shutil.copytree(REPO / "audit_checks", pytester.path / "audit_checks")
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    log = pytester.path / "bot.log"
+    asyncio.run(BotSimulator(database, log, 600, "faulty", seed=2).run(start, live=False))
+    (pytester.path / ".env").write_text("BINANCE_TESTNET=true\nBYBIT_TESTNET=true\n")
+    result = pytester.runpytest_subprocess(
+        "audit_checks",
+        f"--audit-dsn={database}",
+        f"--audit-log={log}",
+        f"--audit-since={start.isoformat()}",
+        f"--audit-until={(start + timedelta(minutes=10)).isoformat()}",
+        "--audit-interval=10s",
+        f"--audit-out={pytester.path}",
+        f"--audit-env-file={pytester.path / '.env'}",
+        f"--junitxml={pytester.path / 'j.xml'}",
+    )
+    assert result.duration < 60  # ten minutes judged without waiting for them
+    xml = outcomes_by_test(pytester.path / "j.xml")
+    failed = {name.split("::")[-1] for name, props in xml.items() if props["outcome"] == "failed"}
+    assert failed == {
+        "test_zero_critical_alerts",
+        "test_all_positions_have_stop_loss",
+        "test_no_emergency_closes",
+        "test_multiple_critical_alerts",
+        "test_positions_without_stop_loss",
+        "test_emergency_closes",
+        "test_frequent_websocket_reconnects",
+        "test_high_api_errors",
+    }
+    assert xml["TestMonitoring::test_all_expected_snapshots_collected"]["value"] == "100"
+    result.stdout.fnmatch_lines(["*botaudit: 60/60 snapshots (completed), 0 gaps*"])
+
+
+def _snapshot_lines(out: Path) -> list[dict[str, object]]:
+    files = list(out.glob("monitoring_snapshots_*.jsonl"))
+    if not files:
+        return []
+    lines = []
+    for line in files[0].read_text().splitlines():
+        with contextlib.suppress(json.JSONDecodeError):  # the line in flight at a kill
+            lines.append(json.loads(line))
+    return lines
+
+
+@pytest.mark.slow
+def test_killed_audit_resumes_and_judges_the_whole_run(
+    pytester: pytest.Pytester, database: str
+) -> None:
+    shutil.copytree(REPO / "audit_checks", pytester.path / "audit_checks")
+    out = pytester.path
+    (out / "bot.log").write_text("2025-10-15 02:40:20,001 - m - INFO - started\n")
+    (out / ".env").write_text("BINANCE_TESTNET=true\n")
+    command = audit_command(out / "audit_checks", database, out, 4, 0.2)
+    with subprocess.Popen(
+        command, cwd=out, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    ) as first:
+        wait_for(
+            lambda: sum("tick" in x for x in _snapshot_lines(out)) >= 5 or first.poll() is not None,
+            60,
+            "5 ticks",
+        )
+        assert first.poll() is None, "the audit ended before it could be killed"
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    kept = [x["tick"] for x in _snapshot_lines(out) if "tick" in x]
+    resumed = subprocess.run(
+        [*command, "--audit-resume"],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "botaudit: resuming the audit started" in resumed.stdout, resumed.stdout
+    records = _snapshot_lines(out)
+    ticks = sorted(x["tick"] for x in records if "tick" in x)
+    assert ticks == list(range(1, 21))  # every tick: a snapshot or a gap, none twice
+    assert set(kept) <= set(ticks)
+    gaps = [x for x in records if x.get("gap")]
+    assert all("no audit process was running" in str(g["reason"]) for g in gaps)
+    [summary_file] = out.glob("monitoring_report_*.json")
+    summary = json.loads(summary_file.read_text())
+    assert summary["snapshots_collected"] + len(summary["gaps"]) == 20
+    assert summary["monitoring_start"] == records[0]["audit"]["started_at"]  # type: ignore[index]
+    again = subprocess.run(
+        [*command, "--audit-resume"],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "already ended" in again.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_stops_collection_and_keeps_everything(
+    pytester: pytest.Pytester, database: str, signum: int
+) -> None:
+    shutil.copytree(REPO / "audit_checks", pytester.path / "audit_checks")
+    out = pytester.path
+    (out / "bot.log").write_text("2025-10-15 02:40:20,001 - m - INFO - started\n")
+    (out / ".env").write_text("BINANCE_TESTNET=true\n")
+    command = audit_command(out / "audit_checks", database, out, 120, 0.2)
+    with subprocess.Popen(command, cwd=out, stdout=subprocess.PIPE, text=True) as process:
+        wait_for(
+            lambda: (
+                sum("tick" in x for x in _snapshot_lines(out)) >= 3 or process.poll() is not None
+            ),
+            60,
+            "3 ticks",
+        )
+        assert process.poll() is None, "the audit ended before the signal"
+        process.send_signal(signum)
+        stdout, _ = process.communicate(timeout=60)
+    assert "snapshots (interrupted)" in stdout
+    assert (out / "audit.xml").exists()
+    assert (out / "audit.html").exists()
+    assert _snapshot_lines(out)[-1]["audit_end"]["stop_reason"] == "interrupted"  # type: ignore[index]
+
+
+@pytest.mark.asyncio
+async def test_abort_on_critical_stops_early(database: str, tmp_path: Path) -> None:
+    progress: list[Progress] = []
+    collector = Collector(
+        database, PROFILE, 30.0, 0.2, tmp_path, abort_on_critical=True, on_tick=progress.append
+    )
+    collecting = asyncio.create_task(collector.run())
+    await async_wait_for(lambda: bool(progress), 10, "the first tick")
+    simulator = BotSimulator(database, tmp_path / "bot.log", 2.0, "faulty", seed=3)
+    bot = asyncio.create_task(simulator.run())
+    result = await collecting
+    simulator.stop()
+    await bot
+    assert result.stop_reason is StopReason.ABORTED_ON_CRITICAL
+    assert len(result.snapshots) < result.expected_ticks
+    assert result.incidents[-1].severity.value == "CRITICAL" or any(
+        i.severity.value == "CRITICAL" for i in result.incidents
+    )
+
+
+def test_read_run_skips_a_half_written_line(tmp_path: Path) -> None:
+    path = tmp_path / "monitoring_snapshots_20251018.jsonl"
+    good = {
+        "timestamp": "2025-10-18T07:00:00+00:00",
+        "tick": 1,
+        "window": ["2025-10-18T06:59:00+00:00", "2025-10-18T07:00:00+00:00"],
+        "gauges": {"positions_total": 3},
+        "counters": {},
+        "by_exchange": {},
+    }
+    path.write_text(
+        json.dumps(
+            {"audit": {"started_at": "2025-10-18T06:59:00+00:00", "interval": 60, "duration": 120}}
+        )
+        + "\n"
+        + json.dumps(good)
+        + "\n"
+        + '{"timestamp": "2025-10-18T07:01'
+    )
+    run = read_run(path)
+    assert [s.tick for s in run.snapshots] == [1]
+    assert run.ended is None
