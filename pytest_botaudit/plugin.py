@@ -148,10 +148,19 @@ class AuditSession:
     def _settings_lines(self) -> list[str]:
         s = self.settings
         logs = ", ".join(str(p) for p in s.log) or "none"
+        if s.mode == "window":
+            until = s.until.isoformat() if s.until else "now"
+            what = f"mode window {s.since.isoformat() if s.since else ''} .. {until}"
+        elif s.mode == "replay":
+            what = f"mode replay of {s.snapshots}"
+        else:
+            what = (
+                f"mode live{' (resume)' if s.resume else ''}, duration "
+                f"{format_duration(s.duration)} ({s.expected_snapshots} snapshots)"
+            )
         return [
-            f"botaudit: mode live, duration {format_duration(s.duration)}, interval "
-            f"{format_duration(s.interval)} ({s.expected_snapshots} snapshots), strict "
-            f"{s.strict}, allow-no-data {s.allow_no_data}",
+            f"botaudit: {what}, interval {format_duration(s.interval)}, strict {s.strict}, "
+            f"allow-no-data {s.allow_no_data}",
             f"botaudit: dsn {s.redacted_dsn}, log {logs}, profile {self.profile.source}, "
             f"out {s.out}",
         ]

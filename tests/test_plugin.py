@@ -371,7 +371,7 @@ def test_report_header_shows_settings_with_password_hidden(
     )
     result.stdout.fnmatch_lines(
         [
-            "botaudit: mode live, duration 1h30m, interval 1m (90 snapshots), strict True*",
+            "botaudit: mode live, duration 1h30m (90 snapshots), interval 1m, strict True*",
             "botaudit: dsn postgresql://bot:***@db.example/fox_crypto*",
         ]
     )

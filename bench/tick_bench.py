@@ -1,0 +1,187 @@
+"""One sampling tick as monitoring.events grows: 100k, 1M and 10M rows.
+
+Loads the contract's real mix with generate_series into a throw-away PostgreSQL (or
+BOTAUDIT_BENCH_DSN, an empty database): the last hour at the live rate (~270 rows a minute,
+mostly position_updated), and history behind it spread over 30 days, grown to each size. Then
+times the collector's tick (one round trip, sql/tick.sql) against a baseline of one query per
+metric, the seed's bot_monitor.py approach, on the same one-minute windows of the last hour,
+which is what a live audit samples. Prints median and p95 per size.
+
+    python bench/tick_bench.py [--sizes 100000,1000000,10000000] [--ticks 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import time
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from pytest_botaudit.db import AuditDatabase, connect
+from pytest_botaudit.pgserver import EmbeddedPostgres
+from pytest_botaudit.profile import load_profile
+from pytest_botaudit.sqlfiles import load_sql
+
+# (event_type, share): the live mix of the contract (~8,000 position_updated per 30 minutes
+# plus a few hundred others)
+MIX = [
+    ("position_updated", 0.955),
+    ("position_created", 0.004),
+    ("position_closed", 0.004),
+    ("stop_loss_placed", 0.004),
+    ("trailing_stop_activated", 0.003),
+    ("trailing_stop_updated", 0.01),
+    ("trailing_stop_sl_updated", 0.01),
+    ("exchange_error", 0.003),
+    ("zombie_order_cancelled", 0.001),
+    ("emergency_close_all_triggered", 0.0005),
+    ("warning_raised", 0.0055),
+]
+
+LOAD = """
+INSERT INTO monitoring.events (event_type, event_data, symbol, exchange, severity, created_at)
+SELECT CASE {cases} END,
+       jsonb_build_object('symbol', 'SYM' || (g % 50), 'execution_time_ms', (g % 400)),
+       'SYM' || (g % 50) || 'USDT',
+       CASE WHEN g % 3 = 0 THEN 'bybit' ELSE 'binance' END,
+       'INFO',
+       now() - $2::interval - random() * $3::interval
+FROM (SELECT g, random() AS r FROM generate_series(1, $1) AS g) AS s
+"""
+LIVE_ROWS_PER_MINUTE = 270
+
+# the seed's approach: one query per metric, each over the last minute
+BASELINE = [
+    "SELECT count(*) FROM monitoring.positions WHERE status = 'active'",
+    "SELECT exchange, count(*) FROM monitoring.positions WHERE status = 'active' GROUP BY 1",
+    "SELECT count(*) FROM monitoring.positions WHERE status = 'active' AND NOT has_stop_loss",
+    "SELECT count(*) FROM monitoring.positions WHERE status = 'active'"
+    " AND opened_at < now() - interval '3 hours'",
+] + [
+    f"SELECT count(*) FROM monitoring.events WHERE event_type = '{event_type}'"
+    " AND created_at >= $1 AND created_at < $2"
+    for event_type in (
+        "position_created",
+        "position_updated",
+        "trailing_stop_activated",
+        "trailing_stop_sl_updated",
+        "position_closed",
+        "zombie_order_cancelled",
+        "emergency_close_all_triggered",
+        "exchange_error",
+    )
+]
+
+
+def cases() -> str:
+    parts, edge = [], 0.0
+    for event_type, share in MIX:
+        edge += share
+        parts.append(f"WHEN r < {edge:.6f} THEN '{event_type}'")
+    return " ".join(parts) + " ELSE 'warning_raised'"
+
+
+async def load(dsn: str, rows: int, history: bool = True) -> None:
+    """``rows`` of history (older than an hour) or, with history=False, the last hour."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        started = time.perf_counter()
+        offset, span = (
+            (timedelta(hours=1), timedelta(days=30))
+            if history
+            else (timedelta(0), timedelta(hours=1))
+        )
+        await connection.execute(LOAD.format(cases=cases()), rows, offset, span)
+        await connection.execute("ANALYZE monitoring.events")
+        total = await connection.fetchval("SELECT count(*) FROM monitoring.events")
+        print(
+            f"  loaded {rows:,} rows in {time.perf_counter() - started:.1f}s (table now {total:,})"
+        )
+    finally:
+        await connection.close()
+
+
+def summary(label: str, samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    return f"{label:28} median {statistics.median(ordered):6.2f} ms   p95 {p95:6.2f} ms"
+
+
+async def measure(dsn: str, ticks: int) -> tuple[list[float], list[float]]:
+    profile = load_profile()
+    connection = await connect(dsn)
+    baseline = await connect(dsn)
+    try:
+        database = AuditDatabase(connection, profile)
+        rng = random.Random(1)
+        now = datetime.now(UTC)
+        windows = [now - timedelta(seconds=rng.uniform(60, 3540)) for _ in range(ticks)]
+        ours, seed = [], []
+        for tick, end in enumerate(windows, 1):  # warm both paths' plans and caches first
+            await database.tick(tick, end - timedelta(minutes=1), end, end)
+        for tick, end in enumerate(windows, 1):
+            start = end - timedelta(minutes=1)
+            began = time.perf_counter()
+            await database.tick(tick, start, end, end)
+            ours.append((time.perf_counter() - began) * 1000)
+            began = time.perf_counter()
+            for sql in BASELINE:
+                args = (start, end) if "$1" in sql else ()
+                await baseline.fetch(sql, *args)
+            seed.append((time.perf_counter() - began) * 1000)
+        return ours, seed
+    finally:
+        await connection.close()
+        await baseline.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="100000,1000000,10000000")
+    parser.add_argument("--ticks", type=int, default=200)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with ExitStack() as stack:
+        dsn = os.environ.get("BOTAUDIT_BENCH_DSN")
+        if dsn is None:
+            dsn = stack.enter_context(EmbeddedPostgres(port=54339)).dsn()
+        setup = asyncpg.connect(dsn)
+
+        async def prepare() -> None:
+            connection = await setup
+            await connection.execute(load_sql("schema.sql"))
+            await connection.execute(
+                "INSERT INTO monitoring.positions (symbol, exchange, status, has_stop_loss,"
+                " opened_at) SELECT 'SYM' || g || 'USDT', CASE WHEN g % 3 = 0 THEN 'bybit'"
+                " ELSE 'binance' END, CASE WHEN g % 10 = 0 THEN 'active' ELSE 'closed' END,"
+                " g % 17 <> 0, now() - g * interval '5 minutes' FROM generate_series(1, 5000) g"
+            )
+            await connection.close()
+
+        asyncio.run(prepare())
+        recent = LIVE_ROWS_PER_MINUTE * 60
+        print(f"the last hour: {recent:,} rows at the live rate")
+        asyncio.run(load(dsn, recent, history=False))
+        loaded = recent
+        results = {}
+        for size in sizes:
+            print(f"events table at {size:,} rows:")
+            asyncio.run(load(dsn, size - loaded))
+            loaded = size
+            ours, seed = asyncio.run(measure(dsn, args.ticks))
+            results[size] = statistics.median(ours)
+            print("  " + summary("one round trip (tick.sql)", ours))
+            print("  " + summary(f"baseline: {len(BASELINE)} queries", seed))
+        if len(results) > 1:
+            first, last = results[sizes[0]], results[sizes[-1]]
+            print(f"median tick at {sizes[-1]:,} rows / at {sizes[0]:,} rows: {last / first:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
