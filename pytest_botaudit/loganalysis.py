@@ -379,12 +379,26 @@ class LogAnalyzer:
             b"(" + level.encode() + b" - " + re.escape(prefix.encode()) + b")"
             for level, _, prefix in combos
         )
-        self._hv_bytes = re.compile(
-            rb"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) - \S+ - (?:" + alternatives + b")"
-            if hv
-            else rb"(?!)"
+        # event echoes (`<event_type>: {...}` from the echo logger) take the fast path too:
+        # groups 2..4 hold the event word, one group per level
+        echo_levels = ("INFO", "DEBUG", "WARNING")
+        echo = b""
+        if self.echo_logger:
+            echo = (
+                re.escape(self.echo_logger.encode())
+                + b" - (?:"
+                + b"|".join(level.encode() + rb" - ([a-z][a-z0-9_]*): " for level in echo_levels)
+                + b")|"
+            )
+        self._fast_bytes = re.compile(
+            rb"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) - (?:"
+            + echo
+            + (rb"\S+ - (?:" + alternatives + b")" if hv else rb"(?!)")
+            + b")"
         )
-        self._hv_slots = [(level, category) for level, category, _ in combos]
+        self._hv_start = 2 + (len(echo_levels) if echo else 0)  # the first prefix group
+        self._fast_slots = [("", level) for level in echo_levels] if echo else []
+        self._fast_slots += [(category, level) for level, category, _ in combos]
         self._header_bytes = re.compile(
             header + rb"(DEBUG|INFO|WARNING|ERROR|CRITICAL) - (?:([a-z][a-z0-9_]*): )?"
         )
@@ -410,12 +424,12 @@ class LogAnalyzer:
                         self._by_folded.setdefault(option.lower(), []).append(index)
                     else:
                         self._by_literal.setdefault(option, []).append(index)
+        # the exchange pattern joins the same index as pattern -1 (searched when it may match)
         exchange = self.exchange_pattern
-        self._exchange_options = (
-            tuple(x.lower() for x in required_alternatives(exchange) or ())
-            if exchange is not None
-            else ()
-        )
+        exchange_options = required_alternatives(exchange) if exchange is not None else None
+        self._exchange_always = exchange is not None and exchange_options is None
+        for option in exchange_options or ():
+            self._by_folded.setdefault(option.lower(), []).append(-1)
         self._hv_category = {p: c for c, prefixes in self.high_volume.items() for p in prefixes}
         self.stats = ReadStats()
         self.lines_per_file: dict[str, int] = {}
@@ -489,34 +503,42 @@ class LogAnalyzer:
     def _scan_block(self, block: bytes, name: str, state: list[Any]) -> None:
         """Account for a block of whole lines, kept as bytes: a price tick is matched and
         counted without ever being decoded (decoding a line with an emoji is what costs)."""
-        hv_match = self._hv_bytes.match
+        fast_match = self._fast_bytes.match
+        hv_start = self._hv_start
         canonical = self._header_bytes.match
         since, until = self._since_bytes, self._until_bytes
+        windowed = bool(since or until)
+        echo_words: dict[bytes, int] = {}
         echo_logger = self._echo_bytes
         levels, categories, echoed = self.levels, self.categories, self.echoed_events
         line_no = self.lines_per_file.get(name, 0)
         lines = block.split(b"\n")
-        hits = [0] * (len(self._hv_slots) + 2)  # per high-volume group index
+        hits = [0] * (len(self._fast_slots) + 2)  # per fast-path group index
         records = out_of_window = continuation = unparsable = undecodable = 0
         first, last = self._first_bytes, self._last_bytes
         seen = name in self._record_seen
         pending = state[0]
         for raw in lines:
             line_no += 1
-            match = hv_match(raw)
-            if match is not None:  # the bulk: canonical header + a high-volume prefix
+            match = fast_match(raw)
+            if match is not None:  # the bulk: price ticks and event echoes
                 if pending is not None:
                     state[0] = pending
                     self._finish_error(state)
                     pending = None
-                stamp = match[1]
-                if (since and stamp < since) or (until and stamp >= until):
-                    out_of_window += 1
-                    continue
-                hits[match.lastindex or 0] += 1
-                if not first:
-                    first = stamp
-                last = stamp
+                if windowed:  # without a window, first and last come from the block's edges
+                    stamp = match[1]
+                    if (since and stamp < since) or (until and stamp >= until):
+                        out_of_window += 1
+                        continue
+                    if not first:
+                        first = stamp
+                    last = stamp
+                index = match.lastindex or 0
+                hits[index] += 1
+                if index < hv_start:
+                    word = match[index]
+                    echo_words[word] = echo_words.get(word, 0) + 1
                 continue
             match = canonical(raw)
             if match is not None:
@@ -577,12 +599,17 @@ class LogAnalyzer:
             if level in ("ERROR", "CRITICAL"):
                 pending = (name, line_no, text, logger_text, level, message_text, [])
         state[0] = pending
-        for index, (level, category) in enumerate(self._hv_slots, start=2):  # group 1: time
+        for index, (category, level) in enumerate(self._fast_slots, start=2):  # group 1: time
             count = hits[index]
             if count:
                 levels[level] += count
-                categories[category] += count
                 records += count
+                if category:
+                    categories[category] += count
+        for word, count in echo_words.items():
+            echoed[word.decode()] += count
+        if not windowed and (records or out_of_window):
+            first, last = self._edges(lines, first)
         self._first_bytes, self._last_bytes = first, last
         if records or out_of_window:
             self._record_seen.add(name)
@@ -595,6 +622,20 @@ class LogAnalyzer:
         stats.continuation_lines += continuation
         stats.unparsable_lines += unparsable
         stats.undecodable_lines += undecodable
+
+    def _edges(self, lines: list[bytes], first: bytes) -> tuple[bytes, bytes]:
+        """The first (if not known yet) and last record timestamps of a block."""
+
+        def stamp(raw: bytes) -> bytes | None:
+            match = self._header_bytes.match(raw)
+            if match is not None:
+                return bytes(match[1])
+            generic = HEADER.match(raw.decode("utf-8", "replace"))
+            return self._normal(generic.group(1)).encode() if generic else None
+
+        head = first or next((s for s in map(stamp, lines) if s is not None), b"")
+        tail = next((s for s in map(stamp, reversed(lines)) if s is not None), b"")
+        return head, tail
 
     def _finish_error(self, state: list[Any]) -> None:
         pending = state[0]
@@ -649,14 +690,18 @@ class LogAnalyzer:
     ) -> list[str]:
         matched: list[str] = []
         candidates = set(self._always)
-        for literal in [x for x in self._by_literal if x in message]:
-            candidates.update(self._by_literal[literal])
+        by_literal = self._by_literal
+        for literal in [x for x in by_literal if x in message]:
+            candidates.update(by_literal[literal])
         if self._by_folded:
             lowered = message.lower()
-            for literal in [x for x in self._by_folded if x in lowered]:
-                candidates.update(self._by_folded[literal])
+            by_folded = self._by_folded
+            for literal in [x for x in by_folded if x in lowered]:
+                candidates.update(by_folded[literal])
         done: set[str] = set()
         for index in sorted(candidates):  # profile order, first matching pattern per category
+            if index < 0:
+                continue
             category, pattern = self._flat[index]
             if category in done:
                 continue
@@ -666,17 +711,11 @@ class LogAnalyzer:
             done.add(category)
             matched.append(category)
             self._count(category, path, line_no, text, level, message, found.groupdict(), logger)
-        if self.exchange_pattern is not None and self._may_name_exchange(message):
+        if self.exchange_pattern is not None and (self._exchange_always or -1 in candidates):
             exchange = self.exchange_pattern.search(message)
             if exchange:
                 self.exchange_entries[exchange.group("exchange").lower()] += 1
         return matched
-
-    def _may_name_exchange(self, message: str) -> bool:
-        if not self._exchange_options:
-            return True
-        lowered = message.lower()
-        return any(option in lowered for option in self._exchange_options)
 
     def _count(
         self,
@@ -761,7 +800,9 @@ class LogAnalyzer:
     def _sample(
         self, kind: str, path: str, line_no: int, text: str, level: str, message: str
     ) -> None:
-        bucket = self.samples.setdefault(kind, [])
+        bucket = self.samples.get(kind)
+        if bucket is None:
+            bucket = self.samples[kind] = []
         if len(bucket) < SAMPLES_PER_KIND:
             bucket.append(LogSample(path, line_no, self._stamp(text), level, message))
 
