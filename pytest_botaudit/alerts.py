@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from .errors import ConfigError
-from .metrics import Snapshot
+from .metrics import Gap, Snapshot
 
 
 class Severity(enum.Enum):
@@ -212,6 +212,15 @@ class IncidentTracker:
                 del self._streak[rule.rule_id]
                 opened.append(incident)
         return opened
+
+    def replay(self, items: Iterable[Snapshot | Gap]) -> IncidentTracker:
+        """Feed recorded snapshots and gaps in tick order (resume, replay, window mode)."""
+        for item in sorted(items, key=lambda x: x.tick):
+            if isinstance(item, Gap):
+                self.gap()
+            else:
+                self.observe(item)
+        return self
 
     def gap(self) -> None:
         """A missed tick breaks every streak: nothing is known about that window."""

@@ -24,7 +24,7 @@ from .errors import DatabaseUnavailable
 from .loganalysis import LogAnalyzer, analyzer_for
 from .logs import LogFollower
 from .metrics import Gap, Snapshot, with_log_counts
-from .profile import CounterSpec, LatencySpec, Profile
+from .profile import Profile
 from .settings import format_duration, redact_dsn
 
 log = logging.getLogger(__name__)
@@ -269,13 +269,9 @@ class Collector:
                 }
             )
             return 1
-        recorded: list[Snapshot | Gap] = sorted([*snapshots, *gaps], key=lambda x: x.tick)
-        for item in recorded:
-            if isinstance(item, Gap):
-                self.tracker.gap()
-            else:
-                self.tracker.observe(item)
-        last = recorded[-1].tick if recorded else 0
+        recorded: list[Snapshot | Gap] = [*snapshots, *gaps]
+        self.tracker.replay(recorded)
+        last = max((x.tick for x in recorded), default=0)
         elapsed = (self.clock() - started).total_seconds()
         passed = min(self.expected_ticks, int(elapsed / self.interval))
         writer.write({"resumed": {"at": self.clock().isoformat(), "after_tick": last}})
@@ -349,12 +345,7 @@ class Collector:
         except _DB_ERRORS as exc:
             self._last_failure = describe_error(exc, self.dsn)
             return {}
-        specs: list[CounterSpec | LatencySpec] = [*self.profile.counters, *self.profile.latencies]
-        return {
-            spec.name: spec.event_types
-            for spec in specs
-            if spec.event_types and not present.intersection(spec.event_types)
-        }
+        return self.profile.unseen(present)
 
     async def _ensure_connection(self, now: bool = False) -> bool:
         """Connected, or reconnected unless still backing off (``now`` ignores the backoff)."""

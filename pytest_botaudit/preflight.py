@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,47 +121,56 @@ def log_files(
     )
 
 
-async def database_reachable(dsn: str | None, profile: Profile) -> PreflightResult:
+async def _inspect(
+    dsn: str | None,
+    profile: Profile,
+    name: str,
+    look: Callable[[AuditDatabase], Awaitable[PreflightResult]],
+) -> PreflightResult:
+    """Connect read-only, look, disconnect; an unreachable database FAILs the check."""
     try:
         connection = await connect(dsn)
     except DatabaseUnavailable as exc:
-        return PreflightResult("database", Verdict.FAIL, f"FAIL: {exc}")
+        return PreflightResult(name, Verdict.FAIL, f"FAIL: {exc}")
     try:
-        info = await AuditDatabase(connection, profile).server_info()
+        return await look(AuditDatabase(connection, profile))
     finally:
         await connection.close()
-    evidence = (
-        info.version,
-        f"round trip {info.round_trip_ms:g} ms",
-        f"session read-only: {info.read_only}",
-        "read replica" if info.in_recovery else "primary",
-    )
-    if not info.read_only:
-        return PreflightResult(
-            "database", Verdict.FAIL, "FAIL: the session is not read-only", evidence
+
+
+async def database_reachable(dsn: str | None, profile: Profile) -> PreflightResult:
+    async def look(database: AuditDatabase) -> PreflightResult:
+        info = await database.server_info()
+        evidence = (
+            info.version,
+            f"round trip {info.round_trip_ms:g} ms",
+            f"session read-only: {info.read_only}",
+            "read replica" if info.in_recovery else "primary",
         )
-    return PreflightResult(
-        "database", Verdict.PASS, "PASS: database reachable, read-only session", evidence
-    )
+        if not info.read_only:
+            return PreflightResult(
+                "database", Verdict.FAIL, "FAIL: the session is not read-only", evidence
+            )
+        return PreflightResult(
+            "database", Verdict.PASS, "PASS: database reachable, read-only session", evidence
+        )
+
+    return await _inspect(dsn, profile, "database", look)
 
 
 async def schema_present(dsn: str | None, profile: Profile) -> PreflightResult:
-    try:
-        connection = await connect(dsn)
-    except DatabaseUnavailable as exc:
-        return PreflightResult("schema", Verdict.FAIL, f"FAIL: {exc}")
-    try:
-        missing = await AuditDatabase(connection, profile).missing_columns()
-    finally:
-        await connection.close()
-    if missing:
+    async def look(database: AuditDatabase) -> PreflightResult:
+        missing = await database.missing_columns()
+        if missing:
+            return PreflightResult(
+                "schema",
+                Verdict.FAIL,
+                f"FAIL: the profile needs what the database lacks: {', '.join(missing)}",
+                tuple(missing),
+            )
+        tables = ", ".join(f"{profile.schema}.{t}" for t in profile.tables.values())
         return PreflightResult(
-            "schema",
-            Verdict.FAIL,
-            f"FAIL: the profile needs what the database lacks: {', '.join(missing)}",
-            tuple(missing),
+            "schema", Verdict.PASS, f"PASS: every table and column of the profile exists ({tables})"
         )
-    tables = ", ".join(f"{profile.schema}.{t}" for t in profile.tables.values())
-    return PreflightResult(
-        "schema", Verdict.PASS, f"PASS: every table and column of the profile exists ({tables})"
-    )
+
+    return await _inspect(dsn, profile, "schema", look)

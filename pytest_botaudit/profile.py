@@ -95,6 +95,15 @@ class Profile:
     def latency(self, name: str) -> LatencySpec | None:
         return next((c for c in self.latencies if c.name == name), None)
 
+    def unseen(self, present: set[str]) -> dict[str, tuple[str, ...]]:
+        """Metrics none of whose event types occur (``present``): their zeros mean nothing."""
+        specs: list[CounterSpec | LatencySpec] = [*self.counters, *self.latencies]
+        return {
+            s.name: s.event_types
+            for s in specs
+            if s.event_types and not present.intersection(s.event_types)
+        }
+
     @property
     def all_event_types(self) -> tuple[str, ...]:
         kinds = {t for c in self.counters for t in c.event_types}

@@ -18,7 +18,7 @@ from .errors import BotAuditError, DatabaseUnavailable
 from .loganalysis import analyzer_for
 from .logs import read_records, rotated_set
 from .metrics import build_snapshot, with_log_counts
-from .profile import CounterSpec, LatencySpec, Profile
+from .profile import Profile
 from .sqlfiles import query
 
 
@@ -78,14 +78,8 @@ async def reconstruct(
         )
         snapshots.append(with_log_counts(snapshot, profile, log_counts.get(tick, {})))
     tracker = IncidentTracker(rules if rules is not None else seed_rules(), persist)
-    for snapshot in snapshots:
-        tracker.observe(snapshot)
-    specs: list[CounterSpec | LatencySpec] = [*profile.counters, *profile.latencies]
-    missing = {
-        s.name: s.event_types
-        for s in specs
-        if s.event_types and not present.intersection(s.event_types)
-    }
+    tracker.replay(snapshots)
+    missing = profile.unseen(present)
     path = snapshot_file(out_dir, since)
     with SnapshotWriter(path) as writer:
         writer.write(

@@ -152,12 +152,7 @@ def replay(
     if not run.snapshots:
         raise ConfigError(f"--audit-snapshots: '{path}' holds no snapshots")
     tracker = IncidentTracker(seed_rules(rule_overrides), persist)
-    items: list[Snapshot | Gap] = sorted([*run.snapshots, *run.gaps], key=lambda x: x.tick)
-    for item in items:
-        if isinstance(item, Gap):
-            tracker.gap()
-        else:
-            tracker.observe(item)
+    tracker.replay([*run.snapshots, *run.gaps])
     first = min(s.window_start for s in run.snapshots)
     last = max(s.window_end for s in run.snapshots)
     interval = float(run.header.get("interval", 60.0))

@@ -394,6 +394,11 @@ class BotSimulator:
     ) -> None:
         self._line(stamp, "__main__", "INFO", f"📊 Open positions: {self._open_count()}")
 
+    def _still_open(self, data: dict[str, Any]) -> _Position | None:
+        """The action's position, unless it closed in the meantime (then the action lapses)."""
+        position = self.positions[data["key"]]
+        return position if position.is_open else None
+
     def _open_count(self) -> int:
         return sum(1 for p in self.positions.values() if p.is_open)
 
@@ -498,8 +503,8 @@ class BotSimulator:
     async def _do_ts_activate(
         self, conn: asyncpg.Connection, data: dict[str, Any], stamp: datetime
     ) -> None:
-        position = self.positions[data["key"]]
-        if not position.is_open:
+        position = self._still_open(data)
+        if position is None:
             return
         await conn.execute(
             "INSERT INTO monitoring.trailing_stop_state (symbol, exchange, position_id, state,"
@@ -544,8 +549,8 @@ class BotSimulator:
     async def _do_ts_update(
         self, conn: asyncpg.Connection, data: dict[str, Any], stamp: datetime
     ) -> None:
-        position = self.positions[data["key"]]
-        if not position.is_open:
+        position = self._still_open(data)
+        if position is None:
             return
         old, position.stop = position.stop, round(position.stop * 1.004, 6)
         await self._event(
@@ -602,8 +607,8 @@ class BotSimulator:
         stamp: datetime,
         reason: str = "take_profit",
     ) -> None:
-        position = self.positions[data["key"]]
-        if not position.is_open:
+        position = self._still_open(data)
+        if position is None:
             return
         position.is_open = False
         pnl = float(data.get("pnl", 0.0))
@@ -649,8 +654,8 @@ class BotSimulator:
     async def _do_sl_missing(
         self, conn: asyncpg.Connection, data: dict[str, Any], stamp: datetime
     ) -> None:
-        position = self.positions[data["key"]]
-        if not position.is_open:
+        position = self._still_open(data)
+        if position is None:
             return
         secs = 60 * (1 + self._rng.randint(0, 80))
         if data["level"] == "WARNING":
@@ -682,8 +687,8 @@ class BotSimulator:
     async def _do_sl_placed_late(
         self, conn: asyncpg.Connection, data: dict[str, Any], stamp: datetime
     ) -> None:
-        position = self.positions[data["key"]]
-        if not position.is_open:
+        position = self._still_open(data)
+        if position is None:
             return
         await conn.execute(
             "UPDATE monitoring.positions SET has_stop_loss = true,"
