@@ -19,6 +19,7 @@ from .profile import Profile
 SAMPLES_PER_KIND = 20
 MAX_SHAPES = 500
 MAX_CONTINUATION = 200  # lines kept per record; a longer traceback is counted, not stored
+MAX_KNOWN_MESSAGES = 10_000  # categorized messages remembered (repeats skip the patterns)
 CHUNK = 8 * 2**20
 _ECHO = re.compile(r"^([a-z][a-z0-9_]*): ")
 _RETCODE = re.compile(r'"retCode"\s*:\s*(?P<code>-?\d+)')
@@ -431,6 +432,7 @@ class LogAnalyzer:
         for option in exchange_options or ():
             self._by_folded.setdefault(option.lower(), []).append(-1)
         self._hv_category = {p: c for c, prefixes in self.high_volume.items() for p in prefixes}
+        self._known: dict[str, tuple[list[tuple[str, dict[str, str | None]]], str | None]] = {}
         self.stats = ReadStats()
         self.lines_per_file: dict[str, int] = {}
         self._record_seen: set[str] = set()  # files with a record: later odd lines continue it
@@ -488,19 +490,16 @@ class LogAnalyzer:
                     break
                 if remaining is not None:
                     remaining -= len(chunk)
-                data = partial + chunk
-                cut = data.rfind(b"\n")
-                if cut < 0:
-                    partial = data
-                    continue
-                partial = data[cut + 1 :]
-                self._scan_block(data[:cut], name, state)
+                lines = (partial + chunk).split(b"\n")
+                partial = lines.pop()  # the unfinished last line waits for the next chunk
+                if lines:
+                    self._scan_block(lines, name, state)
             if partial:
-                self._scan_block(partial, name, state)
+                self._scan_block([partial], name, state)
         self._finish_error(state)
         return self
 
-    def _scan_block(self, block: bytes, name: str, state: list[Any]) -> None:
+    def _scan_block(self, lines: list[bytes], name: str, state: list[Any]) -> None:
         """Account for a block of whole lines, kept as bytes: a price tick is matched and
         counted without ever being decoded (decoding a line with an emoji is what costs)."""
         fast_match = self._fast_bytes.match
@@ -512,7 +511,6 @@ class LogAnalyzer:
         echo_logger = self._echo_bytes
         levels, categories, echoed = self.levels, self.categories, self.echoed_events
         line_no = self.lines_per_file.get(name, 0)
-        lines = block.split(b"\n")
         hits = [0] * (len(self._fast_slots) + 2)  # per fast-path group index
         records = out_of_window = continuation = unparsable = undecodable = 0
         first, last = self._first_bytes, self._last_bytes
@@ -688,7 +686,26 @@ class LogAnalyzer:
     def _account(
         self, path: str, line_no: int, text: str, logger: str, level: str, message: str
     ) -> list[str]:
-        matched: list[str] = []
+        found = self._known.get(message)
+        if found is None:
+            found = self._categorize(message)
+            if len(self._known) >= MAX_KNOWN_MESSAGES:
+                self._known.clear()  # bounded memory; the cache refills with what repeats
+            self._known[message] = found
+        matches, exchange = found
+        for category, groups in matches:
+            self._count(category, path, line_no, text, level, message, groups, logger)
+        if exchange:
+            self.exchange_entries[exchange] += 1
+        return [category for category, _ in matches]
+
+    def _categorize(
+        self, message: str
+    ) -> tuple[list[tuple[str, dict[str, str | None]]], str | None]:
+        """The categories a message matches (first pattern per category, profile order) with
+        their named groups, and the exchange it names. Many messages repeat verbatim, so the
+        answer is cached per message."""
+        matched: list[tuple[str, dict[str, str | None]]] = []
         candidates = set(self._always)
         by_literal = self._by_literal
         for literal in [x for x in by_literal if x in message]:
@@ -705,17 +722,17 @@ class LogAnalyzer:
             category, pattern = self._flat[index]
             if category in done:
                 continue
-            found = pattern.search(message)
-            if found is None:
+            hit = pattern.search(message)
+            if hit is None:
                 continue
             done.add(category)
-            matched.append(category)
-            self._count(category, path, line_no, text, level, message, found.groupdict(), logger)
+            matched.append((category, hit.groupdict()))
+        exchange = None
         if self.exchange_pattern is not None and (self._exchange_always or -1 in candidates):
-            exchange = self.exchange_pattern.search(message)
-            if exchange:
-                self.exchange_entries[exchange.group("exchange").lower()] += 1
-        return matched
+            named = self.exchange_pattern.search(message)
+            if named:
+                exchange = named.group("exchange").lower()
+        return matched, exchange
 
     def _count(
         self,
