@@ -15,6 +15,7 @@ from .collector import CollectionResult
 from .db import AuditDatabase, connect
 from .errors import DatabaseUnavailable
 from .loganalysis import LogAnalysis, analyze_files
+from .metrics import Snapshot
 from .profile import Profile
 
 EVIDENCE_LIMIT = 10
@@ -136,13 +137,30 @@ class AuditData:
         return "no snapshots were collected"
 
     def _ticks_over_zero(self, metric: str) -> tuple[str, ...]:
-        hits = [
-            f"tick {s.tick} at {_minute(s.taken_at)}: {s.value(metric):g}"
-            for s in self.collection.snapshots
-            if (s.value(metric) or 0) > 0
-        ]
+        """Where the metric was above zero: runs of consecutive ticks with the same value."""
+        runs: list[list[Snapshot]] = []
+        for snapshot in self.collection.snapshots:
+            value = snapshot.value(metric) or 0
+            if value <= 0:
+                continue
+            last = runs[-1][-1] if runs else None
+            if last is not None and last.tick == snapshot.tick - 1 and last.value(metric) == value:
+                runs[-1].append(snapshot)
+            else:
+                runs.append([snapshot])
+        hits = []
+        for run in runs:
+            first, end = run[0], run[-1]
+            value = first.value(metric) or 0
+            if first is end:
+                hits.append(f"tick {first.tick} at {_minute(first.taken_at)}: {value:g}")
+            else:
+                hits.append(
+                    f"ticks {first.tick}-{end.tick} ({_minute(first.taken_at)}-"
+                    f"{_minute(end.taken_at)}): {value:g}"
+                )
         return tuple(hits[:EVIDENCE_LIMIT]) + (
-            (f"... and {len(hits) - EVIDENCE_LIMIT} more ticks",)
+            (f"... and {len(hits) - EVIDENCE_LIMIT} more runs",)
             if len(hits) > EVIDENCE_LIMIT
             else ()
         )

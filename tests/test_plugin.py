@@ -186,6 +186,7 @@ def test_faulty_bot_fails_exactly_the_injected_checks(
         [
             "*botaudit: CRITICAL incident opened: 2 positions without SL*",
             "*FAIL: positions without stop-loss = 2 positions*",
+            "*evidence: ticks *-* (*-*): 2",  # consecutive ticks grouped into one run
             "*evidence: *bot.log:*WITHOUT STOP LOSS*",
             "*FAIL: WebSocket reconnects = 2? reconnects: warning sign present (> 20*",
             "overall: RED",
