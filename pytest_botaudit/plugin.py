@@ -100,7 +100,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "botaudit-session")
     if config.pluginmanager.hasplugin("html"):
-        config.pluginmanager.register(AuditHtml(), "botaudit-html")
+        config.pluginmanager.register(AuditHtml(session.results), "botaudit-html")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -84,6 +84,30 @@ def _evidence_html(result: CheckResult) -> str:
 class AuditHtml:
     """pytest-html hooks, registered only when pytest-html is active."""
 
+    def __init__(self, results: Sequence[tuple[str, CheckResult | PreflightResult]]) -> None:
+        self.results = results  # the session's list, filled while the checks run
+
+    def pytest_html_report_title(self, report: Any) -> None:
+        report.title = "Trading bot audit"
+
+    def pytest_html_results_summary(
+        self, prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session
+    ) -> None:
+        if not self.results:
+            return
+        verdicts = [r.verdict.value for _, r in self.results]
+        state = overall([r for _, r in self.results])
+        colour = {"GREEN": "#1a7f37", "YELLOW": "#b58900", "RED": "#cf222e"}[state]
+        counts = ", ".join(
+            f'<span style="color:{VERDICT_COLOURS[v.value]}">{verdicts.count(v.value)} {v.value}'
+            "</span>"
+            for v in Verdict
+        )
+        prefix.append(
+            f'<p style="font-size:1.4em">Audit verdict: <b style="color:{colour}">{state}</b> '
+            f"&mdash; {counts}</p>"
+        )
+
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
         cells.insert(1, '<th class="sortable" data-column-type="verdict">Verdict</th>')
         cells.insert(3, '<th data-column-type="value">Measured</th>')
@@ -114,7 +138,8 @@ class AuditHtml:
         outcome = yield
         report = outcome.get_result()
         result = item.stash.get(RESULT_KEY, None)
-        if report.when == "call" and result is not None:
+        # a failed check already shows its evidence in the failure text
+        if report.when == "call" and result is not None and not report.failed:
             from pytest_html import extras
 
             report.extras = [*getattr(report, "extras", []), extras.html(_evidence_html(result))]

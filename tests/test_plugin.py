@@ -150,6 +150,7 @@ def html_rows(path: Path) -> dict[str, dict[str, str]]:
             assert parsed, cell
             cells[parsed.group(1)] = html.unescape(parsed.group(2))
         cells["extras"] = " ".join(e.get("content", "") for e in entries[0]["extras"])
+        cells["log"] = entries[0].get("log", "")
         rows[test_id.split("::", 1)[1]] = cells
     return rows
 
@@ -195,8 +196,13 @@ def test_faulty_bot_fails_exactly_the_injected_checks(
     rows = html_rows(pytester.path / "audit.html")
     row = rows["TestPositions::test_all_positions_have_stop_loss"]
     assert (row["result"], row["verdict"], row["value"]) == ("Failed", "FAIL", "2 positions")
-    assert "WITHOUT STOP LOSS" in row["extras"]
-    assert rows["TestStability::test_few_api_errors"]["verdict"] == "WARN"
+    assert "WITHOUT STOP LOSS" in row["log"]  # a failure's evidence is in its failure text
+    warned = rows["TestStability::test_few_api_errors"]
+    assert warned["verdict"] == "WARN"
+    assert "Failed to set Bybit Stop Loss" in warned["extras"]  # a pass shows it as extras
+    page = (pytester.path / "audit.html").read_text()
+    assert re.search(r"Audit verdict: <b[^>]*>RED</b>.*>22 PASS<.*>2 WARN<.*>8 FAIL<", page)
+    assert '<h1 id="title">Trading bot audit</h1>' in page
     # the password appears nowhere: terminal, JUnit, HTML, JSON artifacts
     assert PASSWORD not in result.stdout.str() + result.stderr.str()
     for artifact in pytester.path.iterdir():
@@ -219,6 +225,9 @@ def test_healthy_bot_passes_every_check(
     rows = html_rows(pytester.path / "audit.html")
     assert len(rows) == 32
     assert {row["verdict"] for row in rows.values()} == {"PASS"}
+    assert re.search(
+        r"Audit verdict: <b[^>]*>GREEN</b>", (pytester.path / "audit.html").read_text()
+    )
     row = rows["TestStability::test_few_websocket_reconnects"]
     assert row["value"] == "1 reconnects"
     assert row["thresholds"] == "good < 5, warning > 20"
