@@ -493,3 +493,23 @@ def test_profile_thresholds_and_names_apply(pytester: pytest.Pytester, checks_di
         f"profile {pytester.path / 'profile.toml'} thresholds.aged_positions.good: "
         "expected a number, got 'many'"
     ) in result.stderr.str()
+
+
+def test_custom_check_reads_the_collected_audit(pytester: pytest.Pytester, database: str) -> None:
+    _write_audit_module(
+        pytester,
+        """
+def test_snapshots_and_log_are_there(audit):
+    assert len(audit.collection.snapshots) == 2
+    assert audit.log is not None and audit.log.read["files"]
+    assert audit.collection.summary_path.exists()
+""",
+    )
+    result = pytester.runpytest_subprocess(
+        f"--audit-dsn={database}",
+        f"--audit-log={pytester.path / 'bot.log'}",
+        "--audit-duration=0.4s",
+        "--audit-interval=0.2s",
+        f"--audit-out={pytester.path}",
+    )
+    result.assert_outcomes(passed=1)
