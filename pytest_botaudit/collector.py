@@ -10,7 +10,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -88,7 +88,6 @@ class CollectionResult:
     missing_columns: tuple[str, ...]
     snapshot_path: Path
     summary_path: Path | None = None
-    log_counts: dict[str, int] = field(default_factory=dict)
 
     def total(self, metric: str) -> float:
         return sum(s.counters.get(metric, 0.0) for s in self.snapshots)
@@ -241,7 +240,6 @@ class Collector:
             missing_event_types=missing_types,
             missing_columns=missing_columns,
             snapshot_path=path,
-            log_counts=dict(log_analyzer.categories),
         )
         result = write_summary(result, self.out_dir)
         if error is not None:

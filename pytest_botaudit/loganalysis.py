@@ -13,7 +13,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .logs import HEADER, LogRecord, ReadStats, open_log, parse_timestamp, rotated_set
+from .logs import (
+    HEADER,
+    LogRecord,
+    ReadStats,
+    exception_type,
+    open_log,
+    parse_timestamp,
+    rotated_set,
+)
 from .profile import Profile
 
 SAMPLES_PER_KIND = 20
@@ -23,9 +31,6 @@ MAX_KNOWN_MESSAGES = 10_000  # categorized messages remembered (repeats skip the
 CHUNK = 8 * 2**20
 _ECHO = re.compile(r"^([a-z][a-z0-9_]*): ")
 _RETCODE = re.compile(r'"retCode"\s*:\s*(?P<code>-?\d+)')
-_EXCEPTION_LINE = re.compile(
-    r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Timeout|Exit|Interrupt))\b"
-)
 _SHAPE_MASKS = (
     (re.compile(r"'[^']*'|\"[^\"]*\""), "<str>"),
     (re.compile(r"\b[A-Z0-9]{2,}(?:/USDT(?::USDT)?|USDT)\b"), "<sym>"),
@@ -431,7 +436,6 @@ class LogAnalyzer:
         self._exchange_always = exchange is not None and exchange_options is None
         for option in exchange_options or ():
             self._by_folded.setdefault(option.lower(), []).append(-1)
-        self._hv_category = {p: c for c, prefixes in self.high_volume.items() for p in prefixes}
         self._known: dict[str, tuple[list[tuple[str, dict[str, str | None]]], str | None]] = {}
         self.stats = ReadStats()
         self.lines_per_file: dict[str, int] = {}
@@ -779,12 +783,7 @@ class LogAnalyzer:
         lines: Sequence[str],
     ) -> None:
         self.error_modules[logger] += 1
-        kind = "(no traceback)"
-        for line in reversed(lines):
-            found = _EXCEPTION_LINE.match(line)
-            if found:
-                kind = found.group("type")
-                break
+        kind = exception_type(lines) or "(no traceback)"
         self.error_types[kind] += 1
         retcode = _RETCODE.search(message)
         if retcode:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -18,6 +18,15 @@ HEADER = re.compile(
 _EXCEPTION_LINE = re.compile(
     r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Timeout|Exit|Interrupt))\b"
 )
+
+
+def exception_type(lines: Sequence[str]) -> str | None:
+    """The exception class of a traceback: its last ``Type: message`` line."""
+    for line in reversed(lines):
+        match = _EXCEPTION_LINE.match(line)
+        if match:
+            return match.group("type")
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +47,7 @@ class LogRecord:
 
     @property
     def exception_type(self) -> str | None:
-        """The exception class of a traceback (its last ``Type: message`` line)."""
-        for line in reversed(self.lines):
-            match = _EXCEPTION_LINE.match(line)
-            if match:
-                return match.group("type")
-        return None
+        return exception_type(self.lines)
 
 
 @dataclass(slots=True)

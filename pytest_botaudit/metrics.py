@@ -46,9 +46,9 @@ class Snapshot:
         start, end = data["window"]
         return cls(
             tick=int(data["tick"]),
-            window_start=_aware(start),
-            window_end=_aware(end),
-            taken_at=_aware(data["timestamp"]),
+            window_start=aware(start),
+            window_end=aware(end),
+            taken_at=aware(data["timestamp"]),
             gauges={k: float(v) for k, v in data["gauges"].items()},
             counters={k: float(v) for k, v in data["counters"].items()},
             by_exchange={
@@ -76,7 +76,8 @@ class Gap:
         }
 
 
-def _aware(text: str) -> datetime:
+def aware(text: str) -> datetime:
+    """An ISO time; a naive one is UTC (the legacy monitor wrote naive UTC-ish times)."""
     parsed = datetime.fromisoformat(text)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 

@@ -7,7 +7,7 @@ import json
 import statistics
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 from .alerts import IncidentTracker, seed_rules
 from .collector import CollectionResult, ResumePoint, StopReason
 from .errors import ConfigError
-from .metrics import GAUGES, Gap, Snapshot
+from .metrics import GAUGES, Gap, Snapshot, aware
 
 # bot_monitor.py's fields, as our metric names
 LEGACY_FIELDS: dict[tuple[str, str], str] = {
@@ -79,19 +79,14 @@ def read_run(path: Path) -> RecordedRun:
             run.ended = dict(data["audit_end"])
         elif data.get("gap"):
             start, end = data["window"]
-            run.gaps.append(Gap(int(data["tick"]), _aware(start), _aware(end), data["reason"]))
+            run.gaps.append(Gap(int(data["tick"]), aware(start), aware(end), data["reason"]))
         elif "gauges" in data:
             run.snapshots.append(Snapshot.from_json(data))
         elif "metrics" in data and "timestamp" in data:
-            legacy.append((_aware(data["timestamp"]), data["metrics"]))
+            legacy.append((aware(data["timestamp"]), data["metrics"]))
     if legacy and not run.snapshots:
         return _legacy_run(legacy)
     return run
-
-
-def _aware(text: str) -> datetime:
-    parsed = datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _legacy_run(rows: list[tuple[datetime, Mapping[str, Any]]]) -> RecordedRun:
@@ -163,7 +158,7 @@ def replay(
         else {k: tuple(v) for k, v in (run.ended or {}).get("missing_event_types", {}).items()}
     )
     return CollectionResult(
-        started_at=_aware(run.header["started_at"]) if "started_at" in run.header else first,
+        started_at=aware(run.header["started_at"]) if "started_at" in run.header else first,
         ended_at=last,
         interval=interval,
         duration=planned,
@@ -199,6 +194,4 @@ def find_resumable(out_dir: Path, interval: float, duration: float) -> ResumePoi
             f"--audit-resume: '{path}' was recorded with interval {recorded[0]:g}s and duration "
             f"{recorded[1]:g}s, not {interval:g}s and {duration:g}s"
         )
-    return ResumePoint(
-        path, _aware(run.header["started_at"]), tuple(run.snapshots), tuple(run.gaps)
-    )
+    return ResumePoint(path, aware(run.header["started_at"]), tuple(run.snapshots), tuple(run.gaps))

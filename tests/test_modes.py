@@ -162,6 +162,23 @@ def test_window_mode_judges_a_past_period_at_once(pytester: pytest.Pytester, dat
     result.stdout.fnmatch_lines(["*botaudit: 60/60 snapshots (completed), 0 gaps*"])
 
 
+def _live_audit(
+    pytester: pytest.Pytester, database: str, duration: float
+) -> tuple[Path, list[str]]:
+    """A directory ready for a live audit of ``duration`` seconds at 0.2 s, and its command."""
+    out = pytester.path
+    shutil.copytree(REPO / "audit_checks", out / "audit_checks")
+    (out / "bot.log").write_text("2025-10-15 02:40:20,001 - m - INFO - started\n")
+    (out / ".env").write_text("BINANCE_TESTNET=true\n")
+    return out, audit_command(out / "audit_checks", database, out, duration, 0.2)
+
+
+def _run(command: list[str], *extra: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*command, *extra], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
 def _snapshot_lines(out: Path) -> list[dict[str, object]]:
     files = list(out.glob("monitoring_snapshots_*.jsonl"))
     if not files:
@@ -177,11 +194,7 @@ def _snapshot_lines(out: Path) -> list[dict[str, object]]:
 def test_killed_audit_resumes_and_judges_the_whole_run(
     pytester: pytest.Pytester, database: str
 ) -> None:
-    shutil.copytree(REPO / "audit_checks", pytester.path / "audit_checks")
-    out = pytester.path
-    (out / "bot.log").write_text("2025-10-15 02:40:20,001 - m - INFO - started\n")
-    (out / ".env").write_text("BINANCE_TESTNET=true\n")
-    command = audit_command(out / "audit_checks", database, out, 4, 0.2)
+    out, command = _live_audit(pytester, database, duration=4)
     with subprocess.Popen(
         command, cwd=out, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     ) as first:
@@ -194,14 +207,7 @@ def test_killed_audit_resumes_and_judges_the_whole_run(
         first.send_signal(signal.SIGKILL)
         first.wait()
     kept = [x["tick"] for x in _snapshot_lines(out) if "tick" in x]
-    resumed = subprocess.run(
-        [*command, "--audit-resume"],
-        cwd=out,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    resumed = _run(command, "--audit-resume", cwd=out)
     assert "botaudit: resuming the audit started" in resumed.stdout, resumed.stdout
     records = _snapshot_lines(out)
     ticks = sorted(x["tick"] for x in records if "tick" in x)
@@ -213,14 +219,7 @@ def test_killed_audit_resumes_and_judges_the_whole_run(
     summary = json.loads(summary_file.read_text())
     assert summary["snapshots_collected"] + len(summary["gaps"]) == 20
     assert summary["monitoring_start"] == records[0]["audit"]["started_at"]  # type: ignore[index]
-    again = subprocess.run(
-        [*command, "--audit-resume"],
-        cwd=out,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    again = _run(command, "--audit-resume", cwd=out)
     assert "already ended" in again.stdout
 
 
@@ -229,11 +228,7 @@ def test_killed_audit_resumes_and_judges_the_whole_run(
 def test_signal_stops_collection_and_keeps_everything(
     pytester: pytest.Pytester, database: str, signum: int
 ) -> None:
-    shutil.copytree(REPO / "audit_checks", pytester.path / "audit_checks")
-    out = pytester.path
-    (out / "bot.log").write_text("2025-10-15 02:40:20,001 - m - INFO - started\n")
-    (out / ".env").write_text("BINANCE_TESTNET=true\n")
-    command = audit_command(out / "audit_checks", database, out, 120, 0.2)
+    out, command = _live_audit(pytester, database, duration=120)
     with subprocess.Popen(command, cwd=out, stdout=subprocess.PIPE, text=True) as process:
         wait_for(
             lambda: (
