@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--dsn", default=None, help="use this (empty) database instead of an embedded server"
     )
 
+    commands.add_parser(
+        "checks-dir", help="print where the bundled audit_checks/ are (pytest $(botaudit ...))"
+    )
+
     logs = commands.add_parser("logs", help="analyse bot log files (text or JSON)")
     logs.add_argument("files", nargs="+", type=Path)
     logs.add_argument("--json", action="store_true", help="the full analysis as JSON")
@@ -111,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _simulate(args)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "checks-dir":
+            print(audit_checks_dir())
+            return 0
         return _logs(args)
     except BotAuditError as exc:
         print(f"botaudit: error: {exc}", file=sys.stderr)

@@ -119,3 +119,9 @@ def test_demo_leaves_a_report_and_gates(tmp_path: Path, scenario: str, code: int
     assert int(suite.get("tests", 0)) == 32
     assert (int(suite.get("failures", 0)) > 0) is (scenario == "faulty")
     assert (tmp_path / "audit.html").stat().st_size > 10_000
+
+
+def test_checks_dir_points_at_the_audit_checks(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["checks-dir"]) == 0
+    folder = Path(capsys.readouterr().out.strip())
+    assert (folder / "test_good_indicators.py").is_file()
