@@ -226,3 +226,20 @@ def test_parallel_reader_equals_one_pass(tmp_path: Path) -> None:
     assert analyze_parallel([log], UTC_PROFILE, jobs=3) == single
     assert single.ws_reconnects == 400  # one unhealthy -> connected episode per copy
     assert single.count("timeout") == 400
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=3000), st.lists(_RECORDS, max_size=10))
+def test_the_fast_scanner_never_crashes_and_accounts_every_line(
+    garbage: bytes, bodies: list[str]
+) -> None:
+    records = "".join(f"2025-10-15 02:40:{i:02d},000 {b}\n" for i, b in enumerate(bodies))
+    content = garbage + b"\n" + records.encode() + garbage
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "bot.log"
+        path.write_bytes(content)
+        analysis = analyze_files([path], UTC_PROFILE)
+    read = analysis.read
+    assert read["lines"] == content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
+    assert read["records"] + read["continuation_lines"] + read["unparsable_lines"] == read["lines"]
+    assert analysis.records >= len(bodies)
