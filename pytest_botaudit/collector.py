@@ -21,7 +21,7 @@ from .alerts import AlertRule, Incident, IncidentTracker, Severity, seed_rules
 from .artifacts import SnapshotWriter, snapshot_file, summary_file, write_json
 from .db import AuditDatabase, connect, describe_error
 from .errors import DatabaseUnavailable
-from .loganalysis import LogAnalyzer, analyzer_for
+from .loganalysis import LogAnalyzer
 from .logs import LogFollower
 from .metrics import Gap, Snapshot, with_log_counts
 from .profile import Profile
@@ -170,7 +170,7 @@ class Collector:
         missing_columns: tuple[str, ...] = ()
         path = resumed.path if resumed else snapshot_file(self.out_dir, started)
         followers = [LogFollower(p, self.profile.log_timezone) for p in self.log_paths]
-        log_analyzer = analyzer_for(self.profile)
+        log_analyzer = LogAnalyzer(self.profile)
         restore = self._install_signal_handlers()
         try:
             with SnapshotWriter(path) as writer:

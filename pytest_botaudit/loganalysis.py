@@ -680,11 +680,6 @@ class LogAnalyzer:
             )
         return matched
 
-    def feed_all(self, records: Iterable[LogRecord]) -> LogAnalyzer:
-        for record in records:
-            self.feed(record)
-        return self
-
     # -- shared accounting ---------------------------------------------------------------------
 
     def _account(
@@ -996,12 +991,6 @@ class LogAnalyzer:
             rates_per_minute=rates,
             trailing_stop=trailing,
         )
-
-
-def analyzer_for(
-    profile: Profile, since: datetime | None = None, until: datetime | None = None
-) -> LogAnalyzer:
-    return LogAnalyzer(profile, since, until)
 
 
 def analyze_files(

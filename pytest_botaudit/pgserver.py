@@ -252,10 +252,3 @@ class EmbeddedPostgres:
             raise EmbeddedPostgresError(
                 f"{Path(command[0]).name} failed ({result.returncode}): {result.stderr.strip()}"
             )
-
-
-def psql_path(bindir: Path | None = None) -> str | None:
-    """psql next to the server binaries or on PATH (used only by tests and the demo)."""
-    if bindir is not None and (bindir / "psql").is_file():
-        return str(bindir / "psql")
-    return shutil.which("psql")

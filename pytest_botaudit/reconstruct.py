@@ -15,7 +15,7 @@ from .artifacts import SnapshotWriter, snapshot_file
 from .collector import CollectionResult, StopReason, write_summary
 from .db import AuditDatabase, connect, describe_error
 from .errors import BotAuditError, DatabaseUnavailable
-from .loganalysis import analyzer_for
+from .loganalysis import LogAnalyzer
 from .logs import read_records, rotated_set
 from .metrics import build_snapshot, with_log_counts
 from .profile import Profile
@@ -130,7 +130,7 @@ def _log_counts(
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     if not wanted or not paths:
         return counts
-    analyzer = analyzer_for(profile, since, until)
+    analyzer = LogAnalyzer(profile, since, until)
     files = [f for p in paths for f in rotated_set(p)]
     for record in read_records(files, zone=profile.log_timezone):
         categories = wanted.intersection(analyzer.feed(record))
