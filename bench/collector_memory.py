@@ -15,11 +15,11 @@ from pathlib import Path
 
 import asyncpg
 
-from pytest_botaudit.collector import Collector, Progress
-from pytest_botaudit.pgserver import EmbeddedPostgres
-from pytest_botaudit.profile import load_profile
-from pytest_botaudit.simulate import BotSimulator
-from pytest_botaudit.sqlfiles import load_sql
+from pytest_botaudit.collection.live import Collector, Progress
+from pytest_botaudit.config.profile import load_profile
+from pytest_botaudit.database.sqlfiles import load_sql
+from pytest_botaudit.demo.pgserver import EmbeddedPostgres
+from pytest_botaudit.demo.simulator import BotSimulator
 
 
 def rss_mb() -> float:

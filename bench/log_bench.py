@@ -91,8 +91,8 @@ print(n)
 ANALYZER = """
 import sys
 from pathlib import Path
-from pytest_botaudit.loganalysis import analyze_files, analyze_parallel
-from pytest_botaudit.profile import load_profile
+from pytest_botaudit.config.profile import load_profile
+from pytest_botaudit.logs.files import analyze_files, analyze_parallel
 jobs = int(sys.argv[2])
 profile = load_profile()
 if jobs > 1:

@@ -23,10 +23,12 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from pytest_botaudit.db import AuditDatabase, connect
-from pytest_botaudit.pgserver import EmbeddedPostgres
-from pytest_botaudit.profile import load_profile
-from pytest_botaudit.sqlfiles import load_sql
+from pytest_botaudit.collection.snapshots import take_snapshot
+from pytest_botaudit.config.profile import load_profile
+from pytest_botaudit.database.connection import connect
+from pytest_botaudit.database.queries import AuditDatabase
+from pytest_botaudit.database.sqlfiles import load_sql
+from pytest_botaudit.demo.pgserver import EmbeddedPostgres
 
 # (event_type, share): the live mix of the contract (~8,000 position_updated per 30 minutes
 # plus a few hundred others)
@@ -124,11 +126,11 @@ async def measure(dsn: str, ticks: int) -> tuple[list[float], list[float]]:
         windows = [now - timedelta(seconds=rng.uniform(60, 3540)) for _ in range(ticks)]
         ours, seed = [], []
         for tick, end in enumerate(windows, 1):  # warm both paths' plans and caches first
-            await database.tick(tick, end - timedelta(minutes=1), end, end)
+            await take_snapshot(database, tick, end - timedelta(minutes=1), end, end)
         for tick, end in enumerate(windows, 1):
             start = end - timedelta(minutes=1)
             began = time.perf_counter()
-            await database.tick(tick, start, end, end)
+            await take_snapshot(database, tick, start, end, end)
             ours.append((time.perf_counter() - began) * 1000)
             began = time.perf_counter()
             for sql in BASELINE:

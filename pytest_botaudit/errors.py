@@ -23,3 +23,7 @@ class PostgresNotFound(BotAuditError):
 
 class EmbeddedPostgresError(BotAuditError):
     """The embedded PostgreSQL server failed to initialise or start."""
+
+
+class ReadOnlyViolation(BotAuditError):
+    """A statement tried to leave the read-only transaction the plugin opened for it."""

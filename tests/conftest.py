@@ -12,8 +12,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from pytest_botaudit.pgserver import EmbeddedPostgres
-from pytest_botaudit.sqlfiles import load_sql
+from pytest_botaudit.database.sqlfiles import load_sql
+from pytest_botaudit.demo.pgserver import EmbeddedPostgres
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -37,6 +37,14 @@ class Server:
             await connection.execute(sql)
         finally:
             await connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _standalone_subprocesses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite runs on xdist workers; a pytest started by a test (pytester, the demo) is a
+    run of its own, not a worker (pytest-benchmark, for one, reads these variables)."""
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,19 @@
-"""Small helpers for tests: waiting on conditions instead of sleeping and hoping."""
+"""Helpers of the project's tests: waiting on conditions instead of sleeping and hoping, the
+one builder of an audit's command line, and readers of the JUnit and HTML reports."""
 
 from __future__ import annotations
 
 import asyncio
+import html
+import json
+import re
+import sys
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from pytest_botaudit.config.options import command_line
 
 
 def wait_for(predicate: Callable[[], bool], seconds: float, what: str) -> None:
@@ -28,3 +37,63 @@ async def async_wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {seconds:g}s waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+def audit_command(
+    checks: Path, dsn: str, out: Path, duration: float, interval: float, *extra: str
+) -> list[str]:
+    """``python -m pytest CHECKS --audit-...`` for a live audit writing into ``out``."""
+    audit = {
+        "dsn": dsn,
+        "log": [out / "bot.log"],
+        "out": out,
+        "duration": duration,
+        "interval": interval,
+        "env_file": out / ".env",
+    }
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(checks),
+        "-p",
+        "no:cacheprovider",
+        *command_line(audit),
+        f"--junitxml={out / 'audit.xml'}",
+        f"--html={out / 'audit.html'}",
+        "--self-contained-html",
+        *extra,
+    ]
+
+
+def outcomes_by_test(xml_path: Path) -> dict[str, dict[str, str]]:
+    tree = ET.parse(xml_path)
+    found = {}
+    for case in tree.iter("testcase"):
+        name = f"{case.get('classname', '').split('.')[-1]}::{case.get('name')}"
+        props = {p.get("name", ""): p.get("value", "") for p in case.iter("property")}
+        props["outcome"] = (
+            "failed"
+            if case.find("failure") is not None
+            else ("skipped" if case.find("skipped") is not None else "passed")
+        )
+        found[name] = props
+    return found
+
+
+def html_rows(path: Path) -> dict[str, dict[str, str]]:
+    """The results table of a pytest-html report: its JS renders rows from a JSON blob."""
+    match = re.search(r'id="data-container" data-jsonblob="([^"]*)"', path.read_text())
+    assert match, "pytest-html data blob not found"
+    blob = json.loads(html.unescape(match.group(1)))
+    rows = {}
+    for test_id, entries in blob["tests"].items():
+        cells = {}
+        for cell in entries[0]["resultsTableRow"]:
+            parsed = re.match(r'<td class="col-(\w+)"[^>]*>(.*)</td>$', cell, re.S)
+            assert parsed, cell
+            cells[parsed.group(1)] = html.unescape(parsed.group(2))
+        cells["extras"] = " ".join(e.get("content", "") for e in entries[0]["extras"])
+        cells["log"] = entries[0].get("log", "")
+        rows[test_id.split("::", 1)[1]] = cells
+    return rows

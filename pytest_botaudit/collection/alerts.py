@@ -1,0 +1,214 @@
+"""Alert rules of the seed, evaluated on each snapshot and grouped into incidents."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from ..errors import ConfigError
+from ..record.model import Gap, Incident, Severity, Snapshot
+
+TRAILING_SECONDS = 60.0
+
+
+def trailing(history: Sequence[Snapshot], seconds: float = TRAILING_SECONDS) -> list[Snapshot]:
+    """The snapshots whose windows end within the last ``seconds`` of the newest one."""
+    if not history:
+        return []
+    newest = history[-1].window_end
+    return [s for s in history if (newest - s.window_end).total_seconds() < seconds]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRule:
+    """Fires when the value exceeds ``threshold``. Per-minute rules sum the counter over the
+    trailing minute of snapshots, so a short interval does not turn one event into a rate."""
+
+    rule_id: str
+    severity: Severity
+    metric: str
+    threshold: float
+    message: str
+    per_minute: bool = False
+    condition: Callable[[Sequence[Snapshot], float], bool] | None = None
+
+    def value(self, history: Sequence[Snapshot]) -> float | None:
+        if self.per_minute:
+            values = [s.value(self.metric) for s in trailing(history)]
+            known = [v for v in values if v is not None]
+            return sum(known) if known else None
+        return history[-1].value(self.metric)
+
+    def fires(self, history: Sequence[Snapshot]) -> float | None:
+        """The measured value when the rule fires on the newest snapshot, else None."""
+        if self.condition is not None:
+            if not self.condition(history, self.threshold):
+                return None
+            return history[-1].value(self.metric) or 0.0
+        value = self.value(history)
+        return value if value is not None and value > self.threshold else None
+
+
+def _no_price_updates(history: Sequence[Snapshot], threshold: float) -> bool:
+    """Open positions but no price update in the trailing minute. Judged only once the history
+    covers a minute (or ten ticks), so the first tick of a run does not cry wolf."""
+    recent = trailing(history)
+    covered = (recent[-1].window_end - recent[0].window_start).total_seconds()
+    interval = (recent[-1].window_end - recent[-1].window_start).total_seconds()
+    if covered < min(TRAILING_SECONDS, 10 * interval):
+        return False
+    return (
+        recent[-1].gauges.get("positions_total", 0) > 0
+        and sum(s.counters.get("price_updates", 0) for s in recent) <= threshold
+    )
+
+
+def seed_rules(overrides: Mapping[str, float] | None = None) -> tuple[AlertRule, ...]:
+    """The rules of bot_monitor.py; ``overrides`` maps rule_id to another threshold."""
+    rules = (
+        AlertRule(
+            "unprotected_positions",
+            Severity.CRITICAL,
+            "unprotected_positions",
+            0,
+            "{value:g} positions without SL",
+        ),
+        AlertRule(
+            "emergency_closes",
+            Severity.CRITICAL,
+            "emergency_closes",
+            0,
+            "{value:g} emergency closes",
+        ),
+        AlertRule(
+            "positions_opened_rate",
+            Severity.WARNING,
+            "new_positions_opened",
+            15,
+            "{value:g} positions opened in a minute",
+            per_minute=True,
+        ),
+        AlertRule(
+            "api_error_rate",
+            Severity.WARNING,
+            "api_errors",
+            5,
+            "{value:g} API errors in a minute",
+            per_minute=True,
+        ),
+        AlertRule(
+            "no_price_updates",
+            Severity.WARNING,
+            "price_updates",
+            0,
+            "No price updates for existing positions",
+            condition=_no_price_updates,
+        ),
+        AlertRule(
+            "ws_reconnects", Severity.WARNING, "ws_reconnects", 0, "{value:g} WebSocket reconnects"
+        ),
+        AlertRule(
+            "aged_positions",
+            Severity.INFO,
+            "aged_positions",
+            5,
+            "{value:g} positions older than the maximum age",
+        ),
+    )
+    if not overrides:
+        return rules
+    return tuple(replace(r, threshold=overrides.get(r.rule_id, r.threshold)) for r in rules)
+
+
+class IncidentTracker:
+    """Turns per-tick alerts into incidents; ``persist`` ticks must fire before one opens."""
+
+    def __init__(self, rules: Iterable[AlertRule], persist: int = 1) -> None:
+        self.rules = tuple(rules)
+        self.persist = max(1, persist)
+        self._history: deque[Snapshot] = deque()
+        self._streak: dict[str, list[tuple[Snapshot, float]]] = {}
+        self._open: dict[str, Incident] = {}
+        self._closed: list[Incident] = []
+
+    def observe(self, snapshot: Snapshot) -> list[Incident]:
+        """Feed one snapshot; returns the incidents that opened on it."""
+        opened: list[Incident] = []
+        self._history.append(snapshot)
+        while (
+            snapshot.window_end - self._history[0].window_end
+        ).total_seconds() >= TRAILING_SECONDS:
+            self._history.popleft()
+        history = list(self._history)
+        for rule in self.rules:
+            value = rule.fires(history)
+            if value is None:
+                self._streak.pop(rule.rule_id, None)
+                current = self._open.pop(rule.rule_id, None)
+                if current is not None:
+                    self._closed.append(replace(current, open=False))
+                continue
+            current = self._open.get(rule.rule_id)
+            if current is not None:
+                self._open[rule.rule_id] = replace(
+                    current,
+                    last_seen=snapshot.taken_at,
+                    count=current.count + 1,
+                    peak=max(current.peak, value),
+                )
+                continue
+            streak = self._streak.setdefault(rule.rule_id, [])
+            streak.append((snapshot, value))
+            if len(streak) >= self.persist:
+                peak = max(v for _, v in streak)
+                incident = Incident(
+                    rule.rule_id,
+                    rule.severity,
+                    rule.message.format(value=peak),
+                    streak[0][0].taken_at,
+                    snapshot.taken_at,
+                    len(streak),
+                    peak,
+                    True,
+                )
+                self._open[rule.rule_id] = incident
+                del self._streak[rule.rule_id]
+                opened.append(incident)
+        return opened
+
+    def replay(self, items: Iterable[Snapshot | Gap]) -> IncidentTracker:
+        """Feed recorded snapshots and gaps in tick order (resume, replay, window mode)."""
+        for item in sorted(items, key=lambda x: x.tick):
+            if isinstance(item, Gap):
+                self.gap()
+            else:
+                self.observe(item)
+        return self
+
+    def gap(self) -> None:
+        """A missed tick breaks every streak: nothing is known about that window."""
+        self._streak.clear()
+
+    @property
+    def open_incidents(self) -> list[Incident]:
+        return list(self._open.values())
+
+    def incidents(self) -> list[Incident]:
+        """Every incident so far, oldest first; open ones are still marked open."""
+        return sorted([*self._closed, *self._open.values()], key=lambda i: i.first_seen)
+
+
+def configure_rules(table: Mapping[str, object], origin: str) -> dict[str, float]:
+    """``[tool.botaudit.alerts]``: a threshold per rule id, validated with its name."""
+    known = {rule.rule_id for rule in seed_rules()}
+    overrides: dict[str, float] = {}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(
+                f"{origin} alerts.{key}: unknown alert rule (known: {', '.join(sorted(known))})"
+            )
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{origin} alerts.{key}: expected a number, got {value!r}")
+        overrides[key] = float(value)
+    return overrides

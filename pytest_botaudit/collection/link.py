@@ -1,0 +1,62 @@
+"""The collector's link to the database: connect read-only, back off, reconnect, describe."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from ..config.profile import Profile
+from ..database.connection import DB_ERRORS, ReadOnlySession, connect
+from ..database.queries import AuditDatabase
+from ..errors import DatabaseUnavailable
+
+
+class DatabaseLink:
+    """Hands out the AuditDatabase while connected; after a failure it reconnects no sooner
+    than the backoff allows (one interval, doubling up to a minute)."""
+
+    def __init__(
+        self,
+        dsn: str | None,
+        profile: Profile,
+        interval: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.dsn = dsn
+        self.profile = profile
+        self.interval = interval
+        self.monotonic = monotonic
+        self.last_failure = "not connected"
+        self._session: ReadOnlySession | None = None
+        self._database: AuditDatabase | None = None
+        self._reconnect_at = 0.0
+        self._backoff = interval
+
+    async def database(self, now: bool = False) -> AuditDatabase | None:
+        """Connected, or reconnected unless still backing off (``now`` ignores the backoff)."""
+        if self._database is not None:
+            return self._database
+        moment = self.monotonic()
+        if moment < self._reconnect_at and not now:
+            return None
+        try:
+            self._session = await connect(
+                self.dsn, connect_timeout=max(1.0, min(10.0, self.interval))
+            )
+        except DatabaseUnavailable as exc:
+            self.last_failure = f"database unavailable: {exc}"
+            self._reconnect_at = moment + self._backoff
+            self._backoff = min(60.0, self._backoff * 2)
+            return None
+        self._backoff = self.interval
+        self._database = AuditDatabase(self._session, self.profile)
+        return self._database
+
+    async def disconnect(self) -> None:
+        session, self._session, self._database = self._session, None, None
+        if session is not None:
+            try:
+                await asyncio.wait_for(session.close(), timeout=2.0)
+            except (*DB_ERRORS, asyncio.CancelledError):
+                session.terminate()

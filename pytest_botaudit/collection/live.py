@@ -1,0 +1,316 @@
+"""Live mode: the collector samples the bot's database every interval, tick-aligned, follows its
+log, and keeps what it got whatever happens."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ..config.dsn import redact_dsn
+from ..config.profile import Profile
+from ..database.connection import DB_ERRORS, describe_error
+from ..logs.analyzer import LogAnalyzer
+from ..logs.reader import LogFollower
+from ..record.folder import RunFolder
+from ..record.jsonl import RunEnd, RunHeader, SnapshotWriter
+from ..record.model import (
+    CollectionResult,
+    Gap,
+    Incident,
+    ResumePoint,
+    Severity,
+    Snapshot,
+    StopReason,
+    expected_ticks,
+)
+from ..record.summary import write_summary
+from .alerts import AlertRule, IncidentTracker, seed_rules
+from .link import DatabaseLink
+from .snapshots import take_snapshot, with_log_counts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """What the terminal shows after each tick."""
+
+    tick: int
+    expected: int
+    elapsed: float
+    total: float
+    snapshots: int
+    gaps: int
+    open_incidents: int
+    last: Snapshot | Gap
+
+
+class Collector:
+    """Samples every ``interval`` for ``duration``; tick k covers [start+(k-1)i, start+ki).
+
+    Lifecycle: ``await run()`` returns a CollectionResult when the duration is over, when
+    ``request_stop()`` is called (SIGINT/SIGTERM do that while it runs in the main thread), or
+    on the first CRITICAL incident with ``abort_on_critical``. Database failures become gaps
+    and the collector reconnects; any other error is kept in the result and re-raised after
+    the artifacts are written.
+    """
+
+    def __init__(
+        self,
+        dsn: str | None,
+        profile: Profile,
+        duration: float,
+        interval: float,
+        out_dir: Path,
+        *,
+        log_paths: Sequence[Path] = (),
+        rules: Sequence[AlertRule] | None = None,
+        persist: int = 1,
+        abort_on_critical: bool = False,
+        settle: float | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
+        on_tick: Callable[[Progress], None] | None = None,
+        on_incident: Callable[[Incident], None] | None = None,
+        resume: ResumePoint | None = None,
+    ) -> None:
+        self.dsn = dsn
+        self.profile = profile
+        self.duration = duration
+        self.interval = interval
+        self.folder = RunFolder(out_dir)
+        self.log_paths = tuple(log_paths)
+        self.tracker = IncidentTracker(rules if rules is not None else seed_rules(), persist)
+        self.abort_on_critical = abort_on_critical
+        # Wait a little after each tick boundary: the bot stamps rows at transaction start and
+        # commits in batches, so a row of the closing window may land a moment later.
+        self.settle = settle if settle is not None else min(2.0, interval * 0.1)
+        self.clock = clock
+        self.monotonic = monotonic
+        self.on_tick = on_tick
+        self.on_incident = on_incident
+        self.resume = resume
+        self.expected_ticks = expected_ticks(duration, interval)
+        self.link = DatabaseLink(dsn, profile, interval, monotonic)
+        self._stop = asyncio.Event()
+        self._stop_reason = StopReason.COMPLETED
+
+    def request_stop(self, reason: StopReason = StopReason.INTERRUPTED) -> None:
+        if not self._stop.is_set():
+            self._stop_reason = reason
+            self._stop.set()
+
+    async def run(self) -> CollectionResult:
+        resumed = self.resume
+        started = resumed.started_at if resumed else self.clock()
+        # the monotonic clock's reading at `started` (in the past when resuming)
+        began = self.monotonic() - (self.clock() - started).total_seconds()
+        snapshots: list[Snapshot] = list(resumed.snapshots) if resumed else []
+        gaps: list[Gap] = list(resumed.gaps) if resumed else []
+        error: BaseException | None = None
+        missing_types: dict[str, tuple[str, ...]] = {}
+        missing_columns: tuple[str, ...] = ()
+        path = resumed.path if resumed else self.folder.snapshot_file(started)
+        followers = [LogFollower(p, self.profile.log_timezone) for p in self.log_paths]
+        log_analyzer = LogAnalyzer(self.profile)
+        restore = install_stop_signals(self.request_stop)
+        try:
+            with SnapshotWriter(path) as writer:
+                first_tick = self._begin(writer, started, snapshots, gaps)
+                missing_columns = await self._missing_columns()
+                for tick in range(first_tick, self.expected_ticks + 1):
+                    due = began + tick * self.interval + self.settle
+                    if await self._wait_until(due):
+                        break
+                    window_start = started + timedelta(seconds=(tick - 1) * self.interval)
+                    window_end = started + timedelta(seconds=tick * self.interval)
+                    log_counts = self._follow_logs(followers, log_analyzer)
+                    item = await self._sample(tick, window_start, window_end, log_counts)
+                    writer.tick(item)
+                    if isinstance(item, Gap):
+                        gaps.append(item)
+                        self.tracker.gap()
+                    else:
+                        snapshots.append(item)
+                        self._observe(item)
+                    if self.on_tick is not None:
+                        self.on_tick(
+                            Progress(
+                                tick,
+                                self.expected_ticks,
+                                self.monotonic() - began,
+                                self.duration,
+                                len(snapshots),
+                                len(gaps),
+                                len(self.tracker.open_incidents),
+                                item,
+                            )
+                        )
+                if not missing_columns:
+                    # judged at the end: event types written during the audit count too
+                    missing_types = await self._missing_event_types()
+                writer.end(RunEnd(self.clock(), self._stop_reason, missing_types))
+        except Exception as exc:  # the loop's boundary: keep what was collected, then re-raise
+            error = exc
+            self._stop_reason = StopReason.ERROR
+            log.exception("collector failed")
+        finally:
+            restore()
+            for follower in followers:
+                follower.close()
+            await self.link.disconnect()
+        result = CollectionResult(
+            started_at=started,
+            ended_at=self.clock(),
+            interval=self.interval,
+            duration=self.duration,
+            snapshots=tuple(snapshots),
+            gaps=tuple(sorted(gaps, key=lambda g: g.tick)),
+            incidents=tuple(self.tracker.incidents()),
+            stop_reason=self._stop_reason,
+            error=describe_error(error, self.dsn) if error else None,
+            missing_event_types=missing_types,
+            missing_columns=missing_columns,
+            snapshot_path=path,
+        )
+        result = write_summary(result, self.folder)
+        if error is not None:
+            raise error
+        return result
+
+    # -- the loop's parts ----------------------------------------------------------------
+
+    def _begin(
+        self, writer: SnapshotWriter, started: datetime, snapshots: list[Snapshot], gaps: list[Gap]
+    ) -> int:
+        """Write the run's header (or the resume marker) and return the first tick to take.
+        When resuming, the incidents are rebuilt from what was recorded, and every tick whose
+        time passed while no process was collecting becomes a gap."""
+        if self.resume is None:
+            writer.header(
+                RunHeader(
+                    started,
+                    self.interval,
+                    self.duration,
+                    self.profile.source,
+                    redact_dsn(self.dsn) if self.dsn else None,
+                )
+            )
+            return 1
+        recorded: list[Snapshot | Gap] = [*snapshots, *gaps]
+        self.tracker.replay(recorded)
+        last = max((x.tick for x in recorded), default=0)
+        elapsed = (self.clock() - started).total_seconds()
+        passed = min(self.expected_ticks, int(elapsed / self.interval))
+        writer.resumed(self.clock(), last)
+        for tick in range(last + 1, passed + 1):
+            gap = Gap(
+                tick,
+                started + timedelta(seconds=(tick - 1) * self.interval),
+                started + timedelta(seconds=tick * self.interval),
+                "no audit process was running (killed, then resumed)",
+            )
+            writer.tick(gap)
+            gaps.append(gap)
+            self.tracker.gap()
+        return max(last, passed) + 1
+
+    async def _wait_until(self, due: float) -> bool:
+        """Sleep until ``due`` on the monotonic clock; True when a stop was requested."""
+        remaining = due - self.monotonic()
+        if remaining > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), remaining)
+        return self._stop.is_set()
+
+    async def _sample(
+        self, tick: int, window_start: datetime, window_end: datetime, log_counts: dict[str, int]
+    ) -> Snapshot | Gap:
+        database = await self.link.database()
+        if database is None:
+            return Gap(tick, window_start, window_end, self.link.last_failure)
+        try:
+            snapshot = await asyncio.wait_for(
+                take_snapshot(database, tick, window_start, window_end, self.clock()),
+                timeout=max(1.0, self.interval * 0.8),
+            )
+        except DB_ERRORS as exc:
+            failure = describe_error(exc, self.dsn).removeprefix("cannot connect to ")
+            self.link.last_failure = failure
+            await self.link.disconnect()
+            return Gap(tick, window_start, window_end, f"query failed: {failure}")
+        return with_log_counts(snapshot, self.profile, log_counts)
+
+    def _follow_logs(self, followers: list[LogFollower], analyzer: LogAnalyzer) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for follower in followers:
+            for record in follower.poll():
+                for category, _ in analyzer.feed(record):
+                    counts[category] = counts.get(category, 0) + 1
+        return counts
+
+    def _observe(self, snapshot: Snapshot) -> None:
+        for incident in self.tracker.observe(snapshot):
+            if self.on_incident is not None:
+                self.on_incident(incident)
+            if self.abort_on_critical and incident.severity is Severity.CRITICAL:
+                self.request_stop(StopReason.ABORTED_ON_CRITICAL)
+
+    async def _missing_columns(self) -> tuple[str, ...]:
+        """The profile's tables and columns the database lacks, checked before the first tick."""
+        database = await self.link.database()
+        if database is None:
+            return ()
+        try:
+            return tuple(await database.missing_columns())
+        except DB_ERRORS as exc:
+            self.link.last_failure = describe_error(exc, self.dsn)
+            await self.link.disconnect()
+            return ()
+
+    async def _missing_event_types(self) -> dict[str, tuple[str, ...]]:
+        """Metrics none of whose event types was ever written: their zeros mean nothing."""
+        database = await self.link.database(now=True)
+        if database is None:
+            return {}
+        try:
+            present = await database.event_types_present(self.profile.all_event_types)
+        except DB_ERRORS as exc:
+            self.link.last_failure = describe_error(exc, self.dsn)
+            return {}
+        return self.profile.unseen(present)
+
+
+def install_stop_signals(stop: Callable[[StopReason], None]) -> Callable[[], None]:
+    """Ctrl+C or SIGTERM ends collection gracefully (checks still run); a second Ctrl+C gets
+    Python's default behaviour back. Returns the function that removes the handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()
+    installed: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        log.warning("signal %s: stopping the collection, keeping what was collected", signum)
+        stop(StopReason.INTERRUPTED)
+        loop.remove_signal_handler(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, on_signal, signum)
+            installed.append(signum)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+
+    def restore() -> None:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+    return restore

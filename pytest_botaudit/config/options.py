@@ -1,0 +1,132 @@
+"""The audit's options, defined once: flag, ini key, environment variable, parser and help."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .values import parse_bool, parse_duration, parse_time, path, positive_int
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One audit setting: ``--audit-<name>``, ini ``audit_<name>``, env ``BOTAUDIT_<NAME>``."""
+
+    name: str
+    help: str
+    parse: Callable[[str], Any] = str
+    default: Any = None
+    flag: bool = False
+    multiple: bool = False
+
+    @property
+    def cli(self) -> str:
+        return "--audit-" + self.name.replace("_", "-")
+
+    @property
+    def ini(self) -> str:
+        return "audit_" + self.name
+
+    @property
+    def env(self) -> str:
+        return "BOTAUDIT_" + self.name.upper()
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("dsn", "PostgreSQL DSN of the bot's database (else libpq's PG* variables are used)"),
+    Option(
+        "log",
+        "bot log file to analyse (repeatable; rotated .1 ... .N siblings are included)",
+        path,
+        multiple=True,
+    ),
+    Option(
+        "duration",
+        "how long a live audit collects, e.g. 8h, 90m, 30s (default 8h)",
+        parse_duration,
+        8 * 3600.0,
+    ),
+    Option("interval", "sampling interval of the collector (default 60s)", parse_duration, 60.0),
+    Option(
+        "out",
+        "directory for snapshots, the summary JSON and other artifacts (default .)",
+        path,
+        Path("."),
+    ),
+    Option(
+        "profile", "profile TOML describing the bot's tables, event words and log patterns", path
+    ),
+    Option(
+        "env_file",
+        "the bot's .env file whose *_TESTNET flags pre-flight checks (default ./.env)",
+        path,
+        Path(".env"),
+    ),
+    Option("strict", "treat WARN verdicts as failures", parse_bool, False, flag=True),
+    Option(
+        "allow_no_data",
+        "let NO-DATA verdicts pass (skipped) instead of erroring",
+        parse_bool,
+        False,
+        flag=True,
+    ),
+    Option(
+        "abort_on_critical",
+        "stop collecting as soon as a CRITICAL incident opens",
+        parse_bool,
+        False,
+        flag=True,
+    ),
+    Option(
+        "persist",
+        "ticks an alert condition must hold before its incident opens (default 1)",
+        positive_int,
+        1,
+    ),
+    Option(
+        "since",
+        "window mode: judge the period from this time (ISO, or relative like -8h)",
+        parse_time,
+    ),
+    Option("until", "window mode: end of the judged period (default now)", parse_time),
+    Option(
+        "snapshots",
+        "replay mode: re-judge this snapshot file (ours or bot_monitor.py's)",
+        path,
+    ),
+    Option(
+        "resume",
+        "continue the interrupted live audit whose snapshot file is in --audit-out",
+        parse_bool,
+        False,
+        flag=True,
+    ),
+)
+
+
+OPTIONS_BY_NAME: dict[str, Option] = {opt.name: opt for opt in OPTIONS}
+
+
+def command_line(values: Mapping[str, Any]) -> list[str]:
+    """``--audit-*`` arguments for the given settings, e.g. ``{"duration": 12.0, "log": [p]}``:
+    durations are written in seconds, flags only when true, repeatable options once per value.
+    The one place that spells an audit's command line (the demo and the tests use it)."""
+    arguments: list[str] = []
+    for name, value in values.items():
+        opt = OPTIONS_BY_NAME.get(name)
+        if opt is None:
+            raise KeyError(f"no audit option '{name}' (known: {', '.join(OPTIONS_BY_NAME)})")
+        if value is None:
+            continue
+        if opt.flag:
+            if value:
+                arguments.append(opt.cli)
+            continue
+        items: Iterable[Any] = value if opt.multiple and not isinstance(value, str) else [value]
+        for item in items:
+            seconds = opt.parse is parse_duration and not isinstance(item, str)
+            shown = f"{item:g}s" if seconds else item
+            arguments.append(f"{opt.cli}={shown}")
+    return arguments

@@ -1,0 +1,394 @@
+"""The profile: which tables, columns, event words and log patterns describe the audited bot."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..errors import ProfileError
+from .roles import missing_roles
+
+DEFAULT_PROFILE = "default.toml"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class CounterSpec:
+    """A per-window count of events of some types and/or of log records of one category."""
+
+    name: str
+    event_types: tuple[str, ...]
+    log_category: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LatencySpec:
+    """A latency read from a number inside event_data (ms), optionally also from the log."""
+
+    name: str
+    event_types: tuple[str, ...]
+    json_key: str
+    log_category: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuerySpec:
+    """A user's per-tick metric: one read-only query returning one number. It may use $1 and
+    $2, the tick window's start and end (timestamptz)."""
+
+    name: str
+    sql: str
+    kind: str  # "counter" (per window) or "gauge" (state at the tick)
+
+    @property
+    def parameters(self) -> int:
+        return max((int(n) for n in re.findall(r"\$(\d+)", self.sql)), default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A validated profile. Identifiers are checked here and quoted again when SQL is rendered."""
+
+    name: str
+    source: str
+    schema: str
+    tables: Mapping[str, str]
+    columns: Mapping[str, Mapping[str, str]]
+    open_statuses: tuple[str, ...]
+    max_age_hours: float
+    counters: tuple[CounterSpec, ...]
+    latencies: tuple[LatencySpec, ...]
+    ts_update_event_types: tuple[str, ...]
+    log_patterns: Mapping[str, tuple[re.Pattern[str], ...]]
+    log_echo_logger: str | None = None
+    log_timezone: tzinfo | None = None
+    # validated against the catalogue by checks.configure_metrics, like [tool.botaudit]'s
+    thresholds: Mapping[str, Any] = field(default_factory=dict)
+    queries: tuple[QuerySpec, ...] = ()
+    log_high_volume: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    log_exchange_pattern: re.Pattern[str] | None = None
+    log_excessive_ts_updates: int = 20
+    log_slow_ms: float = 1000.0
+    closed_statuses: tuple[str, ...] = ("closed",)
+    stop_loss_event_types: tuple[str, ...] = ()
+
+    def sql_names(self) -> dict[str, str]:
+        """The identifiers SQL files refer to as psql variables (``:"events_table"``)."""
+        names = {"schema": self.schema}
+        for key, table in self.tables.items():
+            names[f"{key}_table"] = table
+        for table_key, cols in self.columns.items():
+            prefix = {"positions": "pos", "events": "ev"}.get(table_key, table_key)
+            for key, column in cols.items():
+                names[f"{prefix}_{key}"] = column
+        return names
+
+    def counter(self, name: str) -> CounterSpec | None:
+        return next((c for c in self.counters if c.name == name), None)
+
+    def latency(self, name: str) -> LatencySpec | None:
+        return next((c for c in self.latencies if c.name == name), None)
+
+    def unseen(self, present: set[str]) -> dict[str, tuple[str, ...]]:
+        """Metrics none of whose event types occur (``present``): their zeros mean nothing."""
+        specs: list[CounterSpec | LatencySpec] = [*self.counters, *self.latencies]
+        return {
+            s.name: s.event_types
+            for s in specs
+            if s.event_types and not present.intersection(s.event_types)
+        }
+
+    @property
+    def all_event_types(self) -> tuple[str, ...]:
+        kinds = {t for c in self.counters for t in c.event_types}
+        kinds |= {t for c in self.latencies for t in c.event_types}
+        kinds |= set(self.ts_update_event_types)
+        return tuple(sorted(kinds))
+
+
+def load_profile(path: Path | None = None) -> Profile:
+    """Load a profile file, or the built-in contract profile when ``path`` is None."""
+    if path is None:
+        text = resources.files(__package__).joinpath("profiles", DEFAULT_PROFILE).read_text("utf-8")
+        source = "built-in default profile"
+    else:
+        try:
+            text = path.read_text("utf-8")
+        except OSError as exc:
+            raise ProfileError(f"profile {path}: cannot read it ({exc.strerror})") from None
+        source = str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"profile {source}: invalid TOML ({exc})") from None
+    return parse_profile(data, source)
+
+
+def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
+    where = _Where(source)
+    tables = where.table(data, "tables")
+    schema = where.identifier(tables, "schema", "tables")
+    table_names = {
+        key: where.identifier(tables, key, "tables")
+        for key in ("positions", "events", "trailing_stop_state")
+    }
+    columns_raw = where.table(data, "columns")
+    columns: dict[str, dict[str, str]] = {}
+    for table_key, required in _REQUIRED_COLUMNS.items():
+        cols = where.table(columns_raw, table_key, "columns")
+        columns[table_key] = {
+            c: where.identifier(cols, c, f"columns.{table_key}") for c in required
+        }
+    positions = where.table(data, "positions")
+    open_statuses = where.strings(positions, "open_statuses", "positions", allow_empty=False)
+    max_age = positions.get("max_age_hours", 3.0)
+    if not isinstance(max_age, int | float) or isinstance(max_age, bool) or max_age <= 0:
+        raise ProfileError(
+            f"profile {source}: positions.max_age_hours: expected a positive number, "
+            f"got {max_age!r}"
+        )
+    patterns = _compile_patterns(where, data)
+    counters = tuple(
+        CounterSpec(
+            name,
+            where.strings(spec, "event_types", f"counters.{name}"),
+            where.category(spec, f"counters.{name}", patterns),
+        )
+        for name, spec in where.table(data, "counters").items()
+    )
+    latencies = tuple(
+        LatencySpec(
+            name,
+            where.strings(spec, "event_types", f"latencies.{name}"),
+            str(spec.get("json_key", "execution_time_ms")),
+            where.category(spec, f"latencies.{name}", patterns),
+        )
+        for name, spec in where.table(data, "latencies", required=False).items()
+    )
+    missing = missing_roles(
+        {c.name for c in counters}, {spec.name for spec in latencies}, set(patterns)
+    )
+    if missing:
+        key, who = missing[0]
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        hint = (
+            "; an empty list declares that the bot never logs it"
+            if key.startswith("log.patterns.")
+            else ""
+        )
+        raise where.fail(key, f"missing: {who} relies on it{more}{hint}")
+    trailing = where.table(data, "trailing_stop", required=False)
+    log = where.table(data, "log", required=False)
+    echo = log.get("event_echo_logger")
+    if echo is not None and not isinstance(echo, str):
+        raise ProfileError(
+            f"profile {source}: log.event_echo_logger: expected a logger name, got {echo!r}"
+        )
+    return Profile(
+        name=str(data.get("name", source)),
+        source=source,
+        schema=schema,
+        tables=table_names,
+        columns=columns,
+        open_statuses=open_statuses,
+        max_age_hours=float(max_age),
+        counters=counters,
+        latencies=latencies,
+        ts_update_event_types=where.strings(trailing, "update_event_types", "trailing_stop")
+        if trailing
+        else (),
+        log_patterns=patterns,
+        log_echo_logger=echo,
+        log_timezone=_zone(where, log.get("timezone", "local")),
+        thresholds=where.table(data, "thresholds", required=False),
+        queries=_queries(where, data),
+        log_high_volume=_high_volume(where, log, patterns),
+        log_exchange_pattern=_exchange_pattern(where, log),
+        log_excessive_ts_updates=int(where.number(log, "excessive_ts_updates", "log", 20)),
+        log_slow_ms=where.number(log, "slow_ms", "log", 1000.0),
+        closed_statuses=where.strings(positions, "closed_statuses", "positions"),
+        stop_loss_event_types=where.strings(positions, "stop_loss_event_types", "positions"),
+    )
+
+
+def _high_volume(
+    where: _Where, log: Mapping[str, Any], patterns: Mapping[str, tuple[re.Pattern[str], ...]]
+) -> dict[str, tuple[str, ...]]:
+    """Category -> the literal prefixes its '^literal' patterns stand for."""
+    prefixes: dict[str, tuple[str, ...]] = {}
+    for category in where.strings(log, "high_volume", "log"):
+        if category not in patterns:
+            raise where.fail("log.high_volume", f"no log.patterns.{category} in the profile")
+        literal = []
+        for pattern in patterns[category]:
+            prefix = _literal_prefix(pattern.pattern)
+            if prefix is None:
+                raise where.fail(
+                    f"log.patterns.{category}",
+                    "a high-volume category needs plain "
+                    f"'^prefix' patterns, got {pattern.pattern!r}",
+                )
+            literal.append(prefix)
+        prefixes[category] = tuple(literal)
+    return prefixes
+
+
+_REGEX_META = frozenset(".^$*+?{}[]|()")
+
+
+def _literal_prefix(text: str) -> str | None:
+    """The literal text of a '^literal' pattern (escaped punctuation allowed), else None."""
+    if not text.startswith("^"):
+        return None
+    out: list[str] = []
+    position = 1
+    while position < len(text):
+        char = text[position]
+        if char == "\\":
+            following = text[position + 1 : position + 2]
+            if not following or following.isalnum():
+                return None
+            out.append(following)
+            position += 2
+            continue
+        if char in _REGEX_META:
+            return None
+        out.append(char)
+        position += 1
+    return "".join(out)
+
+
+def _exchange_pattern(where: _Where, log: Mapping[str, Any]) -> re.Pattern[str] | None:
+    text = log.get("exchange_pattern")
+    if text is None:
+        return None
+    try:
+        pattern = re.compile(str(text))
+    except re.error as exc:
+        raise where.fail("log.exchange_pattern", f"bad regular expression ({exc})") from None
+    if "exchange" not in pattern.groupindex:
+        raise where.fail("log.exchange_pattern", "needs a named group (?P<exchange>...)")
+    return pattern
+
+
+def _queries(where: _Where, data: Mapping[str, Any]) -> tuple[QuerySpec, ...]:
+    specs = []
+    for name, spec in where.table(data, "queries", required=False).items():
+        key = f"queries.{name}"
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("sql"), str):
+            raise where.fail(key, "expected a table with an 'sql' string")
+        kind = spec.get("kind", "counter")
+        if kind not in ("counter", "gauge"):
+            raise where.fail(f"{key}.kind", f"expected 'counter' or 'gauge', got {kind!r}")
+        query = QuerySpec(name, spec["sql"], kind)
+        if query.parameters > 2:
+            raise where.fail(f"{key}.sql", "only $1 (window start) and $2 (window end) exist")
+        specs.append(query)
+    return tuple(specs)
+
+
+def _zone(where: _Where, name: object) -> tzinfo | None:
+    """None means local time, which is what Python logging's asctime uses."""
+    if name == "local":
+        return None
+    if not isinstance(name, str):
+        raise where.fail("log.timezone", f"expected 'local', 'UTC' or a zone name, got {name!r}")
+    if name.upper() == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise where.fail("log.timezone", f"unknown time zone {name!r}") from None
+
+
+_REQUIRED_COLUMNS = {
+    "positions": ("id", "symbol", "exchange", "status", "has_stop_loss", "opened_at", "closed_at"),
+    "events": (
+        "id",
+        "event_type",
+        "event_data",
+        "position_id",
+        "symbol",
+        "exchange",
+        "severity",
+        "created_at",
+    ),
+}
+
+
+def _compile_patterns(
+    where: _Where, data: Mapping[str, Any]
+) -> dict[str, tuple[re.Pattern[str], ...]]:
+    log = where.table(data, "log", required=False)
+    raw = where.table(log, "patterns", "log", required=False) if log else {}
+    compiled: dict[str, tuple[re.Pattern[str], ...]] = {}
+    for category in raw:
+        items = where.strings(raw, category, "log.patterns")
+        try:
+            compiled[category] = tuple(re.compile(p) for p in items)
+        except re.error as exc:
+            raise ProfileError(
+                f"profile {where.source}: log.patterns.{category}: bad regular expression "
+                f"{exc.pattern!r} ({exc})"
+            ) from None
+    return compiled
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    source: str
+
+    def fail(self, key: str, message: str) -> ProfileError:
+        return ProfileError(f"profile {self.source}: {key}: {message}")
+
+    def table(
+        self, data: Mapping[str, Any], key: str, parent: str = "", required: bool = True
+    ) -> Mapping[str, Any]:
+        name = f"{parent}.{key}" if parent else key
+        value = data.get(key)
+        if value is None:
+            if required:
+                raise self.fail(name, "missing table")
+            return {}
+        if not isinstance(value, Mapping):
+            raise self.fail(name, f"expected a table, got {value!r}")
+        return value
+
+    def number(self, data: Mapping[str, Any], key: str, parent: str, default: float) -> float:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise self.fail(f"{parent}.{key}", f"expected a positive number, got {value!r}")
+        return float(value)
+
+    def identifier(self, data: Mapping[str, Any], key: str, parent: str) -> str:
+        value = data.get(key)
+        if not isinstance(value, str) or not _IDENTIFIER.match(value):
+            raise self.fail(f"{parent}.{key}", f"expected an SQL identifier, got {value!r}")
+        return value
+
+    def strings(
+        self, data: Mapping[str, Any], key: str, parent: str, allow_empty: bool = True
+    ) -> tuple[str, ...]:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(f"{parent}.{key}", f"expected a list of strings, got {value!r}")
+        if not value and not allow_empty:
+            raise self.fail(f"{parent}.{key}", "must not be empty")
+        return tuple(value)
+
+    def category(
+        self, data: Mapping[str, Any], parent: str, patterns: Mapping[str, Any]
+    ) -> str | None:
+        value = data.get("log_category")
+        if value is None:
+            return None
+        if value not in patterns:
+            raise self.fail(f"{parent}.log_category", f"no log.patterns.{value} in the profile")
+        return str(value)

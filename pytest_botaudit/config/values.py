@@ -1,0 +1,93 @@
+"""Scalar parsers of the audit's settings: durations, booleans, times, paths, whole numbers."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(text: str) -> float:
+    """Parse ``8h``, ``90m``, ``30s``, ``0.2s``, ``1h30m`` or a bare number of seconds.
+
+    Returns seconds (> 0). Raises ValueError with a short reason otherwise.
+    """
+    value = text.strip().lower()
+    if not value:
+        raise ValueError("empty duration")
+    try:
+        seconds = float(value)
+    except ValueError:
+        pos = 0
+        seconds = 0.0
+        for match in _DURATION_PART.finditer(value):
+            if match.start() != pos:
+                break
+            seconds += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+            pos = match.end()
+        if pos != len(value) or pos == 0:
+            raise ValueError("expected a duration such as 8h, 90m, 30s or 0.2s") from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError("a duration must be greater than zero")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """Render seconds the way a user would type them: 8h, 1h30m, 90s, 0.2s."""
+    if seconds < 60 and not float(seconds).is_integer():
+        return f"{seconds:g}s"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+        f"{secs}s" if secs else "",
+    ]
+    return "".join(parts) or "0s"
+
+
+def parse_bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected true or false")
+
+
+def parse_time(text: str, now: datetime | None = None) -> datetime:
+    """An ISO time (naive means UTC) or a time relative to now such as ``-8h`` or ``-90m``."""
+    value = text.strip()
+    reference = now or datetime.now(UTC)
+    if value.lower() == "now":
+        return reference
+    if value.startswith("-"):
+        return reference - timedelta(seconds=parse_duration(value[1:]))
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            "expected an ISO time (2025-10-18T07:00) or a relative one (-8h)"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError("expected a whole number") from None
+    if value < 1:
+        raise ValueError("must be at least 1")
+    return value
+
+
+def path(text: str) -> Path:
+    if not text.strip():
+        raise ValueError("empty path")
+    return Path(text).expanduser()

@@ -1,0 +1,43 @@
+"""Whole-window figures the database gives at the end of an audit (the room for the database
+analysis): latencies, trailing-stop updates per position, positions still unprotected."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..config.profile import Profile
+from ..errors import DatabaseUnavailable
+from .connection import connect
+from .queries import AuditDatabase, LatencyStats, TrailingUpdates, UnprotectedPosition
+
+
+@dataclass(frozen=True, slots=True)
+class WindowStats:
+    latencies: Mapping[str, LatencyStats] = field(default_factory=dict)
+    ts_updates: tuple[TrailingUpdates, ...] = ()
+    unprotected_now: tuple[UnprotectedPosition, ...] = ()
+    error: str | None = None
+
+
+async def gather_window_stats(
+    dsn: str | None, profile: Profile, since: datetime, until: datetime
+) -> WindowStats:
+    try:
+        session = await connect(dsn)
+    except DatabaseUnavailable as exc:
+        return WindowStats(error=str(exc))
+    try:
+        database = AuditDatabase(session, profile)
+        latencies = {
+            spec.name: await database.latency(since, until, spec.event_types, spec.json_key)
+            for spec in profile.latencies
+        }
+        ts_updates = (
+            await database.ts_updates(since, until) if profile.ts_update_event_types else []
+        )
+        unprotected = await database.unprotected_positions()
+        return WindowStats(latencies, tuple(ts_updates), tuple(unprotected))
+    finally:
+        await session.close()

@@ -1,0 +1,226 @@
+"""The faults a scenario injects, each written the way the real bot writes it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+
+from .scenarios import EXCHANGES, SYMBOLS
+from .trading import Position, close_position, lapses_when_closed
+
+if TYPE_CHECKING:
+    from .simulator import BotSimulator
+
+
+async def zombie_check(
+    bot: BotSimulator, conn: asyncpg.Connection, data: dict[str, Any], stamp: datetime
+) -> None:
+    bot.line(
+        stamp,
+        "core.position_manager",
+        "INFO",
+        f"✨ No zombie orders found (check #{data['k']}, duration: 0.4s)",
+    )
+
+
+# -- faults --------------------------------------------------------------------------------
+
+
+@lapses_when_closed
+async def sl_missing(
+    bot: BotSimulator,
+    conn: asyncpg.Connection,
+    position: Position,
+    data: dict[str, Any],
+    stamp: datetime,
+) -> None:
+    secs = 60 * (1 + bot.rng.randint(0, 80))
+    if data["level"] == "WARNING":
+        bot.line(
+            stamp,
+            "core.position_manager",
+            "WARNING",
+            f"⚠️ Position {position.symbol} has no stop loss ({secs}s)",
+        )
+    else:
+        bot.line(
+            stamp,
+            "core.position_manager",
+            "CRITICAL",
+            f"🚨 CRITICAL ALERT: Position {position.symbol} WITHOUT STOP LOSS for "
+            f"{secs} seconds! Position at risk!",
+        )
+    await bot.event(
+        conn,
+        stamp,
+        "positions_without_sl_detected",
+        {"symbols": [position.symbol], "count": 1},
+        None,
+        position.symbol,
+        position.exchange,
+        severity="WARNING",
+    )
+
+
+@lapses_when_closed
+async def sl_placed_late(
+    bot: BotSimulator,
+    conn: asyncpg.Connection,
+    position: Position,
+    data: dict[str, Any],
+    stamp: datetime,
+) -> None:
+    await conn.execute(
+        "UPDATE monitoring.positions SET has_stop_loss = true, stop_loss_price = $2 WHERE id = $1",
+        position.db_id,
+        position.stop,
+    )
+    await bot.event(
+        conn,
+        stamp,
+        "stop_loss_set_on_load",
+        {"symbol": position.symbol, "stop_price": position.stop},
+        position.db_id,
+        position.symbol,
+        position.exchange,
+    )
+    bot.line(
+        stamp,
+        "core.position_manager",
+        "INFO",
+        f"✅ Stop loss set for {position.symbol} at {position.stop}",
+    )
+
+
+async def emergency_close(
+    bot: BotSimulator, conn: asyncpg.Connection, data: dict[str, Any], stamp: datetime
+) -> None:
+    position = bot.positions[data["key"]]
+    bot.line(
+        stamp,
+        "core.atomic_position_manager",
+        "CRITICAL",
+        f"🚨 EMERGENCY CLOSE for {position.symbol}",
+    )
+    await bot.event(
+        conn,
+        stamp,
+        "emergency_close_all_triggered",
+        {
+            "symbol": position.symbol,
+            "exchange": position.exchange,
+            "reason": "stop loss could not be placed",
+        },
+        position.db_id,
+        position.symbol,
+        position.exchange,
+        severity="CRITICAL",
+    )
+    closing = {"key": data["key"], "pnl": -3.5, "reason": "emergency_close"}
+    await close_position(bot, conn, closing, stamp)
+    bot.line(stamp, "core.atomic_position_manager", "INFO", "✅ Emergency close completed")
+
+
+async def ws_flap(
+    bot: BotSimulator, conn: asyncpg.Connection, data: dict[str, Any], stamp: datetime
+) -> None:
+    stream = data["stream"]
+    bot.line(
+        stamp,
+        "websocket.improved_stream",
+        "WARNING",
+        f"{stream} connection unhealthy, reconnecting...",
+    )
+    bot.line(stamp, "websocket.improved_stream", "INFO", "Waiting 0.1s before reconnect attempt 1")
+    bot.line(
+        stamp + timedelta(milliseconds=100),
+        "websocket.improved_stream",
+        "INFO",
+        f"{stream} WebSocket connected",
+    )
+
+
+async def api_error(
+    bot: BotSimulator, conn: asyncpg.Connection, data: dict[str, Any], stamp: datetime
+) -> None:
+    payload = '{"retCode":10001,"retMsg":"params error: StopLoss price invalid"}'
+    message = f"Failed to set Bybit Stop Loss: bybit {payload}"
+    extra: tuple[str, ...] = ()
+    if data["traceback"]:
+        extra = (
+            "Traceback (most recent call last):",
+            '  File "/app/core/stop_loss_manager.py", line 212, in set_stop_loss',
+            "    order = await bot.exchange.create_order(symbol, 'market', side, qty)",
+            '  File "/usr/lib/python3.12/site-packages/ccxt/async_support/bybit.py", '
+            "line 4410, in create_order",
+            "    raise ExchangeError(bot.id + ' ' + body)",
+            f"ccxt.base.errors.ExchangeError: bybit {payload}",
+        )
+    bot.line(stamp, "core.stop_loss_manager", "ERROR", message, extra)
+    await bot.event(
+        conn,
+        stamp,
+        "exchange_error",
+        {"exchange": "bybit", "error": payload, "operation": "set_stop_loss"},
+        None,
+        None,
+        "bybit",
+        severity="ERROR",
+        error=message,
+    )
+
+
+async def load_aged(
+    bot: BotSimulator, conn: asyncpg.Connection, data: dict[str, Any], stamp: datetime
+) -> None:
+    """Positions the bot loads at start-up that were opened hours ago."""
+    opened = stamp.astimezone(UTC).replace(tzinfo=None) - timedelta(hours=4)
+    for i in range(data["n"]):
+        symbol = SYMBOLS[(i + 7) % len(SYMBOLS)] + "USDT"
+        exchange = EXCHANGES[i % 2]
+        db_id = await conn.fetchval(
+            "INSERT INTO monitoring.positions (symbol, exchange, side, quantity, entry_price,"
+            " stop_loss_price, status, has_stop_loss, opened_at, created_at, updated_at)"
+            " VALUES ($1, $2, 'long', 5, 20, 19.4, 'active', true, $3, $3, $3) RETURNING id",
+            symbol,
+            exchange,
+            opened,
+        )
+        bot.positions[f"aged{i}"] = Position(db_id, symbol, exchange, "long", 20.0, 19.4)
+        bot.line(
+            stamp,
+            "core.aged_position_manager",
+            "WARNING",
+            f"⏰ Found aged position {symbol}: age=4.0h (max=3h), pnl=-1.2 USD",
+        )
+    await bot.event(conn, stamp, "positions_loaded", {"count": data["n"]})
+
+
+async def lock_timeout(
+    bot: BotSimulator, conn: asyncpg.Connection, data: dict[str, Any], stamp: datetime
+) -> None:
+    bot.line(
+        stamp,
+        "core.lock_manager",
+        "ERROR",
+        f"❌ Lock timeout for position_{data['n']} after 30s",
+    )
+
+
+async def zombie(
+    bot: BotSimulator, conn: asyncpg.Connection, data: dict[str, Any], stamp: datetime
+) -> None:
+    bot.line(stamp, "core.position_manager", "WARNING", "🧟 Total found: 1")
+    await bot.event(
+        conn,
+        stamp,
+        "zombie_order_cancelled",
+        {"order_id": f"z-{data['n']}", "exchange": "binance"},
+        None,
+        None,
+        "binance",
+        severity="WARNING",
+    )
+    bot.line(stamp, "core.position_manager", "WARNING", "✅ Total cleaned: 1")

@@ -1,0 +1,137 @@
+"""The demo and simulate commands: a throw-away PostgreSQL, the simulated bot on its own thread,
+and a short audit of it run as a real pytest session."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import threading
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import asyncpg
+
+from ..bundled import audit_checks_dir
+from ..config.dsn import redact_dsn
+from ..config.options import command_line
+from ..config.values import format_duration
+from ..database.sqlfiles import load_sql
+from ..errors import BotAuditError
+from .pgserver import EmbeddedPostgres
+from .simulator import BotSimulator
+
+
+async def create_schema(dsn: str | None) -> None:
+    """The reference schema of the bot contract (sql/schema.sql), for the simulated bot."""
+    connection = await asyncpg.connect(dsn or None)
+    try:
+        await connection.execute(load_sql("schema.sql"))
+    finally:
+        await connection.close()
+
+
+def simulate(args: argparse.Namespace) -> int:
+    async def run() -> BotSimulator:
+        if args.create_schema:
+            await create_schema(args.dsn)
+        simulator = BotSimulator(
+            args.dsn, args.log, args.duration, args.scenario, args.seed, args.speed
+        )
+        await simulator.run()
+        return simulator
+
+    started = time.monotonic()
+    simulator = asyncio.run(run())
+    print(
+        f"simulated {simulator.scenario.name} bot for {format_duration(args.duration)}: "
+        f"{simulator.events_written} events, {simulator.log_lines_written} log lines "
+        f"in {time.monotonic() - started:.1f}s"
+    )
+    return 0
+
+
+class BackgroundBot:
+    """The simulator on its own thread and event loop, so the audit can run in the foreground."""
+
+    def __init__(self, simulator: BotSimulator) -> None:
+        self.simulator = simulator
+        self.error: BaseException | None = None
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="botaudit-simulator", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self._loop.run_until_complete(self.simulator.run())
+        except BaseException as exc:  # reported by the main thread after join
+            self.error = exc
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self.simulator.stop)
+        self._thread.join(timeout=30)
+
+
+def demo(args: argparse.Namespace) -> int:
+    out: Path = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    interval = args.interval or max(1.0, args.duration / 24)
+    with ExitStack() as stack:
+        dsn = args.dsn
+        if dsn is None:
+            print("botaudit demo: starting an embedded PostgreSQL server ...")
+            server = stack.enter_context(EmbeddedPostgres())
+            dsn = server.dsn()
+        print(f"botaudit demo: database {redact_dsn(dsn)}")
+        asyncio.run(create_schema(dsn))
+        log_path = out / "bot.log"
+        env_file = out / ".env"
+        env_file.write_text("BINANCE_TESTNET=true\nBYBIT_TESTNET=true\nLOG_LEVEL=INFO\n")
+        # the bot runs a little longer than the audit, as it would in real life
+        simulator = BotSimulator(
+            dsn, log_path, args.duration + interval * 2, args.scenario, args.seed
+        )
+        bot = BackgroundBot(simulator)
+        bot.start()
+        stack.callback(bot.stop)
+        deadline = time.monotonic() + 10
+        while not log_path.exists() and time.monotonic() < deadline and bot.error is None:
+            time.sleep(0.05)
+        print(
+            f"botaudit demo: simulating a {args.scenario} bot, auditing for "
+            f"{format_duration(args.duration)} every {format_duration(interval)}"
+        )
+        audit = {
+            "dsn": dsn,
+            "log": [log_path],
+            "env_file": env_file,
+            "duration": args.duration,
+            "interval": interval,
+            "out": out,
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(audit_checks_dir()),
+            "-p",
+            "no:cacheprovider",
+            # the line a project adds to its ini; the demo's folder has no ini file
+            "-o",
+            "asyncio_default_fixture_loop_scope=session",
+            *command_line(audit),
+            f"--html={out / 'audit.html'}",
+            "--self-contained-html",
+            f"--junitxml={out / 'audit.xml'}",
+        ]
+        code = subprocess.call(command, cwd=out)
+        if bot.error is not None:
+            raise BotAuditError(f"the simulated bot failed: {bot.error}")
+    print(f"botaudit demo: report {out / 'audit.html'}")
+    print(f"botaudit demo: JUnit XML {out / 'audit.xml'}")
+    print(f"botaudit demo: pytest exited with {code}")
+    return code

@@ -1,0 +1,258 @@
+"""The simulated bot's scenarios: which faults each injects, and the deterministic plan of a run."""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SYMBOLS = (
+    "BTC",
+    "ETH",
+    "SOL",
+    "XRP",
+    "DOGE",
+    "ADA",
+    "AVAX",
+    "LINK",
+    "DOT",
+    "HNT",
+    "NEAR",
+    "ATOM",
+    "APT",
+    "ARB",
+    "OP",
+    "SUI",
+    "INJ",
+    "TIA",
+    "SEI",
+    "WLD",
+)
+EXCHANGES = ("binance", "bybit")
+
+
+@dataclass(frozen=True, slots=True)
+class Faults:
+    """What a scenario injects; tests assert the audit finds exactly these."""
+
+    unprotected_positions: int = 0
+    emergency_closes: int = 0
+    ws_reconnects: int = 0
+    api_errors: int = 0
+    zombie_orders: int = 0
+    slow_sl_updates: int = 0
+    excessive_ts_updates: int = 0
+    aged_positions: int = 0
+    timeouts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    description: str
+    faults: Faults
+    # a healthy bot still reconnects now and then
+    background_ws_reconnects: int = 1
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "healthy": Scenario(
+        "healthy", "a well-behaved bot: every position protected, no errors", Faults()
+    ),
+    "faulty": Scenario(
+        "faulty",
+        "unprotected positions, an emergency close, WebSocket flapping and an API error burst",
+        Faults(unprotected_positions=2, emergency_closes=1, ws_reconnects=24, api_errors=60),
+    ),
+    "degraded": Scenario(
+        "degraded",
+        "zombie orders, aged positions, lock timeouts, slow and excessive trailing-stop updates",
+        Faults(
+            zombie_orders=8,
+            slow_sl_updates=30,
+            excessive_ts_updates=25,
+            aged_positions=12,
+            timeouts=12,
+        ),
+    ),
+}
+SLOW_SL_UPDATE_MS = 1500.0
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One thing the bot does ``at`` seconds (bot time, before speed-up) after start."""
+
+    at: float
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def opening(
+    at: float,
+    key: str,
+    symbol: str,
+    exchange: str,
+    side: str,
+    price: float,
+    api_ms: float,
+    *,
+    protected: bool,
+) -> Action:
+    """The bot opens position ``key``; ``protected`` places its stop-loss with the entry."""
+    data = {
+        "key": key,
+        "symbol": symbol,
+        "exchange": exchange,
+        "side": side,
+        "price": price,
+        "api_ms": api_ms,
+        "protected": protected,
+    }
+    return Action(at, "open", data)
+
+
+def build_plan(scenario: Scenario, duration: float, seed: int, speed: float = 1.0) -> list[Action]:
+    """The whole run as a deterministic list of actions; ``at`` is real seconds from start.
+
+    Base activity scales with ``speed``; injected faults are exact counts at fixed fractions
+    of the run (all within its first 60 %), so an audit of the same duration sees all of them.
+    """
+    rng = random.Random(seed)
+    actions: list[Action] = [Action(0.0, "startup")]
+    bot_seconds = duration * speed
+    keys = iter(range(1, 10**9))
+    open_keys: list[str] = []
+    opened_at: dict[str, float] = {}
+    fault = scenario.faults
+
+    def at(bot_time: float) -> float:
+        return min(duration * 0.999, bot_time / speed)
+
+    # positions open at a steady pace; each gets an SL, some a trailing stop, some close
+    # about two openings a minute (the real bot's last audit: 164 in 8 hours), each on another
+    # symbol and exchange, so one trailing stop's updates are not mixed with the next one's
+    opens = max(4, int(bot_seconds / 30))
+    offset = rng.randrange(len(SYMBOLS))
+    for i in range(opens):
+        t = at((i + 0.5) * bot_seconds / opens * 0.9)
+        key = f"p{next(keys)}"
+        symbol = SYMBOLS[(offset + i // len(EXCHANGES)) % len(SYMBOLS)]
+        actions.append(
+            opening(
+                t,
+                key,
+                symbol,
+                EXCHANGES[i % len(EXCHANGES)],
+                rng.choice(("long", "short")),
+                round(rng.uniform(0.5, 500), 4),
+                round(rng.uniform(60, 320), 1),
+                protected=True,
+            )
+        )
+        open_keys.append(key)
+        opened_at[key] = t
+        # the first position always trails, so every run has stop-loss update timings; a
+        # healthy trailing stop moves at most once a minute (of bot time)
+        if rng.random() < 0.5 or i == 0:
+            t_ts = min(duration * 0.999, t + rng.uniform(0.05, 0.2) * duration)
+            actions.append(Action(t_ts, "ts_activate", {"key": key}))
+            for step in range(max(1, min(4, int(bot_seconds / 60)))):
+                t_update = t_ts + 0.01 * duration + step * 61.0 / speed
+                if t_update < duration * 0.999 or step == 0:
+                    update = {"key": key, "ms": round(rng.uniform(40, 150), 1)}
+                    actions.append(Action(min(duration * 0.999, t_update), "ts_update", update))
+        # the excessive-update fault targets the first position: it stays open
+        if rng.random() < 0.3 and i > 0:
+            actions.append(
+                Action(
+                    min(duration * 0.999, t + rng.uniform(0.3, 0.6) * duration),
+                    "close",
+                    {"key": key, "pnl": round(rng.uniform(-20, 35), 2)},
+                )
+            )
+    # price ticks: about five a second of bot time
+    ticks = int(bot_seconds * 5)
+    for _ in range(ticks):
+        actions.append(Action(at(rng.uniform(0, bot_seconds)), "price", {"pick": rng.random()}))
+    # periodic zombie checks that find nothing
+    for k in range(max(1, int(bot_seconds / 30))):
+        actions.append(Action(at((k + 1) * 30.0), "zombie_check", {"k": k + 1}))
+    for i in range(scenario.background_ws_reconnects):
+        actions.append(Action(duration * (0.7 + 0.05 * i), "ws_flap", {"stream": "bybit"}))
+
+    # injected faults, at fixed fractions of the run
+    for i in range(fault.unprotected_positions):
+        key = f"p{next(keys)}"
+        actions.append(
+            opening(
+                duration * (0.08 + 0.01 * i),
+                key,
+                SYMBOLS[i % len(SYMBOLS)],
+                EXCHANGES[i % 2],
+                "long",
+                10.0 + i,
+                150.0,
+                protected=False,
+            )
+        )
+        for j in range(3):
+            actions.append(
+                Action(
+                    duration * (0.15 + 0.12 * j),
+                    "sl_missing",
+                    {"key": key, "level": "CRITICAL" if j else "WARNING"},
+                )
+            )
+        actions.append(Action(duration * 0.6, "sl_placed_late", {"key": key}))
+    for i in range(fault.emergency_closes):
+        key = f"p{next(keys)}"
+        actions.append(
+            opening(
+                duration * (0.2 + 0.01 * i),
+                key,
+                "OP",
+                "binance",
+                "short",
+                1.7,
+                120.0,
+                protected=True,
+            )
+        )
+        actions.append(Action(duration * (0.3 + 0.01 * i), "emergency_close", {"key": key}))
+    for i in range(fault.ws_reconnects):
+        actions.append(
+            Action(
+                duration * (0.2 + 0.3 * i / max(1, fault.ws_reconnects)),
+                "ws_flap",
+                {"stream": "binance"},
+            )
+        )
+    for i in range(fault.api_errors):
+        actions.append(
+            Action(
+                duration * (0.4 + 0.05 * i / max(1, fault.api_errors)),
+                "api_error",
+                {"n": i, "traceback": i % 3 == 0},
+            )
+        )
+    for i in range(fault.zombie_orders):
+        actions.append(Action(duration * (0.45 + 0.001 * i), "zombie", {"n": i}))
+    for i in range(fault.slow_sl_updates):
+        when = duration * (0.5 + 0.003 * i)
+        already_open = [k for k in open_keys if opened_at[k] < when] or open_keys[:1]
+        slow = {"key": already_open[i % len(already_open)], "ms": SLOW_SL_UPDATE_MS}
+        actions.append(Action(when, "ts_update", slow))
+    for i in range(fault.excessive_ts_updates):
+        update = {"key": open_keys[0], "ms": round(rng.uniform(40, 150), 1)}
+        actions.append(Action(duration * (0.3 + 0.004 * i), "ts_update", update))
+    if fault.aged_positions:
+        actions.append(Action(duration * 0.05, "load_aged", {"n": fault.aged_positions}))
+    for i in range(fault.timeouts):
+        actions.append(Action(duration * (0.35 + 0.005 * i), "lock_timeout", {"n": i}))
+    actions.append(Action(duration * 0.9995, "heartbeat"))
+    actions.sort(key=lambda a: a.at)
+    return actions

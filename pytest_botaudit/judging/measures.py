@@ -1,0 +1,270 @@
+"""How each metric of the catalogue is measured: one function per metric, tied to its id by the
+MEASURERS table (a test checks the table and the catalogue name the same metrics)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..record.model import Severity
+from .evidence import EVIDENCE_LIMIT, log_samples, minute, ticks_over_zero
+from .verdicts import Measurement
+
+if TYPE_CHECKING:
+    from .audit import AuditData
+
+Source = tuple[str, float, tuple[str, ...]]  # (where from, value, evidence)
+
+
+def _worst(sources: list[Source], reasons: list[str]) -> Measurement:
+    if not sources:
+        return Measurement.no_data("; ".join(reasons))
+    name, value, _ = max(sources, key=lambda s: s[1])
+    evidence = tuple(e for _, _, ev in sources for e in ev)
+    detail = ", ".join(f"{n}: {v:g}" for n, v, _ in sources)
+    return Measurement(value, evidence, detail if len(sources) > 1 else f"from {name}")
+
+
+def _db_source(audit: AuditData, counter: str) -> Source | str:
+    """The database's total of a counter, or why it has none (its event types never occur)."""
+    collection = audit.collection
+    types = collection.missing_event_types.get(counter)
+    if types:
+        table = f"{audit.profile.schema}.{audit.profile.tables['events']}"
+        return f"event types {list(types)} never occur in {table}"
+    if not collection.snapshots:
+        return "no snapshots were collected"
+    return ("database", collection.total(counter), ticks_over_zero(collection.snapshots, counter))
+
+
+def _log_category(audit: AuditData, counter: str) -> str | None:
+    spec = audit.profile.counter(counter)
+    return spec.log_category if spec else None
+
+
+def _counter_and_log(audit: AuditData, counter: str) -> Measurement:
+    """A counter of the profile judged on both its sources: the events it counts in the
+    database and the records of its log category."""
+    sources: list[Source] = []
+    reasons: list[str] = []
+    database = _db_source(audit, counter)
+    if isinstance(database, str):
+        reasons.append(database)
+    else:
+        sources.append(database)
+    category = _log_category(audit, counter)
+    if audit.log_live and audit.log is not None and category is not None:
+        sources.append(("log", float(audit.log.count(category)), log_samples(audit.log, category)))
+    else:
+        reasons.append(audit.log_reason())
+    return _worst(sources, reasons)
+
+
+def snapshots_collected(audit: AuditData) -> Measurement:
+    collection = audit.collection
+    got, expected = len(collection.snapshots), collection.expected_ticks
+    evidence = tuple(
+        f"gap at tick {g.tick} ({minute(g.window_start)}-{minute(g.window_end)}): {g.reason}"
+        for g in collection.gaps
+    )
+    if collection.error:
+        evidence += (f"collector error: {collection.error}",)
+    detail = f"{got} of {expected} snapshots, stopped: {collection.stop_reason.value}"
+    return Measurement(round(100.0 * got / expected, 2), evidence[:EVIDENCE_LIMIT], detail)
+
+
+def snapshot_gaps(audit: AuditData) -> Measurement:
+    gaps = audit.collection.gaps
+    evidence = tuple(
+        f"tick {g.tick} ({minute(g.window_start)}-{minute(g.window_end)}): {g.reason}" for g in gaps
+    )
+    return Measurement(float(len(gaps)), evidence[:EVIDENCE_LIMIT])
+
+
+def _incidents(audit: AuditData, severity: Severity) -> Measurement:
+    found = audit.collection.incidents_of(severity)
+    evidence = tuple(
+        f"{i.message} (first {minute(i.first_seen)}, last "
+        f"{minute(i.last_seen)}, {i.count} ticks, peak {i.peak:g})"
+        for i in found
+    )
+    return Measurement(
+        float(len(found)),
+        evidence[:EVIDENCE_LIMIT],
+        f"{len(audit.collection.snapshots)} snapshots judged",
+    )
+
+
+def critical_alerts(audit: AuditData) -> Measurement:
+    return _incidents(audit, Severity.CRITICAL)
+
+
+def warning_alerts(audit: AuditData) -> Measurement:
+    return _incidents(audit, Severity.WARNING)
+
+
+def unprotected_positions(audit: AuditData) -> Measurement:
+    snapshots = audit.collection.snapshots
+    if not snapshots:
+        return Measurement.no_data("no snapshots were collected")
+    evidence = ticks_over_zero(snapshots, "unprotected_positions")
+    evidence += tuple(
+        f"still unprotected at the end: #{p.id} {p.symbol} ({p.exchange}) opened {p.opened_at}"
+        for p in audit.window.unprotected_now
+    )
+    sources: list[Source] = [("database", audit.collection.peak("unprotected_positions"), evidence)]
+    if audit.log_live and audit.log is not None:
+        sources.append(
+            (
+                "log",
+                float(audit.log.stop_loss.missing_positions),
+                log_samples(audit.log, "sl_missing"),
+            )
+        )
+    return _worst(sources, [])
+
+
+def emergency_closes(audit: AuditData) -> Measurement:
+    return _counter_and_log(audit, "emergency_closes")
+
+
+def aged_positions(audit: AuditData) -> Measurement:
+    snapshots = audit.collection.snapshots
+    if not snapshots:
+        return Measurement.no_data("no snapshots were collected")
+    return Measurement(
+        audit.collection.peak("aged_positions"),
+        ticks_over_zero(snapshots, "aged_positions"),
+        f"peak over {len(snapshots)} snapshots, older than {audit.profile.max_age_hours:g} h",
+    )
+
+
+def _latency(audit: AuditData, name: str) -> Measurement:
+    stats = audit.window.latencies.get(name)
+    spec = audit.profile.latency(name)
+    if stats and stats.samples and stats.avg_ms is not None:
+        return Measurement(
+            round(stats.avg_ms, 2),
+            (
+                f"p95 {stats.p95_ms or 0:g} ms, max {stats.max_ms or 0:g} ms over "
+                f"{stats.samples:g} events",
+            ),
+            "from the database",
+        )
+    if spec and spec.log_category and audit.log is not None:
+        log_stats = audit.log.latencies_ms.get(spec.log_category)
+        if log_stats:
+            return Measurement(
+                log_stats["avg"],
+                log_samples(audit.log, spec.log_category),
+                f"from the log: p95 {log_stats['p95']:g} ms over {log_stats['samples']:g} records",
+            )
+    reason = audit.window.error or (
+        f"no events of {list(spec.event_types) if spec else []} with "
+        f"{spec.json_key if spec else 'a duration'} in the window"
+    )
+    return Measurement.no_data(reason)
+
+
+def api_response_ms(audit: AuditData) -> Measurement:
+    return _latency(audit, "api_response_ms")
+
+
+def sl_update_latency_ms(audit: AuditData) -> Measurement:
+    return _latency(audit, "sl_update_latency_ms")
+
+
+def timeouts(audit: AuditData) -> Measurement:
+    log = audit.log
+    if not audit.log_live or log is None:
+        return Measurement.no_data(audit.log_reason())
+    category = _log_category(audit, "timeouts")
+    value = float(log.count(category)) if category else 0.0
+    return Measurement(value, log_samples(log, category), "from the log")
+
+
+def ws_reconnects(audit: AuditData) -> Measurement:
+    log = audit.log
+    if not audit.log_live or log is None:
+        return Measurement.no_data(audit.log_reason())
+    uptime = log.ws_uptime_percent
+    detail = f"from the log; longest disconnection {log.ws_longest_disconnect_s:g} s"
+    if uptime is not None:
+        detail += f", uptime {uptime:g} %"
+    samples = log_samples(log, _log_category(audit, "ws_reconnects"))
+    return Measurement(float(log.ws_reconnects), samples, detail)
+
+
+def api_errors(audit: AuditData) -> Measurement:
+    return _counter_and_log(audit, "api_errors")
+
+
+def zombie_orders(audit: AuditData) -> Measurement:
+    return _counter_and_log(audit, "zombie_orders")
+
+
+def ts_updates_per_position(audit: AuditData) -> Measurement:
+    rows = audit.window.ts_updates
+    if rows:
+        evidence = tuple(
+            f"{r.symbol} ({r.exchange}): {r.updates} updates, "
+            f"{minute(r.first_at)}-{minute(r.last_at)}"
+            for r in rows[:EVIDENCE_LIMIT]
+        )
+        return Measurement(float(rows[0].updates), evidence, "from the database")
+    log = audit.log
+    if audit.log_live and log is not None and log.trailing_stop.positions:
+        busiest = float(log.trailing_stop.busiest)
+        return Measurement(busiest, log_samples(log, "ts_updated"), "from the log")
+    types = list(audit.profile.ts_update_event_types)
+    return Measurement.no_data(
+        audit.window.error or f"no trailing-stop updates ({types}) in the window"
+    )
+
+
+def ts_updates_per_minute(audit: AuditData) -> Measurement:
+    """The busiest position's updates over the audit window, at least one minute long (a
+    short run must not turn two updates into a rate of hundreds)."""
+    busiest = ts_updates_per_position(audit)
+    if busiest.value is None:
+        return busiest
+    collection = audit.collection
+    span = (collection.ended_at - collection.started_at).total_seconds()
+    minutes = max(1.0, span / 60)
+    return Measurement(
+        round(busiest.value / minutes, 3),
+        busiest.evidence[:3],
+        f"{busiest.value:g} updates over {minutes:g} min",
+    )
+
+
+def slow_operations(audit: AuditData) -> Measurement:
+    log = audit.log
+    if not audit.log_live or log is None:
+        return Measurement.no_data(audit.log_reason())
+    slow = [
+        f"{category}: max {stats['max']:g} ms"
+        for category, stats in log.latencies_ms.items()
+        if stats["max"] > audit.profile.log_slow_ms
+    ]
+    return Measurement(float(log.slow_operations), tuple(slow), "from the log")
+
+
+MEASURERS: dict[str, Callable[[AuditData], Measurement]] = {
+    "snapshots_collected": snapshots_collected,
+    "snapshot_gaps": snapshot_gaps,
+    "critical_alerts": critical_alerts,
+    "warning_alerts": warning_alerts,
+    "unprotected_positions": unprotected_positions,
+    "emergency_closes": emergency_closes,
+    "aged_positions": aged_positions,
+    "api_response_ms": api_response_ms,
+    "sl_update_latency_ms": sl_update_latency_ms,
+    "timeouts": timeouts,
+    "ws_reconnects": ws_reconnects,
+    "api_errors": api_errors,
+    "zombie_orders": zombie_orders,
+    "ts_updates_per_position": ts_updates_per_position,
+    "ts_updates_per_minute": ts_updates_per_minute,
+    "slow_operations": slow_operations,
+}

@@ -1,0 +1,177 @@
+"""Pre-flight checks run before any waiting: database, schema, testnet flags, disk, log file."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config.profile import Profile
+from ..database.connection import connect
+from ..database.queries import AuditDatabase
+from ..errors import DatabaseUnavailable
+from .verdicts import Verdict
+
+MIN_FREE_MB = 500.0
+LOG_FRESH_SECONDS = 15 * 60.0
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*)$")
+_FALSE = {"false", "0", "no", "off"}
+
+
+@dataclass(frozen=True, slots=True)
+class PreflightResult:
+    name: str
+    verdict: Verdict
+    message: str
+    evidence: tuple[str, ...] = ()
+
+    def properties(self) -> list[tuple[str, str]]:
+        return [
+            ("metric", f"preflight_{self.name}"),
+            ("verdict", self.verdict.value),
+            ("kind", "preflight"),
+        ]
+
+
+def testnet_flags(env_file: Path) -> PreflightResult:
+    """Every ``*_TESTNET`` flag in the bot's .env must be true; none at all is NO-DATA."""
+    try:
+        text = env_file.read_text("utf-8", "replace")
+    except FileNotFoundError:
+        return PreflightResult(
+            "testnet", Verdict.NO_DATA, f"NO-DATA: no .env file at {env_file} (--audit-env-file)"
+        )
+    except OSError as exc:
+        return PreflightResult(
+            "testnet", Verdict.NO_DATA, f"NO-DATA: cannot read {env_file}: {exc.strerror}"
+        )
+    flags: list[tuple[int, str, str]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _ENV_LINE.match(line)
+        if match and match.group("key").upper().endswith("_TESTNET"):
+            value = match.group("value").split("#", 1)[0].strip().strip("'\"")
+            flags.append((number, match.group("key"), value))
+    if not flags:
+        return PreflightResult(
+            "testnet", Verdict.NO_DATA, f"NO-DATA: {env_file} sets no *_TESTNET flag"
+        )
+    evidence = tuple(f"{env_file}:{n}: {key}={value}" for n, key, value in flags)
+    live = [f"{key}={value}" for _, key, value in flags if value.lower() in _FALSE]
+    if live:
+        return PreflightResult(
+            "testnet",
+            Verdict.FAIL,
+            f"FAIL: the bot would trade on a live exchange: {', '.join(live)}",
+            evidence,
+        )
+    return PreflightResult(
+        "testnet", Verdict.PASS, f"PASS: {len(flags)} testnet flags are on", evidence
+    )
+
+
+def disk_space(out_dir: Path, min_free_mb: float = MIN_FREE_MB) -> PreflightResult:
+    target = out_dir if out_dir.exists() else out_dir.parent
+    while not target.exists() and target != target.parent:
+        target = target.parent
+    free_mb = shutil.disk_usage(target).free / 2**20
+    verdict = Verdict.PASS if free_mb > min_free_mb else Verdict.FAIL
+    return PreflightResult(
+        "disk_space",
+        verdict,
+        f"{verdict.value}: {free_mb:,.0f} MB free in {target} (needs > {min_free_mb:g} MB)",
+    )
+
+
+def log_files(
+    paths: Sequence[Path],
+    fresh_seconds: float | None = LOG_FRESH_SECONDS,
+    now: float | None = None,
+) -> PreflightResult:
+    """Each log readable and written recently (a live audit of a silent log is meaningless)."""
+    if not paths:
+        return PreflightResult(
+            "log_file", Verdict.NO_DATA, "NO-DATA: no bot log given (--audit-log)"
+        )
+    moment = time.time() if now is None else now
+    problems: list[str] = []
+    evidence: list[str] = []
+    for path in paths:
+        try:
+            with path.open("rb") as handle:
+                handle.read(1)
+            age = moment - path.stat().st_mtime
+        except OSError as exc:
+            problems.append(f"{path}: {exc.strerror}")
+            continue
+        evidence.append(f"{path}: last written {age:.0f} s ago")
+        if fresh_seconds is not None and age > fresh_seconds:
+            problems.append(f"{path}: not written for {age / 60:.0f} min")
+    if problems:
+        return PreflightResult(
+            "log_file", Verdict.FAIL, "FAIL: " + "; ".join(problems), tuple(evidence)
+        )
+    return PreflightResult(
+        "log_file",
+        Verdict.PASS,
+        f"PASS: {len(paths)} log file(s) readable"
+        + (f" and written in the last {fresh_seconds / 60:g} min" if fresh_seconds else ""),
+        tuple(evidence),
+    )
+
+
+async def _inspect(
+    dsn: str | None,
+    profile: Profile,
+    name: str,
+    look: Callable[[AuditDatabase], Awaitable[PreflightResult]],
+) -> PreflightResult:
+    """Connect read-only, look, disconnect; an unreachable database FAILs the check."""
+    try:
+        session = await connect(dsn)
+    except DatabaseUnavailable as exc:
+        return PreflightResult(name, Verdict.FAIL, f"FAIL: {exc}")
+    try:
+        return await look(AuditDatabase(session, profile))
+    finally:
+        await session.close()
+
+
+async def database_reachable(dsn: str | None, profile: Profile) -> PreflightResult:
+    async def look(database: AuditDatabase) -> PreflightResult:
+        info = await database.server_info()
+        evidence = (
+            info.version,
+            f"round trip {info.round_trip_ms:g} ms",
+            f"session read-only: {info.read_only}",
+            "read replica" if info.in_recovery else "primary",
+        )
+        if not info.read_only:
+            return PreflightResult(
+                "database", Verdict.FAIL, "FAIL: the session is not read-only", evidence
+            )
+        return PreflightResult(
+            "database", Verdict.PASS, "PASS: database reachable, read-only session", evidence
+        )
+
+    return await _inspect(dsn, profile, "database", look)
+
+
+async def schema_present(dsn: str | None, profile: Profile) -> PreflightResult:
+    async def look(database: AuditDatabase) -> PreflightResult:
+        missing = await database.missing_columns()
+        if missing:
+            return PreflightResult(
+                "schema",
+                Verdict.FAIL,
+                f"FAIL: the profile needs what the database lacks: {', '.join(missing)}",
+                tuple(missing),
+            )
+        tables = ", ".join(f"{profile.schema}.{t}" for t in profile.tables.values())
+        return PreflightResult(
+            "schema", Verdict.PASS, f"PASS: every table and column of the profile exists ({tables})"
+        )
+
+    return await _inspect(dsn, profile, "schema", look)

@@ -1,0 +1,159 @@
+"""Verdicts: thresholds, a metric's spec, a measurement, and the judged result of a check."""
+
+from __future__ import annotations
+
+import enum
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+
+
+class Verdict(enum.Enum):
+    PASS = "PASS"
+    WARN = "WARN"
+    FAIL = "FAIL"
+    NO_DATA = "NO-DATA"
+
+
+class Kind(enum.Enum):
+    GOOD_INDICATOR = "good_indicator"
+    WARNING_SIGN = "warning_sign"
+
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    """``value <op> limit``: for a good indicator the condition that passes, for a warning
+    sign the condition under which the sign is present."""
+
+    op: str
+    limit: float
+
+    def holds(self, value: float) -> bool:
+        return _OPS[self.op](value, self.limit)
+
+    def margin(self, value: float) -> float:
+        """How far the value is on the safe side of the limit (negative: on the wrong side)."""
+        return self.limit - value if self.op in ("<", "<=") else value - self.limit
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.limit:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """A metric with its seed thresholds; ``critical`` makes a missed good indicator FAIL."""
+
+    metric_id: str
+    title: str
+    unit: str
+    good: Threshold | None
+    warning: Threshold | None
+    critical: bool = False
+
+    def threshold(self, kind: Kind) -> Threshold | None:
+        return self.good if kind is Kind.GOOD_INDICATOR else self.warning
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """A measured value and why to believe it; ``value`` None means NO-DATA (with a reason)."""
+
+    value: float | None
+    evidence: tuple[str, ...] = ()
+    detail: str = ""
+    no_data_reason: str | None = None
+
+    @classmethod
+    def no_data(cls, reason: str, evidence: tuple[str, ...] = ()) -> Measurement:
+        return cls(None, evidence, "", reason)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The outcome of one check with the numbers and evidence that justify it."""
+
+    metric: str
+    kind: Kind
+    verdict: Verdict
+    value: float | None
+    unit: str
+    good_threshold: Threshold | None
+    warning_threshold: Threshold | None
+    margin: float | None
+    message: str
+    evidence: tuple[str, ...]
+
+    def properties(self) -> list[tuple[str, str]]:
+        """The JUnit / HTML properties of the check."""
+        return [
+            ("metric", self.metric),
+            ("verdict", self.verdict.value),
+            ("value", "" if self.value is None else f"{self.value:g}"),
+            ("unit", self.unit),
+            ("good_threshold", "" if self.good_threshold is None else str(self.good_threshold)),
+            (
+                "warning_threshold",
+                "" if self.warning_threshold is None else str(self.warning_threshold),
+            ),
+            ("margin", "" if self.margin is None else f"{self.margin:g}"),
+            ("kind", self.kind.value),
+        ]
+
+    def explain(self) -> str:
+        lines = [self.message]
+        lines += [f"  evidence: {item}" for item in self.evidence]
+        return "\n".join(lines)
+
+
+def judge(spec: MetricSpec, kind: Kind, measurement: Measurement) -> CheckResult:
+    """PASS / WARN / FAIL / NO-DATA of one check (the seed's rules, monotonic in the value)."""
+    threshold = spec.threshold(kind)
+    if threshold is None:
+        raise ConfigError(f"check {spec.metric_id}: no {kind.value} threshold is defined")
+    value = measurement.value
+    shown = "" if value is None else f"{value:g} {spec.unit}"
+    limits = f"good {spec.good or 'n/a'}, warning {spec.warning or 'n/a'}"
+    if value is None or math.isnan(value):
+        verdict = Verdict.NO_DATA
+        margin = None
+        message = f"NO-DATA: {spec.title}: {measurement.no_data_reason or 'no measurement'}"
+    else:
+        margin = threshold.margin(value)
+        if kind is Kind.GOOD_INDICATOR:
+            ok = threshold.holds(value)
+            verdict = Verdict.PASS if ok else (Verdict.FAIL if spec.critical else Verdict.WARN)
+            relation = "meets" if ok else "misses"
+            message = (
+                f"{verdict.value}: {spec.title} = {shown} {relation} the good indicator "
+                f"{threshold} ({limits})"
+            )
+        else:
+            present = threshold.holds(value)
+            verdict = Verdict.FAIL if present else Verdict.PASS
+            relation = "warning sign present" if present else "no warning sign"
+            message = f"{verdict.value}: {spec.title} = {shown}: {relation} ({threshold}; {limits})"
+        if measurement.detail:
+            message += f" [{measurement.detail}]"
+    return CheckResult(
+        spec.metric_id,
+        kind,
+        verdict,
+        value,
+        spec.unit,
+        spec.good,
+        spec.warning,
+        margin,
+        message,
+        measurement.evidence,
+    )

@@ -1,0 +1,148 @@
+"""Analysis 6, errors: exception types, modules, exchange error codes, and error shapes (the
+message with its variable parts masked, so one kind of error is one line with a count)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..model import LogRecord, LogSample
+from .base import Shift, sample_of
+from .tally import Tally
+
+MAX_SHAPES = 500
+OTHER_SHAPE = "<other>"
+_RETCODE = re.compile(r'"retCode"\s*:\s*(?P<code>-?\d+)')
+_SHAPE_MASKS = (
+    (re.compile(r"'[^']*'|\"[^\"]*\""), "<str>"),
+    (re.compile(r"\b[A-Z0-9]{2,}(?:/USDT(?::USDT)?|USDT)\b"), "<sym>"),
+    (re.compile(r"\b0x[0-9a-fA-F]+\b|\b[0-9a-f]{8,}(?:-[0-9a-f]{4,})*\b"), "<id>"),
+    (re.compile(r"[-+]?\$?\d+(?:[.,]\d+)*"), "<n>"),
+)
+
+
+def shape_of(message: str) -> str:
+    """An error message with its variable parts masked, so one kind of error is one line."""
+    for pattern, mask in _SHAPE_MASKS:
+        message = pattern.sub(mask, message)
+    return message[:200]
+
+
+@dataclass(slots=True)
+class _Shape:
+    count: int
+    level: str
+    first: str  # timestamps as the log writes them
+    last: str
+    sample: LogSample
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorShape:
+    shape: str
+    count: int
+    level: str
+    first_seen: str
+    last_seen: str
+    sample: str  # file:line
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "shape": self.shape,
+            "count": self.count,
+            "level": self.level,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "sample": self.sample,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorsResult:
+    types: dict[str, int]
+    modules: dict[str, int]
+    exchange_codes: dict[str, int]
+    shapes: tuple[ErrorShape, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "types": dict(self.types),
+            "exchange_codes": dict(self.exchange_codes),
+            "modules": dict(self.modules),
+            "shapes": [s.to_json() for s in self.shapes],
+        }
+
+
+class Errors:
+    """Fed every ERROR and CRITICAL record, traceback included."""
+
+    def __init__(self) -> None:
+        self.types: Counter[str] = Counter()
+        self.modules: Counter[str] = Counter()
+        self.codes: Counter[str] = Counter()
+        self.shapes: dict[str, _Shape] = {}
+
+    def feed(self, record: LogRecord, tally: Tally) -> None:
+        self.modules[record.logger] += 1
+        kind = record.exception_type or "(no traceback)"
+        self.types[kind] += 1
+        retcode = _RETCODE.search(record.message)
+        if retcode:
+            self.codes[retcode.group("code")] += 1
+        tally.sample(f"error:{kind}", record)
+        shape = shape_of(record.message)
+        known = self.shapes.get(shape)
+        if known is not None:
+            known.count += 1
+            known.last = record.stamp
+            return
+        if len(self.shapes) >= MAX_SHAPES:
+            shape = OTHER_SHAPE
+            if shape in self.shapes:
+                self.shapes[shape].count += 1
+                return
+        stamp = record.stamp
+        self.shapes[shape] = _Shape(1, record.level, stamp, stamp, sample_of(record))
+
+    def merge(self, later: Errors, shift: Shift) -> None:
+        self.types.update(later.types)
+        self.modules.update(later.modules)
+        self.codes.update(later.codes)
+        for shape, theirs in later.shapes.items():
+            known = self.shapes.get(shape)
+            if known is not None:
+                known.count += theirs.count
+                known.last = theirs.last
+                continue
+            if len(self.shapes) >= MAX_SHAPES and shape != OTHER_SHAPE:
+                other = self.shapes.get(OTHER_SHAPE)
+                if other is not None:
+                    other.count += theirs.count
+                    continue
+                shape = OTHER_SHAPE
+            self.shapes[shape] = _Shape(
+                theirs.count, theirs.level, theirs.first, theirs.last, shift(theirs.sample)
+            )
+
+    def result(self, timestamp: Callable[[str], str]) -> ErrorsResult:
+        """``timestamp`` turns the log's own time text into an ISO time."""
+        shapes = tuple(
+            ErrorShape(
+                shape,
+                s.count,
+                s.level,
+                timestamp(s.first),
+                timestamp(s.last),
+                s.sample.where,
+            )
+            for shape, s in sorted(self.shapes.items(), key=lambda kv: (-kv[1].count, kv[0]))
+        )
+        return ErrorsResult(
+            dict(self.types.most_common()),
+            dict(self.modules.most_common()),
+            dict(self.codes.most_common()),
+            shapes,
+        )

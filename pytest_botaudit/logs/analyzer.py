@@ -1,0 +1,168 @@
+"""The log analyzer: routes each record's categories to the seven analyses and merges parts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from ..config.profile import Profile
+from .analyses.base import Groups, Span
+from .analyses.errors import Errors
+from .analyses.exchanges import Exchanges
+from .analyses.lifecycle import Lifecycle
+from .analyses.stoploss import StopLoss
+from .analyses.tally import Tally
+from .analyses.timing import Timing
+from .analyses.trailing import Trailing
+from .analyses.websocket import WebSocket
+from .categorize import Categorizer, Match
+from .grammar import parse_timestamp
+from .model import LogAnalysis, LogRecord, LogSample, ReadStats
+from .scanner import FastPath, Scanner, ScanTotals
+
+_ERROR_LEVELS = frozenset({"ERROR", "CRITICAL"})
+_NOTHING: Sequence[Match] = ()
+
+
+class LogAnalyzer:
+    """Accumulates the analysis of the window ``[since, until)`` record by record.
+
+    Records come from a Scanner (``scanner()`` makes one with this window and the profile's
+    fast path; ``absorb`` takes what it counted in bulk) or from the live follower. ``merge``
+    adds the analyzer of the part of the log that follows, exactly as if read in one pass."""
+
+    def __init__(
+        self, profile: Profile, since: datetime | None = None, until: datetime | None = None
+    ) -> None:
+        self.profile = profile
+        self.since = since
+        self.until = until
+        self.zone = profile.log_timezone
+        self.echo_logger = profile.log_echo_logger
+        self.categorizer = Categorizer(profile)
+        self.tally = Tally()
+        self.lifecycle = Lifecycle()
+        self.stop_loss = StopLoss()
+        self.trailing = Trailing(profile.log_excessive_ts_updates)
+        self.websocket = WebSocket()
+        self.timing = Timing(profile.log_slow_ms)
+        self.exchanges = Exchanges()
+        self.errors = Errors()
+        self._routes: dict[str, list[Callable[[LogRecord, str, Groups], None]]] = {}
+        for analysis in (self.lifecycle, self.stop_loss, self.trailing, self.websocket):
+            for category in analysis.categories:
+                self._routes.setdefault(category, []).append(analysis.feed)
+        self.levels: Counter[str] = Counter()
+        self.echoed: Counter[str] = Counter()
+        self.records = 0
+        self.out_of_window = 0
+        self.stats = ReadStats()
+        self.lines_per_file: dict[str, int] = {}
+        self.first = ""  # first and last in-window timestamps, as the log writes them
+        self.last = ""
+
+    def scanner(self, name: str) -> Scanner:
+        prefixes = tuple(
+            (category, prefix)
+            for category, literals in self.profile.log_high_volume.items()
+            for prefix in literals
+        )
+        fast = FastPath(self.echo_logger, prefixes)
+        return Scanner(name, self.zone, fast, self.since, self.until)
+
+    def feed(self, record: LogRecord) -> Sequence[Match]:
+        """Account for one record; returns the categories (with their groups) it matched."""
+        self.records += 1
+        self.levels[record.level] += 1
+        word = record.word
+        if word is not None and record.logger == self.echo_logger:
+            self.echoed[word] += 1
+            return _NOTHING
+        matches, exchange = self.categorizer.categorize(record.message)
+        tally, routes, timing = self.tally, self._routes, self.timing
+        for category, groups in matches:
+            tally.feed(record, category)
+            for feed in routes.get(category, ()):
+                feed(record, category, groups)
+            if groups.get("ms"):
+                timing.feed(record, category, groups)
+        if exchange:
+            self.exchanges.entry(exchange)
+        if record.level in _ERROR_LEVELS:
+            self.errors.feed(record, tally)
+            named = self.categorizer.exchange_of(record.message)
+            if named:
+                self.exchanges.error(named)
+        return matches
+
+    def absorb(self, totals: ScanTotals) -> LogAnalyzer:
+        """What a scan counted without emitting records: the bulk, the edges, its lines."""
+        for (category, level), count in totals.bulk.items():
+            self.records += count
+            self.levels[level] += count
+            if category:
+                self.tally.bulk(category, count)
+        self.echoed.update(totals.echoes)
+        self.out_of_window += totals.out_of_window
+        self.first = self.first or totals.first
+        self.last = totals.last or self.last
+        self.stats.add(totals.stats)
+        name = totals.stats.files[0] if totals.stats.files else ""
+        self.lines_per_file[name] = self.lines_per_file.get(name, 0) + totals.lines
+        return self
+
+    def merge(self, later: LogAnalyzer) -> LogAnalyzer:
+        """Add the analyzer of the part of the log that follows this one."""
+        offsets = dict(self.lines_per_file)
+
+        def shift(sample: LogSample) -> LogSample:
+            offset = offsets.get(sample.path, 0)
+            return LogSample(
+                sample.path, sample.line_no + offset, sample.timestamp, sample.level, sample.message
+            )
+
+        self.stats.add(later.stats)
+        for name, lines in later.lines_per_file.items():
+            self.lines_per_file[name] = self.lines_per_file.get(name, 0) + lines
+        self.records += later.records
+        self.out_of_window += later.out_of_window
+        self.levels.update(later.levels)
+        self.echoed.update(later.echoed)
+        self.first = self.first or later.first
+        self.last = later.last or self.last
+        self.tally.merge(later.tally, shift)
+        self.lifecycle.merge(later.lifecycle, shift)
+        self.stop_loss.merge(later.stop_loss, shift)
+        self.trailing.merge(later.trailing, shift)
+        self.websocket.merge(later.websocket, shift)
+        self.timing.merge(later.timing, shift)
+        self.exchanges.merge(later.exchanges)
+        self.errors.merge(later.errors, shift)
+        return self
+
+    def result(self) -> LogAnalysis:
+        zone = self.zone
+        first = parse_timestamp(self.first, zone) if self.first else None
+        last = parse_timestamp(self.last, zone) if self.last else None
+        span = Span(self.since or first, self.until or last)
+        tally = self.tally
+        categories, samples = tally.result()
+        return LogAnalysis(
+            since=self.since,
+            until=self.until,
+            records=self.records,
+            out_of_window=self.out_of_window,
+            read=self.stats.frozen(),
+            levels=dict(self.levels),
+            echoed_events=dict(self.echoed.most_common()),
+            categories=categories,
+            samples=samples,
+            lifecycle=self.lifecycle.result(tally, span),
+            stop_loss=self.stop_loss.result(tally, span),
+            trailing_stop=self.trailing.result(tally, span),
+            websocket=self.websocket.result(tally, span),
+            exchanges=self.exchanges.result(),
+            errors=self.errors.result(lambda text: parse_timestamp(text, zone).isoformat()),
+            timing=self.timing.result(tally, span),
+        )

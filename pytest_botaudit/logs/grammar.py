@@ -1,0 +1,98 @@
+"""The grammar of a bot log line, defined once: both Python-logging header formats, the canonical
+timestamp, and the byte patterns of the fast path are all compiled from these pieces."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, tzinfo
+
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# levels whose records are echoes or high-volume lines that the fast path may count unread
+QUIET_LEVELS = ("INFO", "DEBUG", "WARNING")
+_LEVEL = "|".join(LEVELS)
+_TIMESTAMP = r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d{1,6})?"
+# what logging's asctime writes: the form every timestamp is normalised to
+_CANONICAL_TIMESTAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
+# a message that starts with an event word: `position_updated: {...}` (core.event_logger)
+_WORD = r"[a-z][a-z0-9_]*"
+
+# `%(asctime)s - %(name)s - %(levelname)s - ` or `%(asctime)s [%(levelname)s] %(name)s: `
+HEADER = re.compile(
+    rf"(?P<ts>{_TIMESTAMP})"
+    rf"(?: - (?P<name1>\S+) - (?P<level1>{_LEVEL}) - | \[(?P<level2>{_LEVEL})\] (?P<name2>\S+): )"
+)
+# the first format with a canonical timestamp, on bytes: groups stamp, logger, level, word
+CANONICAL = re.compile(
+    rf"({_CANONICAL_TIMESTAMP}) - (\S+) - ({_LEVEL}) - (?:({_WORD}): )?".encode()
+)
+WORD = re.compile(rf"^({_WORD}): ")
+_EXCEPTION_LINE = re.compile(
+    r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Timeout|Exit|Interrupt))\b"
+)
+
+
+def fast_path(
+    echo_logger: str | None, prefixes: Iterable[tuple[str, str]]
+) -> tuple[re.Pattern[bytes], list[tuple[str, str]]]:
+    """The bytes pattern that recognises the bulk of a log without decoding it: an event echo
+    of ``echo_logger``, or a ``(category, literal prefix)`` message, at a quiet level. One
+    group per (slot): ``match.lastindex`` names the slot; the list says what each slot is,
+    ``("", level)`` for an echo (its group holds the event word)."""
+    slots: list[tuple[str, str]] = []
+    echo = b""
+    if echo_logger:
+        slots += [("", level) for level in QUIET_LEVELS]
+        echo = (
+            re.escape(echo_logger.encode())
+            + b" - (?:"
+            + b"|".join(
+                level.encode() + b" - (" + _WORD.encode() + b"): " for level in QUIET_LEVELS
+            )
+            + b")|"
+        )
+    combos = [(category, level, prefix) for category, prefix in prefixes for level in QUIET_LEVELS]
+    slots += [(category, level) for category, level, _ in combos]
+    alternatives = b"|".join(
+        b"(" + level.encode() + b" - " + re.escape(prefix.encode()) + b")"
+        for _, level, prefix in combos
+    )
+    pattern = re.compile(
+        b"("
+        + _CANONICAL_TIMESTAMP.encode()
+        + b") - (?:"
+        + echo
+        + (rb"\S+ - (?:" + alternatives + b")" if combos else rb"(?!)")
+        + b")"
+    )
+    return pattern, slots
+
+
+def canonical_timestamp(text: str) -> str:
+    """``2025-10-15T02:40:20.5`` as asctime writes it: ``2025-10-15 02:40:20,500``."""
+    if len(text) == 23 and text[10] == " " and text[19] == ",":
+        return text
+    head, _, fraction = text.replace("T", " ").replace(".", ",").partition(",")
+    return f"{head},{(fraction + '000')[:3]}"
+
+
+def timestamp_text(stamp: datetime, zone: tzinfo | None) -> str:
+    """A moment as the log writes it (local or profile zone), so windows compare as text."""
+    local = stamp.astimezone(zone) if zone else stamp.astimezone()
+    return local.strftime("%Y-%m-%d %H:%M:%S") + f",{local.microsecond // 1000:03d}"
+
+
+def parse_timestamp(text: str, zone: tzinfo | None) -> datetime:
+    value = datetime.fromisoformat(text.replace(",", "."))
+    if zone is None:  # the bot's asctime is local time of the machine that wrote the log
+        return value.astimezone(UTC)
+    return value.replace(tzinfo=zone).astimezone(UTC)
+
+
+def exception_type(lines: Sequence[str]) -> str | None:
+    """The exception class of a traceback: its last ``Type: message`` line."""
+    for line in reversed(lines):
+        match = _EXCEPTION_LINE.match(line)
+        if match:
+            return match.group("type")
+    return None

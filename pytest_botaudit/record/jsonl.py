@@ -1,0 +1,203 @@
+"""The snapshot file (JSON lines): its record kinds, written one flushed line at a time and read
+back as runs. Every writer and reader of the format goes through this module."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from .legacy import legacy_run
+from .model import Gap, Snapshot, StopReason, aware
+
+# counters renamed since a file may have been written: old name -> current name
+RENAMED_COUNTERS = {"zombies_cleaned": "zombie_orders"}
+
+
+class RecordKind(enum.Enum):
+    """What one line of the file holds (the key that tells it is the value)."""
+
+    HEADER = "audit"
+    TICK = "gauges"
+    GAP = "gap"
+    RESUMED = "resumed"
+    END = "audit_end"
+    LEGACY = "metrics"  # a minute of bot_monitor.py (see legacy.py)
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> RecordKind | None:
+        for kind in cls:
+            if kind.value in data:
+                return kind
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class RunHeader:
+    """The first line of a run: when it started and how it samples."""
+
+    started_at: datetime
+    interval: float
+    duration: float
+    profile: str | None = None
+    dsn: str | None = None  # always redacted
+    mode: str = "live"
+    legacy: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "started_at": self.started_at.isoformat(),
+            "interval": self.interval,
+            "duration": self.duration,
+            "profile": self.profile,
+            "mode": self.mode,
+        }
+        if self.dsn is not None:
+            data["dsn"] = self.dsn
+        return {RecordKind.HEADER.value: data}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], default_duration: float = 0.0) -> RunHeader:
+        return cls(
+            started_at=aware(data["started_at"]),
+            interval=float(data.get("interval", 60.0)),
+            duration=float(data.get("duration", default_duration)),
+            profile=data.get("profile"),
+            dsn=data.get("dsn"),
+            mode=str(data.get("mode", "live")),
+            legacy=bool(data.get("legacy", False)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnd:
+    """The last line of a run that ended (a killed run has none: it can be resumed)."""
+
+    ended_at: datetime
+    stop_reason: StopReason
+    missing_event_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            RecordKind.END.value: {
+                "ended_at": self.ended_at.isoformat(),
+                "stop_reason": self.stop_reason.value,
+                "missing_event_types": {k: list(v) for k, v in self.missing_event_types.items()},
+            }
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RunEnd:
+        reason = data.get("stop_reason", StopReason.COMPLETED.value)
+        known = {r.value: r for r in StopReason}
+        return cls(
+            ended_at=aware(data["ended_at"]),
+            stop_reason=known.get(reason, StopReason.COMPLETED),
+            missing_event_types={
+                k: tuple(v) for k, v in data.get("missing_event_types", {}).items()
+            },
+        )
+
+
+@dataclass(slots=True)
+class RecordedRun:
+    """What a snapshot file holds for one audit (the last one in the file)."""
+
+    header: RunHeader | None = None
+    snapshots: list[Snapshot] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    ended: RunEnd | None = None
+    legacy: bool = False
+
+
+class SnapshotWriter:
+    """Appends one JSON object per line and flushes it at once, so a killed audit keeps all
+    but the tick in flight."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: IO[str] | None = None
+
+    def __enter__(self) -> SnapshotWriter:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = self.path.open("a", encoding="utf-8")
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def header(self, header: RunHeader) -> None:
+        self._line(header.to_json())
+
+    def tick(self, item: Snapshot | Gap) -> None:
+        self._line(item.to_json())
+
+    def resumed(self, at: datetime, after_tick: int) -> None:
+        self._line({RecordKind.RESUMED.value: {"at": at.isoformat(), "after_tick": after_tick}})
+
+    def end(self, end: RunEnd) -> None:
+        self._line(end.to_json())
+
+    def _line(self, data: Mapping[str, Any]) -> None:
+        assert self._handle is not None, "SnapshotWriter used outside its with-block"
+        self._handle.write(json.dumps(data, separators=(",", ":")) + "\n")
+        self._handle.flush()
+
+
+def lines(path: Path) -> Iterator[tuple[RecordKind, Mapping[str, Any]]]:
+    """Each readable line with its kind; a half-written last line (killed mid-tick) is skipped."""
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(data, dict):
+                kind = RecordKind.of(data)
+                if kind is not None:
+                    yield kind, data
+
+
+def snapshot_from_json(data: Mapping[str, Any]) -> Snapshot:
+    snapshot = Snapshot.from_json(data)
+    if not RENAMED_COUNTERS.keys() & snapshot.counters.keys():
+        return snapshot
+    counters = {RENAMED_COUNTERS.get(k, k): v for k, v in snapshot.counters.items()}
+    return replace(snapshot, counters=counters)
+
+
+def read_run(path: Path) -> RecordedRun:
+    """The last audit recorded in ``path`` (our JSON lines) or all of a legacy file."""
+    run = RecordedRun()
+    legacy: list[tuple[datetime, Mapping[str, Any]]] = []
+    for kind, data in lines(path):
+        if kind is RecordKind.HEADER:
+            run = RecordedRun(header=RunHeader.from_json(data[kind.value]))
+        elif kind is RecordKind.END:
+            run.ended = RunEnd.from_json(data[kind.value])
+        elif kind is RecordKind.GAP:
+            start, end = data["window"]
+            run.gaps.append(Gap(int(data["tick"]), aware(start), aware(end), data["reason"]))
+        elif kind is RecordKind.TICK:
+            run.snapshots.append(snapshot_from_json(data))
+        elif kind is RecordKind.LEGACY and "timestamp" in data:
+            legacy.append((aware(data["timestamp"]), data["metrics"]))
+    if legacy and not run.snapshots:
+        old = legacy_run(legacy)
+        header = RunHeader(old.started_at, old.interval, old.duration, legacy=True)
+        return RecordedRun(header, list(old.snapshots), list(old.gaps), None, legacy=True)
+    return run

@@ -1,0 +1,168 @@
+"""The run record's data: snapshots, gaps, incidents and what a whole collection holds."""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+# Gauges describe the state at the tick; counters count what happened in the tick's window.
+GAUGES = ("positions_total", "unprotected_positions", "aged_positions")
+
+
+def expected_ticks(duration: float, interval: float) -> int:
+    """How many ticks a run of ``duration`` takes every ``interval``: computed here only."""
+    return max(1, math.floor(duration / interval + 1e-9))
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One tick: gauges at ``taken_at`` and counters over ``[window_start, window_end)``."""
+
+    tick: int
+    window_start: datetime
+    window_end: datetime
+    taken_at: datetime
+    gauges: Mapping[str, float]
+    counters: Mapping[str, float]
+    by_exchange: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+    def value(self, metric: str) -> float | None:
+        if metric in self.gauges:
+            return self.gauges[metric]
+        return self.counters.get(metric)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "timestamp": self.taken_at.isoformat(),
+            "tick": self.tick,
+            "window": [self.window_start.isoformat(), self.window_end.isoformat()],
+            "gauges": dict(self.gauges),
+            "counters": dict(self.counters),
+            "by_exchange": {k: dict(v) for k, v in self.by_exchange.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Snapshot:
+        start, end = data["window"]
+        return cls(
+            tick=int(data["tick"]),
+            window_start=aware(start),
+            window_end=aware(end),
+            taken_at=aware(data["timestamp"]),
+            gauges={k: float(v) for k, v in data["gauges"].items()},
+            counters={k: float(v) for k, v in data["counters"].items()},
+            by_exchange={
+                ex: {k: float(v) for k, v in vals.items()}
+                for ex, vals in data.get("by_exchange", {}).items()
+            },
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A tick that produced no snapshot, and why (never recorded as zeros)."""
+
+    tick: int
+    window_start: datetime
+    window_end: datetime
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "gap": True,
+            "tick": self.tick,
+            "window": [self.window_start.isoformat(), self.window_end.isoformat()],
+            "reason": self.reason,
+        }
+
+
+def aware(text: str) -> datetime:
+    """An ISO time; a naive one is UTC (the legacy monitor wrote naive UTC-ish times)."""
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class Severity(enum.Enum):
+    CRITICAL = "CRITICAL"
+    WARNING = "WARNING"
+    INFO = "INFO"
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """One alert condition that held over consecutive ticks, reported once."""
+
+    rule_id: str
+    severity: Severity
+    message: str
+    first_seen: datetime
+    last_seen: datetime
+    count: int
+    peak: float
+    open: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule_id,
+            "severity": self.severity.value,
+            "message": self.message,
+            "first_seen": self.first_seen.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+            "count": self.count,
+            "peak": self.peak,
+            "open": self.open,
+        }
+
+
+class StopReason(enum.Enum):
+    COMPLETED = "completed"
+    INTERRUPTED = "interrupted"
+    ABORTED_ON_CRITICAL = "aborted on critical"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class ResumePoint:
+    """A killed live audit, as its snapshot file recorded it."""
+
+    path: Path
+    started_at: datetime
+    snapshots: tuple[Snapshot, ...]
+    gaps: tuple[Gap, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionResult:
+    """Everything a run collected, complete or not."""
+
+    started_at: datetime
+    ended_at: datetime
+    interval: float
+    duration: float
+    snapshots: tuple[Snapshot, ...]
+    gaps: tuple[Gap, ...]
+    incidents: tuple[Incident, ...]
+    stop_reason: StopReason
+    error: str | None
+    missing_event_types: Mapping[str, tuple[str, ...]]
+    missing_columns: tuple[str, ...]
+    snapshot_path: Path
+    summary_path: Path | None = None
+
+    @property
+    def expected_ticks(self) -> int:
+        return expected_ticks(self.duration, self.interval)
+
+    def total(self, metric: str) -> float:
+        return sum(s.counters.get(metric, 0.0) for s in self.snapshots)
+
+    def peak(self, metric: str) -> float:
+        return max((s.value(metric) or 0.0 for s in self.snapshots), default=0.0)
+
+    def incidents_of(self, severity: Severity) -> list[Incident]:
+        return [i for i in self.incidents if i.severity is severity]

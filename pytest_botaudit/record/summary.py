@@ -1,0 +1,76 @@
+"""The summary JSON (``monitoring_report_*.json``): the seed's fields plus incidents and gaps."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from ..config.values import format_duration
+from .folder import RunFolder
+from .model import CollectionResult, Severity
+
+
+def summary(result: CollectionResult) -> dict[str, Any]:
+    """The seed's summary fields, plus incidents, gaps and what the profile could not see."""
+    incidents = list(result.incidents)
+    by_severity = {s: sum(1 for i in incidents if i.severity is s) for s in Severity}
+    return {
+        "monitoring_duration_minutes": round(
+            (result.ended_at - result.started_at).total_seconds() / 60, 2
+        ),
+        "monitoring_start": result.started_at.isoformat(),
+        "monitoring_end": result.ended_at.isoformat(),
+        "interval_seconds": result.interval,
+        "planned_duration": format_duration(result.duration),
+        "stop_reason": result.stop_reason.value,
+        "error": result.error,
+        "snapshots_expected": result.expected_ticks,
+        "snapshots_collected": len(result.snapshots),
+        "total_alerts": len(incidents),
+        "critical_alerts": by_severity[Severity.CRITICAL],
+        "warning_alerts": by_severity[Severity.WARNING],
+        "info_alerts": by_severity[Severity.INFO],
+        "metrics_summary": {
+            "total_positions_opened": result.total("new_positions_opened"),
+            "total_positions_closed": result.total("positions_closed"),
+            "total_ts_activations": result.total("ts_activations"),
+            "total_sl_updates": result.total("sl_updates_with_ts"),
+            "total_zombies": result.total("zombie_orders"),
+            "total_errors": result.total("api_errors"),
+            "total_emergency_closes": result.total("emergency_closes"),
+            "total_ws_reconnects": result.total("ws_reconnects"),
+            "peak_unprotected_positions": result.peak("unprotected_positions"),
+            "peak_aged_positions": result.peak("aged_positions"),
+        },
+        "alerts": [
+            {
+                "severity": i.severity.value,
+                "message": i.message,
+                "timestamp": i.first_seen.isoformat(),
+            }
+            for i in incidents
+        ],
+        "incidents": [i.to_json() for i in incidents],
+        "gaps": [g.to_json() for g in result.gaps],
+        "missing_event_types": {k: list(v) for k, v in result.missing_event_types.items()},
+        "missing_columns": list(result.missing_columns),
+        "snapshot_file": str(result.snapshot_path),
+    }
+
+
+def write_summary(result: CollectionResult, folder: RunFolder) -> CollectionResult:
+    path = write_json(folder.summary_file(result.ended_at), summary(result))
+    return replace(result, summary_path=path)
+
+
+def write_json(path: Path, data: Mapping[str, Any]) -> Path:
+    """Write through a temporary file and rename, so a reader never sees half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+    return path

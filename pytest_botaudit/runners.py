@@ -1,0 +1,84 @@
+"""What the checks in audit_checks/ call: judge one metric, or run one pre-flight check, and
+turn its verdict into the test's outcome, recording it for every report."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
+from .config.settings import Mode
+from .judging import preflight
+from .judging.verdicts import CheckResult, Kind
+from .session import AuditSession
+
+
+class CheckRunner:
+    """``audit_check.good_indicator("ws_reconnects")`` judges one metric of the audit,
+    recording value, thresholds and evidence for every report."""
+
+    def __init__(self, session: AuditSession, item: pytest.Item) -> None:
+        self._session = session
+        self._item = item
+
+    def good_indicator(self, metric: str) -> CheckResult:
+        return self._run(metric, Kind.GOOD_INDICATOR)
+
+    def warning_sign(self, metric: str) -> CheckResult:
+        return self._run(metric, Kind.WARNING_SIGN)
+
+    def _run(self, metric: str, kind: Kind) -> CheckResult:
+        result = self._session.audit_data().check(metric, kind)
+        self._session.record(self._item, result)
+        self._session.enforce(result.verdict, result.explain())
+        return result
+
+
+class PreflightRunner:
+    """The pre-flight checks, each turning its verdict into the test outcome."""
+
+    def __init__(self, session: AuditSession, item: pytest.Item) -> None:
+        self._session = session
+        self._item = item
+        self.settings = session.settings
+        self.profile = session.configured().profile
+
+    def run(self, check: Callable[[], preflight.PreflightResult]) -> preflight.PreflightResult:
+        result = check()
+        self._session.record(self._item, result)
+        text = "\n".join([result.message, *(f"  evidence: {e}" for e in result.evidence)])
+        self._session.enforce(result.verdict, text)
+        return result
+
+    def _skip_in_replay(self, what: str) -> None:
+        if self.settings.mode is Mode.REPLAY:
+            pytest.skip(f"replay mode: {what} is not part of re-judging a recorded run")
+
+    def database(self) -> preflight.PreflightResult:
+        if self.settings.dsn is None:
+            self._skip_in_replay("the database")
+        return self.run(
+            lambda: asyncio.run(preflight.database_reachable(self.settings.dsn, self.profile))
+        )
+
+    def schema(self) -> preflight.PreflightResult:
+        if self.settings.dsn is None:
+            self._skip_in_replay("the database schema")
+        return self.run(
+            lambda: asyncio.run(preflight.schema_present(self.settings.dsn, self.profile))
+        )
+
+    def testnet(self) -> preflight.PreflightResult:
+        self._skip_in_replay("the bot's .env")
+        return self.run(lambda: preflight.testnet_flags(self.settings.env_file))
+
+    def disk_space(self) -> preflight.PreflightResult:
+        return self.run(lambda: preflight.disk_space(self.settings.out))
+
+    def log_file(self) -> preflight.PreflightResult:
+        if not self.settings.log:
+            self._skip_in_replay("the bot log")
+        # a past window's log is not written any more: only a live audit wants it fresh
+        fresh = preflight.LOG_FRESH_SECONDS if self.settings.mode is Mode.LIVE else None
+        return self.run(lambda: preflight.log_files(self.settings.log, fresh))

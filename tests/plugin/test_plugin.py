@@ -1,0 +1,455 @@
+"""The plugin end to end: real pytest runs (pytester) of audit_checks/ against a simulated bot."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from pytest_botaudit.demo.simulator import BotSimulator
+
+from ..conftest import REPO
+from ..helpers import audit_command, html_rows, outcomes_by_test, wait_for
+
+PASSWORD = "Sup3r-s3cret"
+FAULTY_FAILS = {
+    "TestMonitoring::test_zero_critical_alerts",
+    "TestPositions::test_all_positions_have_stop_loss",
+    "TestPositions::test_no_emergency_closes",
+    "TestMonitoring::test_multiple_critical_alerts",
+    "TestPositions::test_positions_without_stop_loss",
+    "TestPositions::test_emergency_closes",
+    "TestStability::test_frequent_websocket_reconnects",
+    "TestStability::test_high_api_errors",
+}
+FAULTY_WARNS = {
+    "TestStability::test_few_websocket_reconnects",
+    "TestStability::test_few_api_errors",
+}
+
+
+@pytest.fixture
+def checks_dir(pytester: pytest.Pytester) -> Path:
+    """A copy of the real audit_checks/ in the pytester directory."""
+    target = pytester.path / "audit_checks"
+    shutil.copytree(REPO / "audit_checks", target, ignore=shutil.ignore_patterns("__pycache__"))
+    (pytester.path / ".env").write_text("BINANCE_TESTNET=true\nBYBIT_TESTNET=true\n")
+    return target
+
+
+def with_password(dsn: str) -> str:
+    """The same DSN with a password (the test server trusts everyone, so it is ignored)."""
+    return dsn.replace("postgres@", f"postgres:{PASSWORD}@", 1)
+
+
+class _Bot:
+    def __init__(self, dsn: str, log: Path, duration: float, scenario: str) -> None:
+        self.simulator = BotSimulator(dsn, log, duration, scenario, seed=11)
+        self.thread = threading.Thread(target=lambda: asyncio.run(self.simulator.run()))
+
+    def __enter__(self) -> _Bot:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.simulator.stop()
+        self.thread.join(timeout=30)
+
+
+def run_live_audit(
+    pytester: pytest.Pytester,
+    checks: Path,
+    dsn: str,
+    scenario: str,
+    duration: float = 5.0,
+    interval: float = 0.25,
+    *extra: str,
+) -> pytest.RunResult:
+    """Start the audit, wait until its collection has begun, then play the bot into it, so
+    every injected fault lands inside the audit window however slow pytest starts."""
+    out = pytester.path
+    log = out / "bot.log"
+    log.write_text("2025-10-15 02:40:20,001 - __main__ - INFO - 🚀 Starting trading bot\n")
+    started = time.monotonic()
+    command = audit_command(checks, dsn, out, duration, interval, *extra)
+    with subprocess.Popen(
+        command, cwd=out, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        wait_for(
+            lambda: any(out.glob("monitoring_snapshots_*.jsonl")) or process.poll() is not None,
+            60,
+            "the collection to start",
+        )
+        with _Bot(dsn, log, duration * 0.8, scenario):
+            stdout, stderr = process.communicate(timeout=120)
+    return pytest.RunResult(
+        process.returncode, stdout.splitlines(), stderr.splitlines(), time.monotonic() - started
+    )
+
+
+@pytest.mark.slow
+def test_faulty_bot_fails_exactly_the_injected_checks(
+    pytester: pytest.Pytester, checks_dir: Path, database: str
+) -> None:
+    dsn = with_password(database)
+    result = run_live_audit(pytester, checks_dir, dsn, "faulty")
+    assert result.ret == 1, result.stdout.str()
+    outcomes = result.parseoutcomes()
+    assert outcomes["failed"] == len(FAULTY_FAILS)
+    assert outcomes["warned"] == len(FAULTY_WARNS)
+    xml = outcomes_by_test(pytester.path / "audit.xml")
+    failed = {name for name, props in xml.items() if props["outcome"] == "failed"}
+    assert {
+        name.split("::", 1)[1] if name.count("::") > 1 else name for name in failed
+    } == FAULTY_FAILS
+    warned = {name for name, props in xml.items() if props.get("verdict") == "WARN"}
+    assert warned == FAULTY_WARNS
+    assert xml["TestPositions::test_all_positions_have_stop_loss"] | {"outcome": ""} == {
+        "metric": "unprotected_positions",
+        "verdict": "FAIL",
+        "value": "2",
+        "unit": "positions",
+        "good_threshold": "<= 0",
+        "warning_threshold": "> 0",
+        "margin": "-2",
+        "kind": "good_indicator",
+        "outcome": "",
+    }
+    result.stdout.fnmatch_lines(
+        [
+            "*botaudit: CRITICAL incident opened: 2 positions without SL*",
+            "*FAIL: positions without stop-loss = 2 positions*",
+            "*evidence: ticks *-* (*-*): 2",  # consecutive ticks grouped into one run
+            "*evidence: *bot.log:*WITHOUT STOP LOSS*",
+            "*FAIL: WebSocket reconnects = 2? reconnects: warning sign present (> 20*",
+            "overall: RED",
+        ]
+    )
+    rows = html_rows(pytester.path / "audit.html")
+    row = rows["TestPositions::test_all_positions_have_stop_loss"]
+    assert (row["result"], row["verdict"], row["value"]) == ("Failed", "FAIL", "2 positions")
+    assert "WITHOUT STOP LOSS" in row["log"]  # a failure's evidence is in its failure text
+    warned_row = rows["TestStability::test_few_api_errors"]
+    assert warned_row["verdict"] == "WARN"
+    assert "Failed to set Bybit Stop Loss" in warned_row["extras"]  # a pass shows it as extras
+    page = (pytester.path / "audit.html").read_text()
+    assert re.search(r"Audit verdict: <b[^>]*>RED</b>.*>22 PASS<.*>2 WARN<.*>8 FAIL<", page)
+    assert '<h1 id="title">Trading bot audit</h1>' in page
+    # the password appears nowhere: terminal, JUnit, HTML, JSON artifacts
+    assert PASSWORD not in result.stdout.str() + result.stderr.str()
+    for artifact in pytester.path.iterdir():
+        if artifact.suffix in {".xml", ".html", ".json", ".jsonl"}:
+            assert PASSWORD not in artifact.read_text(), artifact
+
+
+@pytest.mark.slow
+def test_healthy_bot_passes_every_check(
+    pytester: pytest.Pytester, checks_dir: Path, database: str
+) -> None:
+    result = run_live_audit(pytester, checks_dir, database, "healthy")
+    assert result.ret == 0, result.stdout.str()
+    outcomes = result.parseoutcomes()
+    assert outcomes["passed"] == 32
+    assert "warned" not in outcomes
+    result.stdout.fnmatch_lines(["overall: GREEN"])
+    verdicts = {p["verdict"] for p in outcomes_by_test(pytester.path / "audit.xml").values()}
+    assert verdicts == {"PASS"}
+    rows = html_rows(pytester.path / "audit.html")
+    assert len(rows) == 32
+    assert {row["verdict"] for row in rows.values()} == {"PASS"}
+    assert re.search(
+        r"Audit verdict: <b[^>]*>GREEN</b>", (pytester.path / "audit.html").read_text()
+    )
+    row = rows["TestStability::test_few_websocket_reconnects"]
+    assert row["value"] == "1 reconnects"
+    assert row["thresholds"] == "good < 5, warning > 20"
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_data_and_still_judges(
+    pytester: pytest.Pytester, checks_dir: Path, database: str
+) -> None:
+    out = pytester.path
+    (out / "bot.log").write_text("2025-10-15 02:40:20,001 - __main__ - INFO - bot started\n")
+    command = audit_command(checks_dir, database, out, 120, 0.2)
+    with subprocess.Popen(
+        command, cwd=out, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+
+        def snapshot_lines() -> int:
+            files = list(out.glob("monitoring_snapshots_*.jsonl"))
+            return len(files[0].read_text().splitlines()) if files else 0
+
+        wait_for(lambda: snapshot_lines() >= 4, 60, "three snapshots")
+        process.send_signal(signal.SIGINT)
+        stdout, _ = process.communicate(timeout=60)
+    assert re.search(r"botaudit: \d+/600 snapshots \(interrupted\)", stdout), stdout
+    xml = outcomes_by_test(out / "audit.xml")
+    assert xml["TestMonitoring::test_all_expected_snapshots_collected"]["verdict"] == "WARN"
+    assert xml["TestMonitoring::test_missing_snapshots"]["verdict"] == "FAIL"
+    [summary] = out.glob("monitoring_report_*.json")
+    assert '"stop_reason": "interrupted"' in summary.read_text()
+
+
+def test_plugin_is_inert_for_other_projects(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a connection attempt would fail loudly against this host
+    monkeypatch.setenv("PGHOST", "/nonexistent-socket-dir")
+    monkeypatch.delenv("BOTAUDIT_DSN", raising=False)
+    pytester.makepyfile("def test_unrelated():\n    assert True\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "botaudit:" not in result.stdout.str()
+
+
+def test_unreachable_database_is_a_usage_error_without_password(
+    pytester: pytest.Pytester, checks_dir: Path
+) -> None:
+    (pytester.path / "bot.log").write_text("")
+    dsn = f"postgresql://bot:{PASSWORD}@127.0.0.1:9/fox_crypto"
+    result = pytester.runpytest_subprocess(
+        str(checks_dir), f"--audit-dsn={dsn}", f"--audit-log={pytester.path / 'bot.log'}"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: --audit-dsn (command line): cannot connect to "
+            "postgresql://bot:***@127.0.0.1:9/fox_crypto: *"
+        ]
+    )
+    assert PASSWORD not in result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in result.stderr.str()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--audit-duration=8x"], "ERROR: --audit-duration (command line): invalid value '8x' *"),
+        (
+            ["--audit-interval=2h", "--audit-duration=1h"],
+            "ERROR: --audit-interval (command line): interval 2h is longer than *",
+        ),
+    ],
+)
+def test_bad_options_are_one_line_usage_errors(
+    pytester: pytest.Pytester, checks_dir: Path, args: list[str], message: str
+) -> None:
+    result = pytester.runpytest_subprocess(str(checks_dir), *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_missing_log_file_is_a_usage_error(
+    pytester: pytest.Pytester, checks_dir: Path, database: str
+) -> None:
+    result = pytester.runpytest_subprocess(
+        str(checks_dir), f"--audit-dsn={database}", "--audit-log=missing/bot.log"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: --audit-log (command line): log file 'missing/bot.log' does not exist"]
+    )
+
+
+def test_bad_threshold_in_pyproject_names_key_and_value(
+    pytester: pytest.Pytester, checks_dir: Path
+) -> None:
+    pytester.makefile(
+        ".toml", pyproject="[tool.botaudit.thresholds.ws_reconnects]\ngood = 'five'\n"
+    )
+    result = pytester.runpytest_subprocess(str(checks_dir))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    [line] = [ln for ln in result.stderr.lines if ln.strip()]
+    assert line.startswith("ERROR: ")
+    assert line.endswith(
+        "pyproject.toml [tool.botaudit] thresholds.ws_reconnects.good: "
+        "expected a number, got 'five'"
+    )
+
+
+def test_collect_only_reads_like_the_seed(pytester: pytest.Pytester, checks_dir: Path) -> None:
+    result = pytester.runpytest_subprocess(str(checks_dir), "--collect-only", "-q")
+    result.stdout.fnmatch_lines(
+        [
+            "*test_preflight.py::test_database_is_reachable",
+            "*test_good_indicators.py::TestPositions::test_all_positions_have_stop_loss",
+            "*test_good_indicators.py::TestStability::test_few_websocket_reconnects",
+            "*test_warning_signs.py::TestStability::test_frequent_websocket_reconnects",
+            "*32 tests collected*",
+        ]
+    )
+    critical = pytester.runpytest_subprocess(
+        str(checks_dir), "--collect-only", "-q", "-m", "critical"
+    )
+    critical.stdout.fnmatch_lines(["*6/32 tests collected (26 deselected)*"])
+
+
+def test_markers_are_documented(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--markers")
+    result.stdout.fnmatch_lines(
+        [
+            "@pytest.mark.good_indicator: *",
+            "@pytest.mark.warning_sign: *",
+            "@pytest.mark.critical: *",
+            "@pytest.mark.preflight: *",
+        ]
+    )
+
+
+def test_report_header_shows_settings_with_password_hidden(
+    pytester: pytest.Pytester, checks_dir: Path
+) -> None:
+    dsn = f"postgresql://bot:{PASSWORD}@db.example/fox_crypto"
+    result = pytester.runpytest_subprocess(
+        str(checks_dir),
+        "--collect-only",
+        "-q",
+        f"--audit-dsn={dsn}",
+        "--audit-duration=90m",
+        "--audit-strict",
+        "-v",
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "botaudit: mode live, duration 1h30m (90 snapshots), interval 1m, strict True*",
+            "botaudit: dsn postgresql://bot:***@db.example/fox_crypto*",
+        ]
+    )
+    assert PASSWORD not in result.stdout.str()
+
+
+@pytest.mark.parametrize("source", ["BOTAUDIT_DSN", "PG*"])
+def test_connection_from_environment(
+    pytester: pytest.Pytester,
+    checks_dir: Path,
+    database: str,
+    monkeypatch: pytest.MonkeyPatch,
+    source: str,
+) -> None:
+    parts = urllib.parse.urlsplit(database)
+    query = dict(urllib.parse.parse_qsl(parts.query))
+    if source == "BOTAUDIT_DSN":
+        monkeypatch.setenv("BOTAUDIT_DSN", database)
+    else:  # libpq's own variables, read by asyncpg
+        monkeypatch.setenv("PGHOST", query["host"])
+        monkeypatch.setenv("PGPORT", query["port"])
+        monkeypatch.setenv("PGUSER", parts.username or "")
+        monkeypatch.setenv("PGDATABASE", parts.path.lstrip("/"))
+    result = pytester.runpytest_subprocess(
+        str(checks_dir / "test_preflight.py"), "-k", "database or tables", "-v"
+    )
+    result.assert_outcomes(passed=2, deselected=3)
+    expected = "(libpq PG* environment)" if source == "PG*" else "postgresql://postgres@/t_*"
+    result.stdout.fnmatch_lines([f"botaudit: dsn {expected}*"])
+
+
+def _write_audit_module(pytester: pytest.Pytester, body: str) -> None:
+    pytester.makepyfile(test_custom_audit=body)
+    (pytester.path / "bot.log").write_text("2025-10-15 02:40:20,001 - m - INFO - started\n")
+
+
+def test_strict_turns_warn_into_failure_and_no_data_is_not_a_pass(
+    pytester: pytest.Pytester, database: str
+) -> None:
+    _write_audit_module(
+        pytester,
+        """
+def test_reasonable_aged_position_count(audit_check):
+    audit_check.good_indicator("aged_positions")
+
+def test_few_api_errors(audit_check):
+    audit_check.good_indicator("api_errors")
+""",
+    )
+    pytester.makefile(".toml", pyproject="[tool.botaudit.thresholds.aged_positions]\ngood = 0\n")
+    common = [
+        f"--audit-dsn={database}",
+        f"--audit-log={pytester.path / 'bot.log'}",
+        "--audit-duration=0.4s",
+        "--audit-interval=0.2s",
+        f"--audit-out={pytester.path}",
+    ]
+    lenient = pytester.runpytest_subprocess(*common)
+    # 0 aged positions misses "good < 0": WARN passes. api_errors: no exchange_error rows ever
+    # and a log with no record in the window, so no live source: NO-DATA fails with its reason
+    assert lenient.parseoutcomes() == {"warned": 1, "no_data": 1}
+    assert lenient.ret == pytest.ExitCode.TESTS_FAILED
+    assert (
+        "NO-DATA: API errors: event types ['exchange_error'] never occur in "
+        "monitoring.events; the bot log has no records in the audit window"
+    ) in lenient.stdout.str()
+    strict = pytester.runpytest_subprocess(*common, "--audit-strict", "--audit-allow-no-data")
+    strict.assert_outcomes(failed=1, skipped=1)
+    strict.stdout.fnmatch_lines(
+        ["*WARN: aged positions = 0 positions misses the good indicator < 0*(--audit-strict)*"]
+    )
+
+
+def test_failed_preflight_stops_the_audit_before_collecting(
+    pytester: pytest.Pytester, checks_dir: Path, database: str
+) -> None:
+    (pytester.path / "bot.log").write_text("2025-10-15 02:40:20,001 - m - INFO - started\n")
+    (pytester.path / ".env").write_text("BINANCE_TESTNET=true\nBYBIT_TESTNET=false\n")
+    started = time.monotonic()
+    result = pytester.runpytest_subprocess(
+        str(checks_dir),
+        f"--audit-dsn={database}",
+        f"--audit-log={pytester.path / 'bot.log'}",
+        f"--audit-env-file={pytester.path / '.env'}",
+        "--audit-duration=1h",
+        f"--audit-out={pytester.path}",
+    )
+    assert time.monotonic() - started < 60  # an hour-long collection never started
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "*FAIL: the bot would trade on a live exchange: BYBIT_TESTNET=false*",
+            "*pre-flight failed, the audit did not start: test_bot_runs_on_testnet*",
+        ]
+    )
+    assert not list(pytester.path.glob("monitoring_snapshots_*.jsonl"))
+
+
+def test_profile_thresholds_and_names_apply(pytester: pytest.Pytester, checks_dir: Path) -> None:
+    profile = (REPO / "pytest_botaudit" / "config" / "profiles" / "default.toml").read_text()
+    profile = profile.replace('schema = "monitoring"', 'schema = "bot_schema"')
+    profile += "\n[thresholds.aged_positions]\ngood = 'many'\n"
+    (pytester.path / "profile.toml").write_text(profile)
+    result = pytester.runpytest_subprocess(
+        str(checks_dir), "--collect-only", f"--audit-profile={pytester.path / 'profile.toml'}"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert (
+        f"profile {pytester.path / 'profile.toml'} thresholds.aged_positions.good: "
+        "expected a number, got 'many'"
+    ) in result.stderr.str()
+
+
+def test_custom_check_reads_the_collected_audit(pytester: pytest.Pytester, database: str) -> None:
+    _write_audit_module(
+        pytester,
+        """
+def test_snapshots_and_log_are_there(audit):
+    assert len(audit.collection.snapshots) == 2
+    assert audit.log is not None and audit.log.read.files
+    assert audit.collection.summary_path.exists()
+""",
+    )
+    result = pytester.runpytest_subprocess(
+        f"--audit-dsn={database}",
+        f"--audit-log={pytester.path / 'bot.log'}",
+        "--audit-duration=0.4s",
+        "--audit-interval=0.2s",
+        f"--audit-out={pytester.path}",
+    )
+    result.assert_outcomes(passed=1)

@@ -1,0 +1,167 @@
+"""The session's contract: inert until asked, collection once and outside every test phase, an
+error recorded once for every check, and a read-only database fixture for custom checks."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from ..helpers import outcomes_by_test
+
+LOG_LINE = "2025-10-15 02:40:20,001 - m - INFO - started\n"
+INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+
+
+def test_inert_for_a_project_without_audit_checks(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pytest-asyncio itself warns while its loop scope is unset: the project sets it (README)
+    pytester.makeini(INI)
+    monkeypatch.setenv("BOTAUDIT_DURATION", "bogus")
+    monkeypatch.setenv("BOTAUDIT_INTERVAL", "0.001s")
+    monkeypatch.setenv("PGHOST", "/nonexistent-socket-dir")
+    pytester.makepyfile("def test_unrelated():\n    assert True\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK
+    output = result.stdout.str() + result.stderr.str()
+    assert "botaudit:" not in output
+    assert "BOTAUDIT_" not in output
+    assert "warning" not in output.lower()
+
+
+def test_a_bad_environment_setting_still_fails_an_audit(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOTAUDIT_DURATION", "bogus")
+    pytester.makepyfile("def test_check(audit_check):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: BOTAUDIT_DURATION (environment): invalid value 'bogus' for --audit-duration*"]
+    )
+
+
+def _two_checks(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        test_audit="""
+def test_first(audit_check):
+    audit_check.good_indicator("snapshot_gaps")
+
+def test_second(audit_check):
+    audit_check.warning_sign("snapshots_collected")
+"""
+    )
+    (pytester.path / "bot.log").write_text(LOG_LINE)
+
+
+def _live(pytester: pytest.Pytester, database: str, *extra: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess(
+        "-p",
+        "no:cacheprovider",
+        f"--audit-dsn={database}",
+        f"--audit-log={pytester.path / 'bot.log'}",
+        "--audit-duration=2s",
+        "--audit-interval=0.25s",
+        f"--audit-out={pytester.path}",
+        f"--junitxml={pytester.path / 'audit.xml'}",
+        *extra,
+    )
+
+
+def test_collection_is_outside_every_check_duration(
+    pytester: pytest.Pytester, database: str
+) -> None:
+    _two_checks(pytester)
+    result = _live(pytester, database)
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["collection: * s (outside every check's duration)"])
+    cases = list(ET.parse(pytester.path / "audit.xml").iter("testcase"))
+    # the collection waited the whole 2 s audit; the checks only judged what it collected
+    assert [case.get("name") for case in cases] == ["test_first", "test_second"]
+    assert all(float(case.get("time", "0")) < 2.0 for case in cases)
+
+
+def test_an_error_after_collection_is_recorded_once(
+    pytester: pytest.Pytester, database: str
+) -> None:
+    _two_checks(pytester)
+    pytester.makeconftest(
+        """
+import pytest_botaudit.judging.audit as audit
+
+def boom(*args, **kwargs):
+    raise RuntimeError("injected failure in the log analysis")
+
+audit.analyze_files = boom
+"""
+    )
+    result = _live(pytester, database)
+    result.assert_outcomes(failed=2)
+    output = result.stdout.str()
+    assert output.count("botaudit: collecting for") == 1
+    assert output.count("RuntimeError: injected failure in the log analysis") >= 2
+    [snapshots] = pytester.path.glob("monitoring_snapshots_*.jsonl")
+    headers = [line for line in snapshots.read_text().splitlines() if '"audit":' in line]
+    assert len(headers) == 1
+    assert len(list(pytester.path.glob("monitoring_report_*.json"))) == 1
+    xml = outcomes_by_test(pytester.path / "audit.xml")
+    assert {props["outcome"] for props in xml.values()} == {"failed"}
+
+
+def test_audit_db_reads_on_the_session_loop_and_cannot_write(
+    pytester: pytest.Pytester, database: str
+) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        test_custom="""
+import asyncpg
+import pytest
+
+from pytest_botaudit.errors import ReadOnlyViolation
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_events_are_readable(audit_db):
+    count = await audit_db.fetchval("SELECT count(*) FROM monitoring.events")
+    assert count == 0
+    row = await audit_db.fetchrow("SELECT current_setting('transaction_read_only') AS ro")
+    assert row["ro"] == "on"
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_no_statement_can_write(audit_db):
+    insert = "INSERT INTO monitoring.events (event_type) VALUES ('x') RETURNING id"
+    with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+        await audit_db.fetch(insert)
+    with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+        await audit_db.fetch("WITH w AS (" + insert + ") SELECT * FROM w")
+    await audit_db.fetch("SET default_transaction_read_only = off")
+    with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+        await audit_db.fetch(insert)
+    async with audit_db.transaction():
+        with pytest.raises(asyncpg.ActiveSQLTransactionError):
+            await audit_db.fetch("SET TRANSACTION READ WRITE")
+    with pytest.raises(ReadOnlyViolation):
+        async with audit_db.transaction():
+            await audit_db.fetch("COMMIT")
+            await audit_db.fetch(insert)
+    assert await audit_db.fetchval("SELECT count(*) FROM monitoring.events") == 0
+"""
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", f"--audit-dsn={database}", "-W", "error"
+    )
+    result.assert_outcomes(passed=2)
+    assert "botaudit: collecting" not in result.stdout.str()  # the fixture needs no collection
+
+
+def test_summary_json_of_a_run_is_written_once(pytester: pytest.Pytester, database: str) -> None:
+    _two_checks(pytester)
+    _live(pytester, database).assert_outcomes(passed=2)
+    [summary] = pytester.path.glob("monitoring_report_*.json")
+    data = json.loads(summary.read_text())
+    assert data["snapshots_expected"] == 8
+    assert Path(data["snapshot_file"]).exists()

@@ -1,0 +1,138 @@
+"""Unit tests of verdicts and threshold configuration."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pytest_botaudit.errors import ConfigError
+from pytest_botaudit.judging.catalogue import METRICS, configure_metrics
+from pytest_botaudit.judging.verdicts import Kind, Measurement, Threshold, Verdict, judge
+
+_RANK = {Verdict.PASS: 0, Verdict.WARN: 1, Verdict.FAIL: 2}
+
+
+def _verdict(metric: str, kind: Kind, value: float) -> Verdict:
+    return judge(METRICS[metric], kind, Measurement(value)).verdict
+
+
+@pytest.mark.parametrize(
+    ("metric", "kind", "value", "expected"),
+    [
+        ("ws_reconnects", Kind.GOOD_INDICATOR, 4, Verdict.PASS),
+        ("ws_reconnects", Kind.GOOD_INDICATOR, 5, Verdict.WARN),
+        ("ws_reconnects", Kind.WARNING_SIGN, 20, Verdict.PASS),
+        ("ws_reconnects", Kind.WARNING_SIGN, 21, Verdict.FAIL),
+        ("unprotected_positions", Kind.GOOD_INDICATOR, 0, Verdict.PASS),
+        ("unprotected_positions", Kind.GOOD_INDICATOR, 1, Verdict.FAIL),  # critical
+        ("emergency_closes", Kind.WARNING_SIGN, 1, Verdict.FAIL),
+        ("critical_alerts", Kind.WARNING_SIGN, 1, Verdict.PASS),  # "multiple" means > 1
+        ("critical_alerts", Kind.GOOD_INDICATOR, 1, Verdict.FAIL),
+        ("snapshots_collected", Kind.GOOD_INDICATOR, 99.5, Verdict.WARN),
+        ("snapshots_collected", Kind.WARNING_SIGN, 99.5, Verdict.FAIL),
+        ("api_response_ms", Kind.GOOD_INDICATOR, 499.9, Verdict.PASS),
+        ("api_response_ms", Kind.WARNING_SIGN, 1000.1, Verdict.FAIL),
+    ],
+)
+def test_seed_thresholds(metric: str, kind: Kind, value: float, expected: Verdict) -> None:
+    assert _verdict(metric, kind, value) is expected
+
+
+def test_result_carries_value_thresholds_margin_and_evidence() -> None:
+    result = judge(
+        METRICS["ws_reconnects"],
+        Kind.GOOD_INDICATOR,
+        Measurement(7, ("bot.log:12: binance connection unhealthy",), "from the log"),
+    )
+    props = dict(result.properties())
+    assert props == {
+        "metric": "ws_reconnects",
+        "verdict": "WARN",
+        "value": "7",
+        "unit": "reconnects",
+        "good_threshold": "< 5",
+        "warning_threshold": "> 20",
+        "margin": "-2",
+        "kind": "good_indicator",
+    }
+    assert "bot.log:12" in result.explain()
+    assert "from the log" in result.message
+
+
+def test_no_data_is_its_own_verdict_with_the_reason() -> None:
+    result = judge(
+        METRICS["api_errors"],
+        Kind.GOOD_INDICATOR,
+        Measurement.no_data("event types ['exchange_error'] never occur"),
+    )
+    assert result.verdict is Verdict.NO_DATA
+    assert "never occur" in result.message
+    assert dict(result.properties())["value"] == ""
+
+
+@given(
+    metric=st.sampled_from(sorted(METRICS)),
+    kind=st.sampled_from(list(Kind)),
+    a=st.floats(0, 1e6),
+    b=st.floats(0, 1e6),
+)
+def test_a_worse_value_never_gives_a_better_verdict(
+    metric: str, kind: Kind, a: float, b: float
+) -> None:
+    spec = METRICS[metric]
+    if spec.threshold(kind) is None:
+        return
+    # every metric but snapshots_collected is "higher is worse"
+    better, worse = (
+        (max(a, b), min(a, b)) if metric == "snapshots_collected" else (min(a, b), max(a, b))
+    )
+    assert _RANK[_verdict(metric, kind, worse)] >= _RANK[_verdict(metric, kind, better)]
+
+
+def test_configured_thresholds_apply() -> None:
+    metrics = configure_metrics(
+        {"ws_reconnects": {"good": 2, "warning": 3}, "aged_positions": {"severity": "critical"}}
+    )
+    assert (
+        judge(metrics["ws_reconnects"], Kind.WARNING_SIGN, Measurement(4)).verdict is Verdict.FAIL
+    )
+    assert (
+        judge(metrics["aged_positions"], Kind.GOOD_INDICATOR, Measurement(6)).verdict
+        is Verdict.FAIL
+    )
+    assert METRICS["ws_reconnects"].good is not None
+    assert METRICS["ws_reconnects"].good.limit == 5  # the defaults are untouched
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "message"),
+    [
+        (
+            {"ws_reconnects": {"good": "five"}},
+            "thresholds.ws_reconnects.good: expected a number, got 'five'",
+        ),
+        ({"ws_reconects": {"good": 5}}, "thresholds.ws_reconects: unknown metric 'ws_reconects'"),
+        ({"ws_reconnects": {"bad": 5}}, "thresholds.ws_reconnects: unknown key 'bad'"),
+        (
+            {"warning_alerts": {"good": 5}},
+            "thresholds.warning_alerts.good: this check has no good threshold",
+        ),
+        ({"ws_reconnects": 5}, "thresholds.ws_reconnects: expected a table"),
+        (
+            {"ws_reconnects": {"severity": "high"}},
+            "thresholds.ws_reconnects.severity: expected 'critical' or 'normal', got 'high'",
+        ),
+    ],
+)
+def test_bad_thresholds_are_named(thresholds: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=r"^pyproject\.toml ") as caught:
+        configure_metrics(thresholds, "pyproject.toml [tool.botaudit]")
+    assert message in str(caught.value)
+
+
+def test_pyproject_thresholds_override_the_profile() -> None:
+    from_profile = configure_metrics({"ws_reconnects": {"good": 3, "warning": 8}}, "profile p")
+    both = configure_metrics({"ws_reconnects": {"warning": 30}}, "[tool.botaudit]", from_profile)
+    spec = both["ws_reconnects"]
+    assert (spec.good, spec.warning) == (Threshold("<", 3), Threshold(">", 30))
