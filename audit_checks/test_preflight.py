@@ -13,6 +13,10 @@ def test_profile_tables_and_columns_exist(audit_preflight):
     audit_preflight.schema()
 
 
+def test_audit_role_can_only_read(audit_preflight):
+    audit_preflight.role()
+
+
 def test_bot_runs_on_testnet(audit_preflight):
     audit_preflight.testnet()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -16,6 +17,7 @@ from .config.values import parse_duration, parse_time
 from .demo.scenarios import SCENARIOS
 from .errors import BotAuditError
 from .logs.files import analyze_files, analyze_parallel
+from .logs.reader import rotated_set
 from .reporting.logtext import render_log_report
 
 log = logging.getLogger("botaudit")
@@ -33,8 +35,8 @@ def _positive(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"'{text}' must be greater than zero")
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"'{text}' must be a finite number greater than zero")
     return value
 
 
@@ -106,8 +108,12 @@ def _logs(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise BotAuditError(f"--since/--until: {exc}") from None
     for path in args.files:
-        if not path.exists():
+        files = rotated_set(path)
+        if not files:
             raise BotAuditError(f"no such log file: {path}")
+        odd = next((f for f in files if not f.is_file()), None)
+        if odd is not None:
+            raise BotAuditError(f"not a regular file: {odd} (a directory, FIFO or device)")
     profile = load_profile(args.profile)
     if args.jobs < 1:
         raise BotAuditError(f"--jobs must be at least 1, got {args.jobs}")

@@ -13,6 +13,10 @@ class ProfileError(ConfigError):
     """The profile file is unreadable or does not describe a usable schema."""
 
 
+class RecordError(ConfigError):
+    """A snapshot file that is not one (binary, or records of the wrong shape)."""
+
+
 class DatabaseUnavailable(BotAuditError):
     """The audited database cannot be reached (the message never contains a password)."""
 

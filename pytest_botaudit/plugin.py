@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
+from .collection.collect import target
 from .config.options import OPTIONS
 from .config.settings import AuditSettings, Mode
 from .database.connection import ReadOnlySession, connect
@@ -98,7 +99,7 @@ async def audit_db(pytestconfig: pytest.Config) -> AsyncIterator[ReadOnlySession
     if settings.mode is Mode.REPLAY and settings.dsn is None:
         pytest.skip("replay mode without --audit-dsn has no database")
     try:
-        session = await connect(settings.dsn)
+        session = await connect(target(settings))
     except DatabaseUnavailable as exc:
         pytest.fail(f"audit_db: {exc}", pytrace=False)
     try:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from .collection.collect import target
 from .config.settings import Mode
 from .judging import preflight
 from .judging.verdicts import CheckResult, Kind
@@ -59,14 +60,21 @@ class PreflightRunner:
         if self.settings.dsn is None:
             self._skip_in_replay("the database")
         return self.run(
-            lambda: asyncio.run(preflight.database_reachable(self.settings.dsn, self.profile))
+            lambda: asyncio.run(preflight.database_reachable(target(self.settings), self.profile))
         )
 
     def schema(self) -> preflight.PreflightResult:
         if self.settings.dsn is None:
             self._skip_in_replay("the database schema")
         return self.run(
-            lambda: asyncio.run(preflight.schema_present(self.settings.dsn, self.profile))
+            lambda: asyncio.run(preflight.schema_present(target(self.settings), self.profile))
+        )
+
+    def role(self) -> preflight.PreflightResult:
+        if self.settings.dsn is None:
+            self._skip_in_replay("the database role")
+        return self.run(
+            lambda: asyncio.run(preflight.role_read_only(target(self.settings), self.profile))
         )
 
     def testnet(self) -> preflight.PreflightResult:

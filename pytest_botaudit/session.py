@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 
 from .collection.alerts import configure_rules
-from .collection.collect import Observers, collect
-from .collection.live import Progress
+from .collection.collect import Observers, collect, target
+from .collection.live import Progress, run_interruptible
+from .collection.replay import find_resumable, replay
 from .config.options import OPTIONS
 from .config.profile import Profile, load_profile
 from .config.settings import AuditSettings, Mode, resolve
 from .config.values import format_duration
-from .database.connection import connect
+from .database.connection import Target, connect
 from .errors import BotAuditError, ConfigError, DatabaseUnavailable
 from .judging.audit import AuditData, complete_audit
 from .judging.catalogue import configure_metrics
@@ -32,6 +33,10 @@ from .reporting.html import RESULT_KEY
 from .reporting.model import ReportModel
 from .reporting.terminal import render_terminal
 
+XDIST_REFUSAL = (
+    "pytest-xdist (-n): an audit collects once per session, and each xdist worker would start "
+    "a collector of its own against the bot's database; run the audit checks without -n"
+)
 # fixtures that make a test an audit check (the settings are resolved and validated then)
 AUDIT_FIXTURES = frozenset({"audit", "audit_check", "audit_preflight", "audit_data", "audit_db"})
 # fixtures that judge the collected run: collection happens before the first of these items
@@ -116,6 +121,11 @@ class AuditSession:
 
     # -- hooks: header and collection ----------------------------------------------------
 
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        distributed = self.config.getoption("dist", "no") not in ("no", None)
+        if distributed and self._asked_on_command_line():
+            raise pytest.UsageError(XDIST_REFUSAL)
+
     def pytest_report_header(self, config: pytest.Config) -> list[str] | None:
         if not self._asked_on_command_line():
             return None  # not asked for (yet): see pytest_report_collectionfinish
@@ -152,26 +162,46 @@ class AuditSession:
         self.active = any(_uses(item, AUDIT_FIXTURES) for item in items)
         if not self.active:
             return
+        if hasattr(self.config, "workerinput"):  # an xdist worker: never a collector
+            self._collected = True
+            self._error = XDIST_REFUSAL
         self.configured()  # a bad setting ends the run here, before anything waits
         # pre-flight checks first, so nothing waits hours on a bot that cannot be audited
         items.sort(key=lambda i: 0 if i.get_closest_marker("preflight") else 1)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Configuration problems end the run here, as one line, before any check runs."""
-        if not self.active or session.config.option.collectonly:
+        if not self.active or session.config.option.collectonly or self._error == XDIST_REFUSAL:
             return
         s = self.settings
-        if s.snapshots is not None and not s.snapshots.is_file():
-            raise pytest.UsageError(
-                f"{s.origins['snapshots']}: snapshot file '{s.snapshots}' does not exist"
-            )
+        if s.snapshots is not None:
+            if not s.snapshots.is_file():
+                raise pytest.UsageError(
+                    f"{s.origins['snapshots']}: snapshot file '{s.snapshots}' does not exist"
+                )
+            try:
+                replay(s.snapshots)  # read once now: a file that is not one fails here
+            except ConfigError as exc:
+                raise pytest.UsageError(f"{s.origins['snapshots']}: {exc}") from None
         for path in s.log:
-            if not rotated_set(path):
+            files = rotated_set(path)
+            if not files:
                 raise pytest.UsageError(f"{s.origins['log']}: log file '{path}' does not exist")
+            odd = next((f for f in files if not f.is_file()), None)
+            if odd is not None:
+                raise pytest.UsageError(
+                    f"{s.origins['log']}: '{odd}' is not a regular file (a directory, a FIFO "
+                    "or a device is not a log)"
+                )
+        if s.resume:
+            try:
+                find_resumable(s.out, s.interval, s.duration)
+            except ConfigError as exc:
+                raise pytest.UsageError(f"{s.origins['resume']}: {exc}") from None
         if s.mode is Mode.REPLAY and s.dsn is None:
             return  # a recorded run needs no database
         try:
-            asyncio.run(_probe(s.dsn))
+            asyncio.run(_probe(target(s)))
         except DatabaseUnavailable as exc:
             where = s.origins["dsn"] if s.dsn else "libpq PG* environment"
             raise pytest.UsageError(f"{where}: {exc}") from None
@@ -196,7 +226,9 @@ class AuditSession:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
-        if props.get("kind") == "preflight" and report.when == "call" and report.failed:
+        blocking = props.get("verdict") in (Verdict.FAIL.value, Verdict.NO_DATA.value)
+        # a pre-flight WARN never blocks the audit, not even when --audit-strict fails it
+        if props.get("kind") == "preflight" and report.when == "call" and blocking:
             self.preflight_failures.append(
                 f"{report.nodeid.split('::')[-1]}: {report.longreprtext.splitlines()[0]}"
             )
@@ -253,6 +285,12 @@ class AuditSession:
         started = time.monotonic()
         try:
             self._data = self._collect()
+        except KeyboardInterrupt:  # again, while the stopped audit was being finished
+            pytest.exit(
+                "interrupted while finishing the audit: what was collected is in "
+                f"{self.settings.out}; no verdicts",
+                returncode=pytest.ExitCode.INTERRUPTED,
+            )
         except Exception as exc:  # recorded once: every check reports it, none collects again
             reason = str(exc) if isinstance(exc, BotAuditError) else f"{type(exc).__name__}: {exc}"
             self._error = f"the audit could not run: {reason}"
@@ -273,12 +311,13 @@ class AuditSession:
         )
         collection = collect(s, configured.profile, configured.rule_overrides, observers)
         dsn_known = s.mode is not Mode.REPLAY or s.dsn is not None
-        return asyncio.run(
+        # a Ctrl+C while the stopped audit is judged cancels this at a safe point
+        return run_interruptible(
             complete_audit(
                 collection,
                 configured.profile,
                 configured.metrics,
-                s.dsn if dsn_known else None,
+                target(s) if dsn_known else None,
                 s.log,
                 use_database=dsn_known,
             )
@@ -302,7 +341,7 @@ class AuditSession:
             pytest.fail(f"{message} (--audit-strict)", pytrace=False)
 
 
-async def _probe(dsn: str | None) -> None:
+async def _probe(dsn: Target | str | None) -> None:
     session = await connect(dsn, connect_timeout=5.0)
     await session.close()
 

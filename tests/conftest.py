@@ -18,6 +18,7 @@ from pytest_botaudit.demo.pgserver import EmbeddedPostgres
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 TEMPLATE = "botaudit_template"
+READER = "botaudit_reader"
 
 
 class Server:
@@ -66,6 +67,17 @@ async def _make_template(server: Server) -> None:
     await server.execute(f"DROP DATABASE IF EXISTS {TEMPLATE}")
     await server.execute(f"CREATE DATABASE {TEMPLATE}")
     await server.execute(load_sql("schema.sql"), TEMPLATE)
+    await server.execute(load_sql("reader_role.sql"), TEMPLATE)
+
+
+def reader(dsn: str) -> str:
+    """The same database as the SELECT-only role of sql/reader_role.sql (its password, if the
+    DSN has one, is kept: the test server trusts every local connection)."""
+    parts = urllib.parse.urlsplit(dsn)
+    user, at, host = parts.netloc.rpartition("@")
+    secret = user.partition(":")[2]
+    netloc = f"{READER}{':' + secret if secret else ''}{at}{host}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from ..config.values import is_number
 from ..errors import ConfigError
 from ..record.model import Gap, Incident, Severity, Snapshot
 
@@ -208,7 +209,7 @@ def configure_rules(table: Mapping[str, object], origin: str) -> dict[str, float
             raise ConfigError(
                 f"{origin} alerts.{key}: unknown alert rule (known: {', '.join(sorted(known))})"
             )
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if not is_number(value):
             raise ConfigError(f"{origin} alerts.{key}: expected a number, got {value!r}")
         overrides[key] = float(value)
     return overrides

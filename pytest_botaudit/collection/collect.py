@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from ..config.profile import Profile
 from ..config.settings import AuditSettings, Mode
 from ..config.values import format_duration
+from ..database.connection import Target
 from ..errors import BotAuditError, ConfigError
 from ..record.folder import RunFolder
 from ..record.model import CollectionResult, Incident
@@ -27,6 +28,11 @@ class Observers:
     say: Callable[[str], None] = lambda line: None
     on_tick: Callable[[Progress], None] | None = None
     on_incident: Callable[[Incident], None] | None = None
+
+
+def target(settings: AuditSettings) -> Target:
+    """Where the audit connects, with the limits every one of its sessions gets."""
+    return Target(settings.dsn, settings.statement_timeout, settings.lock_timeout)
 
 
 def collect(
@@ -51,7 +57,7 @@ def collect(
         )
         result = asyncio.run(
             reconstruct(
-                s.dsn,
+                target(s),
                 profile,
                 s.since,
                 until,
@@ -93,7 +99,7 @@ def _live(
             f"{format_duration(s.interval)} (Ctrl+C stops early and keeps the data)"
         )
     collector = Collector(
-        s.dsn,
+        target(s),
         profile,
         s.duration,
         s.interval,

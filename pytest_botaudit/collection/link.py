@@ -7,18 +7,19 @@ import time
 from collections.abc import Callable
 
 from ..config.profile import Profile
-from ..database.connection import DB_ERRORS, ReadOnlySession, connect
+from ..database.connection import DB_ERRORS, ReadOnlySession, Target, connect
 from ..database.queries import AuditDatabase
 from ..errors import DatabaseUnavailable
 
 
 class DatabaseLink:
-    """Hands out the AuditDatabase while connected; after a failure it reconnects no sooner
-    than the backoff allows (one interval, doubling up to a minute)."""
+    """Hands out the AuditDatabase while connected. After a failure it waits before the next
+    attempt, doubling the wait, but never longer than half an interval: every tick tries once,
+    so a database that is back is used at the next tick."""
 
     def __init__(
         self,
-        dsn: str | None,
+        dsn: Target | str | None,
         profile: Profile,
         interval: float,
         monotonic: Callable[[], float] = time.monotonic,
@@ -31,7 +32,7 @@ class DatabaseLink:
         self._session: ReadOnlySession | None = None
         self._database: AuditDatabase | None = None
         self._reconnect_at = 0.0
-        self._backoff = interval
+        self._backoff = interval / 8
 
     async def database(self, now: bool = False) -> AuditDatabase | None:
         """Connected, or reconnected unless still backing off (``now`` ignores the backoff)."""
@@ -47,9 +48,9 @@ class DatabaseLink:
         except DatabaseUnavailable as exc:
             self.last_failure = f"database unavailable: {exc}"
             self._reconnect_at = moment + self._backoff
-            self._backoff = min(60.0, self._backoff * 2)
+            self._backoff = min(self.interval / 2, self._backoff * 2)
             return None
-        self._backoff = self.interval
+        self._backoff = self.interval / 8
         self._database = AuditDatabase(self._session, self.profile)
         return self._database
 

@@ -9,14 +9,15 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 from ..config.dsn import redact_dsn
 from ..config.profile import Profile
-from ..database.connection import DB_ERRORS, describe_error
+from ..database.connection import DB_ERRORS, Target, describe_error
 from ..logs.analyzer import LogAnalyzer
 from ..logs.reader import LogFollower
 from ..record.folder import RunFolder
@@ -65,7 +66,7 @@ class Collector:
 
     def __init__(
         self,
-        dsn: str | None,
+        dsn: Target | str | None,
         profile: Profile,
         duration: float,
         interval: float,
@@ -83,6 +84,7 @@ class Collector:
         resume: ResumePoint | None = None,
     ) -> None:
         self.dsn = dsn
+        self.target = Target.of(dsn)
         self.profile = profile
         self.duration = duration
         self.interval = interval
@@ -121,6 +123,7 @@ class Collector:
         path = resumed.path if resumed else self.folder.snapshot_file(started)
         followers = [LogFollower(p, self.profile.log_timezone) for p in self.log_paths]
         log_analyzer = LogAnalyzer(self.profile)
+        carried: dict[str, int] = {}
         restore = install_stop_signals(self.request_stop)
         try:
             with SnapshotWriter(path) as writer:
@@ -132,13 +135,18 @@ class Collector:
                         break
                     window_start = started + timedelta(seconds=(tick - 1) * self.interval)
                     window_end = started + timedelta(seconds=tick * self.interval)
-                    log_counts = self._follow_logs(followers, log_analyzer)
+                    # records read while the database was away count at the next snapshot
+                    log_counts = follow_logs(
+                        followers, log_analyzer, carried, final=tick == self.expected_ticks
+                    )
                     item = await self._sample(tick, window_start, window_end, log_counts)
                     writer.tick(item)
                     if isinstance(item, Gap):
+                        carried = log_counts
                         gaps.append(item)
                         self.tracker.gap()
                     else:
+                        carried = {}
                         snapshots.append(item)
                         self._observe(item)
                     if self.on_tick is not None:
@@ -201,7 +209,7 @@ class Collector:
                     self.interval,
                     self.duration,
                     self.profile.source,
-                    redact_dsn(self.dsn) if self.dsn else None,
+                    redact_dsn(self.target.dsn) if self.target.dsn else None,
                 )
             )
             return 1
@@ -234,28 +242,24 @@ class Collector:
     async def _sample(
         self, tick: int, window_start: datetime, window_end: datetime, log_counts: dict[str, int]
     ) -> Snapshot | Gap:
-        database = await self.link.database()
-        if database is None:
-            return Gap(tick, window_start, window_end, self.link.last_failure)
-        try:
-            snapshot = await asyncio.wait_for(
-                take_snapshot(database, tick, window_start, window_end, self.clock()),
-                timeout=max(1.0, self.interval * 0.8),
-            )
-        except DB_ERRORS as exc:
-            failure = describe_error(exc, self.dsn).removeprefix("cannot connect to ")
-            self.link.last_failure = failure
-            await self.link.disconnect()
-            return Gap(tick, window_start, window_end, f"query failed: {failure}")
-        return with_log_counts(snapshot, self.profile, log_counts)
-
-    def _follow_logs(self, followers: list[LogFollower], analyzer: LogAnalyzer) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for follower in followers:
-            for record in follower.poll():
-                for category, _ in analyzer.feed(record):
-                    counts[category] = counts.get(category, 0) + 1
-        return counts
+        failure = ""
+        for attempt in (1, 2):  # a dropped connection gets one fresh one before it is a gap
+            database = await self.link.database(now=attempt == 2)
+            if database is None:
+                return Gap(tick, window_start, window_end, failure or self.link.last_failure)
+            try:
+                snapshot = await asyncio.wait_for(
+                    take_snapshot(database, tick, window_start, window_end, self.clock()),
+                    timeout=max(1.0, self.interval * 0.8),
+                )
+            except DB_ERRORS as exc:
+                reason = describe_error(exc, self.dsn).removeprefix("cannot connect to ")
+                failure = f"query failed: {reason}"
+                self.link.last_failure = failure
+                await self.link.disconnect()
+                continue
+            return with_log_counts(snapshot, self.profile, log_counts)
+        return Gap(tick, window_start, window_end, failure)
 
     def _observe(self, snapshot: Snapshot) -> None:
         for incident in self.tracker.observe(snapshot):
@@ -289,18 +293,42 @@ class Collector:
         return self.profile.unseen(present)
 
 
+def follow_logs(
+    followers: list[LogFollower],
+    analyzer: LogAnalyzer,
+    carried: dict[str, int],
+    final: bool = False,
+) -> dict[str, int]:
+    """Log categories since the last tick; at the last tick the record still waiting for
+    possible continuation lines counts too, so the ticks add up to the whole log."""
+    counts = dict(carried)
+    for follower in followers:
+        records = follower.poll() + (follower.release() if final else [])
+        for record in records:
+            for category, _ in analyzer.feed(record):
+                counts[category] = counts.get(category, 0) + 1
+    return counts
+
+
 def install_stop_signals(stop: Callable[[StopReason], None]) -> Callable[[], None]:
-    """Ctrl+C or SIGTERM ends collection gracefully (checks still run); a second Ctrl+C gets
-    Python's default behaviour back. Returns the function that removes the handlers."""
+    """Ctrl+C or SIGTERM ends collection gracefully (checks still run); a second one while the
+    artifacts are written is noted and changes nothing. Returns the function that removes the
+    handlers (afterwards Ctrl+C interrupts pytest as usual)."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
     loop = asyncio.get_running_loop()
     installed: list[int] = []
 
+    stopping = False
+
     def on_signal(signum: int) -> None:
+        nonlocal stopping
+        if stopping:  # a second Ctrl+C must not tear the files being written
+            log.warning("signal %s: already stopping; writing what was collected", signum)
+            return
+        stopping = True
         log.warning("signal %s: stopping the collection, keeping what was collected", signum)
         stop(StopReason.INTERRUPTED)
-        loop.remove_signal_handler(signum)
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         try:
@@ -314,3 +342,37 @@ def install_stop_signals(stop: Callable[[StopReason], None]) -> Callable[[], Non
             loop.remove_signal_handler(signum)
 
     return restore
+
+
+T = TypeVar("T")
+
+
+def run_interruptible(work: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(work)`` where Ctrl+C cancels the work at a safe point and raises
+    KeyboardInterrupt afterwards, instead of landing anywhere (in the middle of building an
+    event loop, say). Call from the main thread only."""
+    interrupted = threading.Event()
+    running: dict[str, Any] = {}
+
+    def on_sigint(signum: int, frame: object) -> None:
+        interrupted.set()
+        loop, task = running.get("loop"), running.get("task")
+        if loop is not None and task is not None:
+            loop.call_soon_threadsafe(task.cancel)
+
+    async def guarded() -> T:
+        running["loop"], running["task"] = asyncio.get_running_loop(), asyncio.current_task()
+        if interrupted.is_set():
+            work.close()
+            raise asyncio.CancelledError
+        return await work
+
+    if threading.current_thread() is not threading.main_thread():
+        return asyncio.run(work)
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        return asyncio.run(guarded())
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -59,6 +59,7 @@ def rebuilt_run(
     persist: int,
     missing_event_types: Mapping[str, tuple[str, ...]],
     path: Path,
+    stop_reason: StopReason = StopReason.COMPLETED,
 ) -> CollectionResult:
     """A completed run from ticks recorded or rebuilt (replay, window mode): its incidents are
     recomputed from the snapshots, exactly as the live collector would have opened them."""
@@ -71,7 +72,7 @@ def rebuilt_run(
         snapshots=tuple(snapshots),
         gaps=tuple(gaps),
         incidents=tuple(tracker.incidents()),
-        stop_reason=StopReason.COMPLETED,
+        stop_reason=stop_reason,
         error=None,
         missing_event_types=missing_event_types,
         missing_columns=(),

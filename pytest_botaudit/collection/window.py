@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config.profile import Profile
-from ..database.connection import connect, describe_error
-from ..database.queries import AuditDatabase
+from ..database.connection import Target, connect, describe_error
+from ..database.queries import AuditDatabase, WindowRows
 from ..errors import BotAuditError, DatabaseUnavailable
 from ..logs.window import log_counts_per_tick
 from ..record.folder import RunFolder
@@ -20,12 +20,13 @@ from ..record.jsonl import RunEnd, RunHeader, SnapshotWriter
 from ..record.model import CollectionResult, StopReason, expected_ticks
 from ..record.summary import write_summary
 from .alerts import AlertRule, seed_rules
+from .live import install_stop_signals
 from .replay import rebuilt_run
 from .snapshots import build_snapshot, with_log_counts
 
 
 async def reconstruct(
-    dsn: str | None,
+    dsn: Target | str | None,
     profile: Profile,
     since: datetime,
     until: datetime,
@@ -38,6 +39,72 @@ async def reconstruct(
 ) -> CollectionResult:
     ticks = expected_ticks((until - since).total_seconds(), interval)
     end = since + timedelta(seconds=ticks * interval)
+    task = asyncio.current_task()
+    assert task is not None
+
+    # Ctrl+C or SIGTERM, as in live mode: stop, and judge (and record) what was rebuilt so far
+    def interrupt(reason: StopReason) -> None:
+        task.cancel()
+
+    restore = install_stop_signals(interrupt)
+    stop = StopReason.COMPLETED
+    rows: WindowRows | None = None
+    present: set[str] = set()
+    log_counts: dict[int, dict[str, int]] = {}
+    try:
+        rows, present = await _window_rows(dsn, profile, since, end, interval, ticks)
+        log_counts = await asyncio.to_thread(
+            log_counts_per_tick, log_paths, profile, since, end, interval
+        )
+    except asyncio.CancelledError:
+        task.uncancel()
+        stop = StopReason.INTERRUPTED
+    finally:
+        restore()
+    per_tick: dict[int, list[Any]] = defaultdict(list)
+    for row in [*rows.counts, *rows.gauges] if rows else []:
+        per_tick[row["tick"]].append(row)
+    snapshots = []
+    for tick in range(1, ticks + 1 if rows else 1):
+        window_start = since + timedelta(seconds=(tick - 1) * interval)
+        window_end = window_start + timedelta(seconds=interval)
+        snapshot = build_snapshot(
+            per_tick[tick], profile, tick, window_start, window_end, window_end
+        )
+        snapshots.append(with_log_counts(snapshot, profile, log_counts.get(tick, {})))
+    missing = profile.unseen(present) if rows else {}
+    folder = RunFolder(out_dir)
+    path = folder.snapshot_file(since)
+    with SnapshotWriter(path) as writer:
+        writer.header(RunHeader(since, interval, ticks * interval, profile.source, mode="window"))
+        for snapshot in snapshots:
+            writer.tick(snapshot)
+        writer.end(RunEnd(end, stop, missing))
+    result = rebuilt_run(
+        since,
+        end,
+        interval,
+        ticks * interval,
+        snapshots,
+        (),
+        rules if rules is not None else seed_rules(),
+        persist,
+        missing,
+        path,
+        stop,
+    )
+    return write_summary(result, folder)
+
+
+async def _window_rows(
+    dsn: Target | str | None,
+    profile: Profile,
+    since: datetime,
+    end: datetime,
+    interval: float,
+    ticks: int,
+) -> tuple[WindowRows, set[str]]:
+    """The period's per-tick counts and gauges, and which of the profile's event types occur."""
     try:
         session = await connect(dsn)
     except DatabaseUnavailable as exc:
@@ -54,38 +121,4 @@ async def reconstruct(
         raise BotAuditError(describe_error(exc, dsn)) from None
     finally:
         await session.close()
-    log_counts = await asyncio.to_thread(
-        log_counts_per_tick, log_paths, profile, since, end, interval
-    )
-    per_tick: dict[int, list[Any]] = defaultdict(list)
-    for row in [*rows.counts, *rows.gauges]:
-        per_tick[row["tick"]].append(row)
-    snapshots = []
-    for tick in range(1, ticks + 1):
-        window_start = since + timedelta(seconds=(tick - 1) * interval)
-        window_end = window_start + timedelta(seconds=interval)
-        snapshot = build_snapshot(
-            per_tick[tick], profile, tick, window_start, window_end, window_end
-        )
-        snapshots.append(with_log_counts(snapshot, profile, log_counts.get(tick, {})))
-    missing = profile.unseen(present)
-    folder = RunFolder(out_dir)
-    path = folder.snapshot_file(since)
-    with SnapshotWriter(path) as writer:
-        writer.header(RunHeader(since, interval, ticks * interval, profile.source, mode="window"))
-        for snapshot in snapshots:
-            writer.tick(snapshot)
-        writer.end(RunEnd(end, StopReason.COMPLETED, missing))
-    result = rebuilt_run(
-        since,
-        end,
-        interval,
-        ticks * interval,
-        snapshots,
-        (),
-        rules if rules is not None else seed_rules(),
-        persist,
-        missing,
-        path,
-    )
-    return write_summary(result, folder)
+    return rows, present

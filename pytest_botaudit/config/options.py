@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .dsn import parse_dsn
 from .values import parse_bool, parse_duration, parse_time, path, positive_int
 
 
@@ -35,7 +36,12 @@ class Option:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("dsn", "PostgreSQL DSN of the bot's database (else libpq's PG* variables are used)"),
+    Option(
+        "dsn",
+        "the bot's database: a postgresql:// URI or libpq keyword/value pairs, as psql takes "
+        "them (else libpq's PG* variables are used)",
+        parse_dsn,
+    ),
     Option(
         "log",
         "bot log file to analyse (repeatable; rotated .1 ... .N siblings are included)",
@@ -95,6 +101,18 @@ OPTIONS: tuple[Option, ...] = (
         "snapshots",
         "replay mode: re-judge this snapshot file (ours or bot_monitor.py's)",
         path,
+    ),
+    Option(
+        "statement_timeout",
+        "longest a query of the audit may run on the bot's database (default 30s)",
+        parse_duration,
+        30.0,
+    ),
+    Option(
+        "lock_timeout",
+        "longest a query of the audit may wait for a lock (default 5s)",
+        parse_duration,
+        5.0,
     ),
     Option(
         "resume",

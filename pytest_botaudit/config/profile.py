@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ProfileError
 from .roles import missing_roles
+from .values import is_number
 
 DEFAULT_PROFILE = "default.toml"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
@@ -123,6 +124,10 @@ def load_profile(path: Path | None = None) -> Profile:
             text = path.read_text("utf-8")
         except OSError as exc:
             raise ProfileError(f"profile {path}: cannot read it ({exc.strerror})") from None
+        except UnicodeDecodeError as exc:
+            raise ProfileError(
+                f"profile {path}: not UTF-8 text (byte {exc.start}: {exc.reason})"
+            ) from None
         source = str(path)
     try:
         data = tomllib.loads(text)
@@ -149,7 +154,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
     positions = where.table(data, "positions")
     open_statuses = where.strings(positions, "open_statuses", "positions", allow_empty=False)
     max_age = positions.get("max_age_hours", 3.0)
-    if not isinstance(max_age, int | float) or isinstance(max_age, bool) or max_age <= 0:
+    if not is_number(max_age) or max_age <= 0:
         raise ProfileError(
             f"profile {source}: positions.max_age_hours: expected a positive number, "
             f"got {max_age!r}"
@@ -363,7 +368,7 @@ class _Where:
 
     def number(self, data: Mapping[str, Any], key: str, parent: str, default: float) -> float:
         value = data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        if not is_number(value) or value <= 0:
             raise self.fail(f"{parent}.{key}", f"expected a positive number, got {value!r}")
         return float(value)
 

@@ -15,6 +15,8 @@ from .dsn import redact_dsn
 from .options import OPTIONS, Option
 from .values import format_duration, parse_bool, parse_duration
 
+MIN_INTERVAL = 0.1  # seconds between two ticks at least
+
 
 class Mode(enum.Enum):
     """live (collect for the duration), window (judge a past period) or replay (a file)."""
@@ -32,7 +34,7 @@ class Source:
     origin: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class AuditSettings:
     """The effective audit settings; built once per pytest session."""
 
@@ -50,6 +52,8 @@ class AuditSettings:
     since: datetime | None = None
     until: datetime | None = None
     snapshots: Path | None = None
+    statement_timeout: float = 30.0
+    lock_timeout: float = 5.0
     resume: bool = False
     thresholds: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     alerts: Mapping[str, Any] = field(default_factory=dict)
@@ -70,6 +74,14 @@ class AuditSettings:
     @property
     def redacted_dsn(self) -> str:
         return redact_dsn(self.dsn) if self.dsn else "(libpq PG* environment)"
+
+    def __repr__(self) -> str:
+        """Every field, the DSN with its password hidden (a failing check prints this)."""
+        shown = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        if self.dsn:
+            shown["dsn"] = redact_dsn(self.dsn)
+        fields = [f"{name}={value!r}" for name, value in shown.items()]
+        return f"AuditSettings({', '.join(fields)})"
 
 
 def resolve(
@@ -104,6 +116,13 @@ def resolve(
         raise ConfigError(f"{tool_origin}: 'alerts' must be a table")
     settings = AuditSettings(thresholds=thresholds, alerts=alerts, origins=origins, **values)
     _check_modes(settings)
+    if settings.interval < MIN_INTERVAL:
+        raise ConfigError(
+            f"{origins['interval']}: interval {format_duration(settings.interval)} is shorter than "
+            f"{format_duration(MIN_INTERVAL)}: every tick queries the bot's database"
+        )
+    if settings.out.exists() and not settings.out.is_dir():
+        raise ConfigError(f"{origins['out']}: '{settings.out}' is a file, not a folder")
     if settings.interval > settings.duration:
         raise ConfigError(
             f"{origins['interval']}: interval {format_duration(settings.interval)} is longer than "

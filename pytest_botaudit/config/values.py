@@ -6,9 +6,11 @@ import math
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeGuard
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+MAX_DURATION = 366 * 86400.0
 
 
 def parse_duration(text: str) -> float:
@@ -33,6 +35,8 @@ def parse_duration(text: str) -> float:
             raise ValueError("expected a duration such as 8h, 90m, 30s or 0.2s") from None
     if not math.isfinite(seconds) or seconds <= 0:
         raise ValueError("a duration must be greater than zero")
+    if seconds > MAX_DURATION:
+        raise ValueError("a duration must be at most 366d")
     return seconds
 
 
@@ -51,6 +55,11 @@ def format_duration(seconds: float) -> str:
     return "".join(parts) or "0s"
 
 
+def is_number(value: object) -> TypeGuard[int | float]:
+    """A finite int or float from a TOML file (``nan``, ``inf`` and booleans are not)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def parse_bool(text: str) -> bool:
     value = text.strip().lower()
     if value in {"1", "true", "yes", "on"}:
@@ -67,13 +76,15 @@ def parse_time(text: str, now: datetime | None = None) -> datetime:
     if value.lower() == "now":
         return reference
     if value.startswith("-"):
-        return reference - timedelta(seconds=parse_duration(value[1:]))
+        return reference - timedelta(seconds=parse_duration(value[1:]))  # at most 366 days
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(
             "expected an ISO time (2025-10-18T07:00) or a relative one (-8h)"
         ) from None
+    if not 1900 <= parsed.year <= 2999:
+        raise ValueError("expected a time between the years 1900 and 2999")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
-from ..config.dsn import redact_dsn, secrets_of
+from ..config.dsn import asyncpg_dsn, redact_dsn, secrets_of
 from ..errors import DatabaseUnavailable, ReadOnlyViolation
 
 # Every session is read-only at the server: the plugin cannot write to the bot's database even
@@ -33,11 +34,41 @@ DB_ERRORS = (
 )
 
 
-async def connect(dsn: str | None, connect_timeout: float = CONNECT_TIMEOUT) -> ReadOnlySession:
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where the audit connects (``dsn`` None: libpq's PG* variables) and the limits each of
+    its sessions gets, so a slow or blocked query on a busy database cannot stall the ticks."""
+
+    dsn: str | None = None
+    statement_timeout: float = 30.0
+    lock_timeout: float = 5.0
+
+    @classmethod
+    def of(cls, target: Target | str | None) -> Target:
+        return target if isinstance(target, Target) else cls(target)
+
+    def server_settings(self) -> dict[str, str]:
+        return {
+            **SERVER_SETTINGS,
+            "statement_timeout": str(max(1, round(self.statement_timeout * 1000))),
+            "lock_timeout": str(max(1, round(self.lock_timeout * 1000))),
+        }
+
+    def __repr__(self) -> str:
+        return f"Target({redact_dsn(self.dsn) or 'PG* environment'})"
+
+
+async def connect(
+    target: Target | str | None, connect_timeout: float = CONNECT_TIMEOUT
+) -> ReadOnlySession:
     """A read-only session; asyncpg fills what the DSN leaves out from libpq's PG* variables."""
+    spec = Target.of(target)
+    dsn = spec.dsn
     try:
         connection = await asyncpg.connect(
-            dsn or None, timeout=connect_timeout, server_settings=SERVER_SETTINGS
+            asyncpg_dsn(dsn) if dsn else None,
+            timeout=connect_timeout,
+            server_settings=spec.server_settings(),
         )
     except (
         OSError,
@@ -50,8 +81,9 @@ async def connect(dsn: str | None, connect_timeout: float = CONNECT_TIMEOUT) -> 
     return ReadOnlySession(connection)
 
 
-def describe_error(exc: BaseException, dsn: str | None) -> str:
+def describe_error(exc: BaseException, target: Target | str | None) -> str:
     """One line naming the failure, scrubbed of any password in the DSN."""
+    dsn = Target.of(target).dsn
     text = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
     for secret in secrets_of(dsn):
         text = text.replace(secret, "***")

@@ -6,11 +6,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
 from ..config.profile import Profile
+from ..errors import ReadOnlyViolation
 from .connection import ReadOnlySession
 from .sqlfiles import query
 
@@ -77,6 +78,7 @@ class AuditDatabase:
         self._ts_updates = query("ts_updates.sql", names)
         self._unprotected = query("unprotected_positions.sql", names)
         self._columns = query("columns.sql", names)
+        self._privileges = query("privileges.sql", names)
         self._window_counts = query("window_counts.sql", names)
         self._window_gauges = query("window_gauges.sql", names)
 
@@ -108,6 +110,19 @@ class AuditDatabase:
             args = (window_start, window_end)[: spec.parameters]
             values[spec.name] = float(await self.session.fetchval(spec.sql, *args) or 0)
         return values
+
+    async def failing_profile_queries(self) -> list[tuple[str, str]]:
+        """Each profile query run once over the last minute: ``(name, error)`` of those that
+        fail (a syntax error, a missing table, an attempt to write)."""
+        end = datetime.now(UTC)
+        failing: list[tuple[str, str]] = []
+        for spec in self.profile.queries:
+            args = (end - timedelta(minutes=1), end)[: spec.parameters]
+            try:
+                await self.session.fetchval(spec.sql, *args)
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, ReadOnlyViolation) as exc:
+                failing.append((spec.name, f"{type(exc).__name__}: {exc}".splitlines()[0]))
+        return failing
 
     async def event_types_present(self, event_types: Sequence[str]) -> set[str]:
         rows = await self.session.fetch(self._vocabulary, list(event_types))
@@ -167,6 +182,12 @@ class AuditDatabase:
         for row in rows:
             found.setdefault(row["table_name"], {})[row["column_name"]] = row["data_type"]
         return found
+
+    async def write_privileges(self) -> list[str]:
+        """``schema.table: PRIVILEGE`` for every way the session's role could change a table."""
+        tables = list(self.profile.tables.values())
+        rows = await self.session.fetch(self._privileges, self.profile.schema, tables)
+        return [f"{self.profile.schema}.{r['table_name']}: {r['privilege']}" for r in rows]
 
     async def missing_columns(self) -> list[str]:
         """``schema.table.column`` names the profile needs but the database lacks."""

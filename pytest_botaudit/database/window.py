@@ -9,7 +9,7 @@ from datetime import datetime
 
 from ..config.profile import Profile
 from ..errors import DatabaseUnavailable
-from .connection import connect
+from .connection import Target, connect
 from .queries import AuditDatabase, LatencyStats, TrailingUpdates, UnprotectedPosition
 
 
@@ -22,7 +22,7 @@ class WindowStats:
 
 
 async def gather_window_stats(
-    dsn: str | None, profile: Profile, since: datetime, until: datetime
+    dsn: Target | str | None, profile: Profile, since: datetime, until: datetime
 ) -> WindowStats:
     try:
         session = await connect(dsn)

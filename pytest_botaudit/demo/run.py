@@ -9,8 +9,11 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
+from collections.abc import Coroutine
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -18,19 +21,52 @@ from ..bundled import audit_checks_dir
 from ..config.dsn import redact_dsn
 from ..config.options import command_line
 from ..config.values import format_duration
+from ..database.connection import describe_error
 from ..database.sqlfiles import load_sql
 from ..errors import BotAuditError
 from .pgserver import EmbeddedPostgres
 from .simulator import BotSimulator
 
+T = TypeVar("T")
+
+
+# what an unreachable or refusing database raises, for a one-line error
+_DB_FAILURES = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError)
+
 
 async def create_schema(dsn: str | None) -> None:
     """The reference schema of the bot contract (sql/schema.sql), for the simulated bot."""
-    connection = await asyncpg.connect(dsn or None)
+    connection = await asyncpg.connect(dsn or None, timeout=10)
     try:
         await connection.execute(load_sql("schema.sql"))
     finally:
         await connection.close()
+
+
+READER = "botaudit_reader"
+
+
+async def reader_dsn(dsn: str) -> str:
+    """The same database as the SELECT-only role of sql/reader_role.sql, as the README
+    recommends; the DSN itself where the role cannot be made (no CREATEROLE privilege)."""
+    connection = await asyncpg.connect(dsn, timeout=10)
+    try:
+        await connection.execute(load_sql("reader_role.sql"))
+    except asyncpg.InsufficientPrivilegeError:
+        return dsn
+    finally:
+        await connection.close()
+    parts = urllib.parse.urlsplit(dsn)
+    host = parts.netloc.rpartition("@")[2]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{READER}@{host}"))
+
+
+def _database_step(step: Coroutine[Any, Any, T], dsn: str | None) -> T:
+    """Run one step against the bot's database; a failure is one line, password hidden."""
+    try:
+        return asyncio.run(step)
+    except _DB_FAILURES as exc:
+        raise BotAuditError(describe_error(exc, dsn)) from None
 
 
 def simulate(args: argparse.Namespace) -> int:
@@ -44,7 +80,7 @@ def simulate(args: argparse.Namespace) -> int:
         return simulator
 
     started = time.monotonic()
-    simulator = asyncio.run(run())
+    simulator = _database_step(run(), args.dsn)
     print(
         f"simulated {simulator.scenario.name} bot for {format_duration(args.duration)}: "
         f"{simulator.events_written} events, {simulator.log_lines_written} log lines "
@@ -87,7 +123,9 @@ def demo(args: argparse.Namespace) -> int:
             server = stack.enter_context(EmbeddedPostgres())
             dsn = server.dsn()
         print(f"botaudit demo: database {redact_dsn(dsn)}")
-        asyncio.run(create_schema(dsn))
+        _database_step(create_schema(dsn), dsn)
+        # the embedded server trusts local roles: audit as the SELECT-only one, as recommended
+        auditor = _database_step(reader_dsn(dsn), dsn) if args.dsn is None else dsn
         log_path = out / "bot.log"
         env_file = out / ".env"
         env_file.write_text("BINANCE_TESTNET=true\nBYBIT_TESTNET=true\nLOG_LEVEL=INFO\n")
@@ -106,7 +144,7 @@ def demo(args: argparse.Namespace) -> int:
             f"{format_duration(args.duration)} every {format_duration(interval)}"
         )
         audit = {
-            "dsn": dsn,
+            "dsn": auditor,
             "log": [log_path],
             "env_file": env_file,
             "duration": args.duration,

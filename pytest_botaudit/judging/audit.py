@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config.profile import Profile
+from ..database.connection import Target
 from ..database.window import WindowStats, gather_window_stats
 from ..logs.files import analyze_files
 from ..logs.model import LogAnalysis
@@ -58,7 +59,7 @@ async def complete_audit(
     collection: CollectionResult,
     profile: Profile,
     metrics: Mapping[str, MetricSpec],
-    dsn: str | None,
+    dsn: Target | str | None,
     log_paths: Sequence[Path],
     use_database: bool = True,
 ) -> AuditData:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from ..config.values import is_number
 from ..errors import ConfigError
 from .verdicts import Kind, MetricSpec, Threshold
 
@@ -92,7 +93,7 @@ def configure_metrics(
         spec = configured[metric_id]
         for key, value in table.items():
             if key in ("good", "warning"):
-                if isinstance(value, bool) or not isinstance(value, int | float):
+                if not is_number(value):
                     raise ConfigError(f"{where}.{key}: expected a number, got {value!r}")
                 current = spec.threshold(
                     Kind.GOOD_INDICATOR if key == "good" else Kind.WARNING_SIGN

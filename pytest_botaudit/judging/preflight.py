@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config.profile import Profile
-from ..database.connection import connect
+from ..database.connection import Target, connect
 from ..database.queries import AuditDatabase
 from ..errors import DatabaseUnavailable
+from ..logs.reader import check_compressed, rotated_set
 from .verdicts import Verdict
 
 MIN_FREE_MB = 500.0
@@ -91,9 +92,11 @@ def log_files(
     now: float | None = None,
 ) -> PreflightResult:
     """Each log readable and written recently (a live audit of a silent log is meaningless)."""
-    if not paths:
+    if not paths:  # the audit goes on: the log-based checks say NO-DATA with this reason
         return PreflightResult(
-            "log_file", Verdict.NO_DATA, "NO-DATA: no bot log given (--audit-log)"
+            "log_file",
+            Verdict.WARN,
+            "WARN: no bot log given (--audit-log): the checks that read the log will be NO-DATA",
         )
     moment = time.time() if now is None else now
     problems: list[str] = []
@@ -113,6 +116,19 @@ def log_files(
         return PreflightResult(
             "log_file", Verdict.FAIL, "FAIL: " + "; ".join(problems), tuple(evidence)
         )
+    damaged = [
+        note
+        for path in paths
+        for file in rotated_set(path)
+        if file.suffix == ".gz" and (note := check_compressed(file)) is not None
+    ]
+    if damaged:  # the audit goes on: the analysis reads each file up to its damage
+        return PreflightResult(
+            "log_file",
+            Verdict.WARN,
+            f"WARN: {len(damaged)} rotated log file(s) damaged; read up to the damage",
+            (*evidence, *damaged),
+        )
     return PreflightResult(
         "log_file",
         Verdict.PASS,
@@ -123,7 +139,7 @@ def log_files(
 
 
 async def _inspect(
-    dsn: str | None,
+    dsn: Target | str | None,
     profile: Profile,
     name: str,
     look: Callable[[AuditDatabase], Awaitable[PreflightResult]],
@@ -139,7 +155,7 @@ async def _inspect(
         await session.close()
 
 
-async def database_reachable(dsn: str | None, profile: Profile) -> PreflightResult:
+async def database_reachable(dsn: Target | str | None, profile: Profile) -> PreflightResult:
     async def look(database: AuditDatabase) -> PreflightResult:
         info = await database.server_info()
         evidence = (
@@ -159,7 +175,26 @@ async def database_reachable(dsn: str | None, profile: Profile) -> PreflightResu
     return await _inspect(dsn, profile, "database", look)
 
 
-async def schema_present(dsn: str | None, profile: Profile) -> PreflightResult:
+async def role_read_only(dsn: Target | str | None, profile: Profile) -> PreflightResult:
+    """A WARN (never blocking) when the audit's role could write to the bot's tables: every
+    statement runs read-only anyway, but a SELECT-only role is the safe set-up."""
+
+    async def look(database: AuditDatabase) -> PreflightResult:
+        privileges = await database.write_privileges()
+        if privileges:
+            return PreflightResult(
+                "role",
+                Verdict.WARN,
+                "WARN: the audit's role could change the bot's tables "
+                f"({len(privileges)} privileges); use a SELECT-only role (README)",
+                tuple(privileges),
+            )
+        return PreflightResult("role", Verdict.PASS, "PASS: the audit's role can only read")
+
+    return await _inspect(dsn, profile, "role", look)
+
+
+async def schema_present(dsn: Target | str | None, profile: Profile) -> PreflightResult:
     async def look(database: AuditDatabase) -> PreflightResult:
         missing = await database.missing_columns()
         if missing:
@@ -168,6 +203,15 @@ async def schema_present(dsn: str | None, profile: Profile) -> PreflightResult:
                 Verdict.FAIL,
                 f"FAIL: the profile needs what the database lacks: {', '.join(missing)}",
                 tuple(missing),
+            )
+        broken = await database.failing_profile_queries()
+        if broken:
+            return PreflightResult(
+                "schema",
+                Verdict.FAIL,
+                f"FAIL: the profile's queries fail (each tick would be a gap): "
+                f"{', '.join(name for name, _ in broken)}",
+                tuple(f"query {name}: {error}" for name, error in broken),
             )
         tables = ", ".join(f"{profile.schema}.{t}" for t in profile.tables.values())
         return PreflightResult(

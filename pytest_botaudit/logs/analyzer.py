@@ -141,10 +141,16 @@ class LogAnalyzer:
         self.errors.merge(later.errors, shift)
         return self
 
+    def _moment(self, stamp: str) -> datetime | None:
+        """An edge timestamp; a bulk line is counted unread, so its date may be impossible."""
+        try:
+            return parse_timestamp(stamp, self.zone) if stamp else None
+        except (ValueError, OverflowError):
+            return None
+
     def result(self) -> LogAnalysis:
         zone = self.zone
-        first = parse_timestamp(self.first, zone) if self.first else None
-        last = parse_timestamp(self.last, zone) if self.last else None
+        first, last = self._moment(self.first), self._moment(self.last)
         span = Span(self.since or first, self.until or last)
         tally = self.tally
         categories, samples = tally.result()

@@ -11,9 +11,19 @@ LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # levels whose records are echoes or high-volume lines that the fast path may count unread
 QUIET_LEVELS = ("INFO", "DEBUG", "WARNING")
 _LEVEL = "|".join(LEVELS)
-_TIMESTAMP = r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d{1,6})?"
+# A valid calendar date and time only (ASCII digits, years 1800-2999, each month's days; of
+# the impossible dates only 29 February of a common year passes: see valid_stamp), so a line
+# with a broken timestamp is no record and can never break parsing later.
+_DATE = (
+    r"(?:1[89]|2[0-9])[0-9]{2}-"
+    r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    r"|02-(?:0[1-9]|1[0-9]|2[0-9]))"
+)
+_TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+_TIMESTAMP = rf"{_DATE}[ T]{_TIME}(?:[,.][0-9]{{1,6}})?"
 # what logging's asctime writes: the form every timestamp is normalised to
-_CANONICAL_TIMESTAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
+_CANONICAL_TIMESTAMP = rf"{_DATE} {_TIME},[0-9]{{3}}"
 # a message that starts with an event word: `position_updated: {...}` (core.event_logger)
 _WORD = r"[a-z][a-z0-9_]*"
 
@@ -80,6 +90,14 @@ def timestamp_text(stamp: datetime, zone: tzinfo | None) -> str:
     """A moment as the log writes it (local or profile zone), so windows compare as text."""
     local = stamp.astimezone(zone) if zone else stamp.astimezone()
     return local.strftime("%Y-%m-%d %H:%M:%S") + f",{local.microsecond // 1000:03d}"
+
+
+def valid_stamp(text: str) -> bool:
+    """The one impossible date the grammar lets through: 29 February of a common year."""
+    if text[5:10] != "02-29":
+        return True
+    year = int(text[:4])
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
 def parse_timestamp(text: str, zone: tzinfo | None) -> datetime:

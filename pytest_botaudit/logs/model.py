@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .analyses.trailing import TrailingResult
     from .analyses.websocket import WebSocketResult
 
+MAX_LINE = 2**20  # bytes of one physical line that are read; memory stays bounded by it
 MAX_CONTINUATION = 200  # lines kept per record; a longer traceback is counted, not stored
 
 
@@ -74,7 +75,9 @@ class ReadStats:
     continuation_lines: int = 0
     unparsable_lines: int = 0
     undecodable_lines: int = 0
+    truncated_lines: int = 0  # longer than MAX_LINE: the rest of the line was not read
     files: list[str] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)  # files read up to their damage
 
     def add(self, other: ReadStats) -> None:
         self.lines += other.lines
@@ -82,7 +85,9 @@ class ReadStats:
         self.continuation_lines += other.continuation_lines
         self.unparsable_lines += other.unparsable_lines
         self.undecodable_lines += other.undecodable_lines
+        self.truncated_lines += other.truncated_lines
         self.files += [f for f in other.files if f not in self.files]
+        self.damaged += [d for d in other.damaged if d not in self.damaged]
 
     def frozen(self) -> ReadSummary:
         return ReadSummary(
@@ -91,7 +96,9 @@ class ReadStats:
             self.continuation_lines,
             self.unparsable_lines,
             self.undecodable_lines,
+            self.truncated_lines,
             tuple(self.files),
+            tuple(self.damaged),
         )
 
 
@@ -104,7 +111,9 @@ class ReadSummary:
     continuation_lines: int
     unparsable_lines: int
     undecodable_lines: int
+    truncated_lines: int
     files: tuple[str, ...]
+    damaged: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -113,7 +122,9 @@ class ReadSummary:
             "continuation_lines": self.continuation_lines,
             "unparsable_lines": self.unparsable_lines,
             "undecodable_lines": self.undecodable_lines,
+            "truncated_lines": self.truncated_lines,
             "files": list(self.files),
+            "damaged": list(self.damaged),
         }
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import gzip
+import os
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from datetime import tzinfo
 from pathlib import Path
 from typing import IO, cast
 
-from .model import LogRecord, ReadStats
+from .model import MAX_LINE, LogRecord, ReadStats
 from .scanner import Emit, Scanner, ScanTotals
 
 CHUNK = 8 * 2**20
@@ -34,122 +36,233 @@ def open_log(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
+class LineSplitter:
+    """Bytes in, whole lines out; a line longer than MAX_LINE keeps its first MAX_LINE bytes
+    and the rest is skipped up to its newline (counted), so no input grows memory."""
+
+    def __init__(self) -> None:
+        self.partial = b""
+        self.truncated = 0
+        self._skipping = False  # inside the unread rest of an over-long line
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        if self._skipping:
+            cut = chunk.find(b"\n")
+            if cut < 0:
+                return []
+            chunk = chunk[cut + 1 :]
+            self._skipping = False
+        lines = (self.partial + chunk).split(b"\n")
+        self.partial = lines.pop()  # the unfinished last line waits for the next chunk
+        if len(self.partial) > MAX_LINE:
+            self.partial = self.partial[:MAX_LINE]
+            self._skipping = True
+            self.truncated += 1
+        if lines and max(map(len, lines)) > MAX_LINE:
+            self.truncated += sum(1 for line in lines if len(line) > MAX_LINE)
+            lines = [line[:MAX_LINE] for line in lines]
+        return lines
+
+    def flush(self) -> list[bytes]:
+        rest, self.partial = self.partial, b""
+        return [rest] if rest else []
+
+
+# what a damaged or mislabelled compressed file raises while it is read
+_DAMAGE = (EOFError, gzip.BadGzipFile, zlib.error)
+
+
 def scan_file(
     path: Path, scanner: Scanner, emit: Emit, start: int = 0, end: int | None = None
 ) -> ScanTotals:
     """Feed ``path`` (or its bytes [start, end), which must begin at a record) to the scanner
-    in blocks of whole lines, in constant memory."""
+    in blocks of whole lines, in constant memory. A damaged .gz is read up to the damage,
+    which the totals report with the offset reached."""
+    splitter = LineSplitter()
+    read = 0
     with open_log(path) as handle:
         if start:
             handle.seek(start)
         remaining = None if end is None else end - start
-        partial = b""
-        while remaining is None or remaining > 0:
-            chunk = handle.read(CHUNK if remaining is None else min(CHUNK, remaining))
-            if not chunk:
-                break
-            if remaining is not None:
-                remaining -= len(chunk)
-            lines = (partial + chunk).split(b"\n")
-            partial = lines.pop()  # the unfinished last line waits for the next chunk
-            if lines:
-                scanner.feed(lines, emit)
-        if partial:
-            scanner.feed([partial], emit)
+        try:
+            while remaining is None or remaining > 0:
+                chunk = handle.read(CHUNK if remaining is None else min(CHUNK, remaining))
+                if not chunk:
+                    break
+                read += len(chunk)
+                if remaining is not None:
+                    remaining -= len(chunk)
+                lines = splitter.feed(chunk)
+                if lines:
+                    scanner.feed(lines, emit)
+        except _DAMAGE as exc:
+            scanner.stats.damaged.append(damage_note(path, start + read, exc))
+    scanner.feed(splitter.flush(), emit)
+    scanner.stats.truncated_lines += splitter.truncated
     return scanner.finish(emit)
+
+
+def damage_note(path: Path, offset: int, exc: BaseException) -> str:
+    return (
+        f"{path}: damaged after {offset:,} bytes of content "
+        f"({type(exc).__name__}: {str(exc) or 'unexpected end'}); read up to there"
+    )
+
+
+def check_compressed(path: Path) -> str | None:
+    """Read a compressed log through: None when whole, else what is damaged and where."""
+    read = 0
+    try:
+        with open_log(path) as handle:
+            while chunk := handle.read(CHUNK):
+                read += len(chunk)
+    except _DAMAGE as exc:
+        return damage_note(path, read, exc)
+    return None
 
 
 def read_records(
     paths: Iterable[Path], stats: ReadStats | None = None, zone: tzinfo | None = None
 ) -> Iterator[LogRecord]:
-    """Stream every record of the files in order; memory is bounded by the longest record."""
+    """Stream every record of the files in order; memory is bounded by MAX_LINE."""
     stats = stats if stats is not None else ReadStats()
     for path in paths:
         scanner = Scanner(str(path), zone)
         ready: list[LogRecord] = []
+        splitter = LineSplitter()
         with open_log(path) as handle:
-            partial = b""
-            while chunk := handle.read(CHUNK):
-                lines = (partial + chunk).split(b"\n")
-                partial = lines.pop()
-                scanner.feed(lines, ready.append)
-                yield from ready
-                ready.clear()
-            if partial:
-                scanner.feed([partial], ready.append)
+            read = 0
+            try:
+                while chunk := handle.read(CHUNK):
+                    read += len(chunk)
+                    scanner.feed(splitter.feed(chunk), ready.append)
+                    yield from ready
+                    ready.clear()
+            except _DAMAGE as exc:
+                scanner.stats.damaged.append(damage_note(path, read, exc))
+        scanner.feed(splitter.flush(), ready.append)
+        scanner.stats.truncated_lines += splitter.truncated
         scanner.finish(ready.append)
         stats.add(scanner.stats)
         yield from ready
 
 
+class _Tail:
+    """One file being followed: its handle, inode, and the lines and records in progress."""
+
+    def __init__(self, path: Path, handle: IO[bytes], inode: int, zone: tzinfo | None) -> None:
+        self.path = path
+        self.handle = handle
+        self.inode = inode
+        self.splitter = LineSplitter()
+        self.scanner = Scanner(str(path), zone)
+        self.quiet = 0  # polls in a row that found nothing new
+
+    def drain(self, records: list[LogRecord]) -> bool:
+        """Read what was appended; True when there was something."""
+        grew = False
+        while chunk := self.handle.read(CHUNK):
+            grew = True
+            self.scanner.feed(self.splitter.feed(chunk), records.append)
+        self.quiet = 0 if grew else self.quiet + 1
+        return grew
+
+    def close(self, records: list[LogRecord], stats: ReadStats) -> None:
+        self.handle.close()
+        self.scanner.feed(self.splitter.flush(), records.append)
+        self.scanner.stats.truncated_lines += self.splitter.truncated
+        self.scanner.finish(records.append)
+        stats.add(self.scanner.stats)
+
+
 class LogFollower:
-    """Reads what the bot appended since the last call, surviving rotation (``bot.log`` →
-    ``bot.log.1``): the old file is read to its end before the new one is opened."""
+    """Reads what the bot appended since the last call, like ``tail -F``: after a rotation
+    (``bot.log`` → ``bot.log.1``) the old file is still read while its writer keeps writing to
+    it, files rotated in between two polls are read whole, then the new file from its start."""
+
+    # polls with nothing new before a rotated-away file is closed
+    RETIRE_AFTER = 3
 
     def __init__(self, path: Path, zone: tzinfo | None = None, from_start: bool = False) -> None:
         self.path = path
         self.zone = zone
         self.stats = ReadStats()
-        self._handle: IO[bytes] | None = None
-        self._inode: int | None = None
-        self._partial = b""
-        self._scanner = Scanner(str(path), zone)
+        self._current: _Tail | None = None
+        self._retired: list[_Tail] = []
+        self._seen: set[int] = set()  # inodes already followed
         # a log that does not exist yet is read from its first line once it appears
         self._from_start = from_start or not path.exists()
 
     def poll(self) -> list[LogRecord]:
         """Complete records appended since the last poll (the newest may wait for the next)."""
         records: list[LogRecord] = []
-        if self._handle is None and not self._open():
-            return records
-        assert self._handle is not None
-        self._drain(records)
+        for tail in list(self._retired):  # older files first: their records come first
+            tail.drain(records)
+            if tail.quiet >= self.RETIRE_AFTER:
+                tail.close(records, self.stats)
+                self._retired.remove(tail)
+        if self._current is None:
+            self._current = self._open(self.path, self._from_start)
+            if self._current is None:
+                return records
+        self._current.drain(records)
         try:
             current = self.path.stat()
         except FileNotFoundError:
-            return records
-        if current.st_ino != self._inode or current.st_size < self._handle.tell():
-            # rotated or truncated: the old file was read to its end just above
-            self._handle.close()
-            self._handle = None
-            if self._partial:
-                self._scanner.feed([self._partial], records.append)
-                self._partial = b""
-            self._finish_file(records)
-            self._from_start = True
-            if self._open():
-                self._drain(records)
+            return records  # moved away and not recreated yet: the old file is still read
+        if current.st_ino != self._current.inode or current.st_size < self._current.handle.tell():
+            self._rotated(records, truncated=current.st_ino == self._current.inode)
+        return records
+
+    def release(self) -> list[LogRecord]:
+        """The records still in progress, now (the audit's last tick: no more will follow)."""
+        records: list[LogRecord] = []
+        for tail in [*self._retired, *([self._current] if self._current else [])]:
+            tail.scanner.release(records.append)
         return records
 
     def close(self) -> list[LogRecord]:
-        """Stop following; returns the record still in progress."""
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        """Stop following; returns the records still in progress."""
         records: list[LogRecord] = []
-        self._finish_file(records)
+        for tail in [*self._retired, *([self._current] if self._current else [])]:
+            tail.drain(records)
+            tail.close(records, self.stats)
+        self._retired, self._current = [], None
         return records
 
-    def _finish_file(self, records: list[LogRecord]) -> None:
-        self._scanner.finish(records.append)
-        self.stats.add(self._scanner.stats)
-        self._scanner = Scanner(str(self.path), self.zone)
+    def _rotated(self, records: list[LogRecord], truncated: bool) -> None:
+        """The path is a new file (or was truncated): keep reading the old one while it grows,
+        read the files rotated in between whole, then follow the new one from its start."""
+        old = self._current
+        assert old is not None
+        if truncated:
+            old.close(records, self.stats)
+        else:
+            old.scanner.release(records.append)
+            self._retired.append(old)
+        siblings = [f for f in rotated_set(self.path) if f != self.path and f.suffix != ".gz"]
+        for sibling in siblings:
+            try:
+                inode = sibling.stat().st_ino
+            except FileNotFoundError:
+                continue
+            if inode not in self._seen:  # written and rotated away between two polls
+                tail = self._open(sibling, from_start=True)
+                if tail is not None:
+                    tail.drain(records)
+                    tail.scanner.release(records.append)
+                    self._retired.append(tail)
+        self._current = self._open(self.path, from_start=True)
+        if self._current is not None:
+            self._current.drain(records)
 
-    def _open(self) -> bool:
+    def _open(self, path: Path, from_start: bool) -> _Tail | None:
         try:
-            self._handle = self.path.open("rb")
+            handle = path.open("rb")
+            inode = os.fstat(handle.fileno()).st_ino
         except FileNotFoundError:
-            return False
-        self._inode = self.path.stat().st_ino
-        if not self._from_start:
-            self._handle.seek(0, 2)
-        return True
-
-    def _drain(self, records: list[LogRecord]) -> None:
-        assert self._handle is not None
-        chunk = self._handle.read()
-        if not chunk:
-            return
-        lines = (self._partial + chunk).split(b"\n")
-        self._partial = lines.pop()  # an unfinished last line waits for its newline
-        self._scanner.feed(lines, records.append)
+            return None
+        if not from_start:
+            handle.seek(0, 2)
+        self._seen.add(inode)
+        return _Tail(path, handle, inode, self.zone)

@@ -10,7 +10,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from .grammar import CANONICAL, HEADER, WORD, canonical_timestamp, fast_path, timestamp_text
+from .grammar import (
+    CANONICAL,
+    HEADER,
+    WORD,
+    canonical_timestamp,
+    fast_path,
+    timestamp_text,
+    valid_stamp,
+)
 from .model import MAX_CONTINUATION, LogRecord, ReadStats
 
 Emit = Callable[[LogRecord], object]
@@ -108,7 +116,7 @@ class Scanner:
                         echoes[match[index]] += 1
                     continue
             match = canonical(raw)
-            if match is not None:
+            if match is not None and (match[1][5:10] != b"02-29" or valid_stamp(match[1].decode())):
                 stamp_b, logger_b, level_b, word_b = match.groups()
                 body = raw[match.end(3) + 3 :]
                 try:
@@ -129,6 +137,8 @@ class Scanner:
                     line = raw.decode("utf-8", "replace")
                 line = line.rstrip("\r")
                 generic = HEADER.match(line)
+                if generic is not None and not valid_stamp(generic["ts"]):
+                    generic = None  # 29 February of a common year: no record
                 if generic is None:
                     if pending is not None:
                         continuation += 1
@@ -173,10 +183,14 @@ class Scanner:
         stats.unparsable_lines += unparsable
         stats.undecodable_lines += undecodable
 
-    def finish(self, emit: Emit) -> ScanTotals:
+    def release(self, emit: Emit) -> None:
+        """Emit the record in progress now (its file was rotated away: newer records follow)."""
         if self._pending is not None:
             emit(self._pending)
             self._pending = None
+
+    def finish(self, emit: Emit) -> ScanTotals:
+        self.release(emit)
         bulk: Counter[tuple[str, str]] = Counter()
         for index, slot in enumerate(self._slots, start=2):
             if self._hits[index]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from ..errors import RecordError
 from .legacy import legacy_run
 from .model import Gap, Snapshot, StopReason, aware
 
@@ -156,20 +157,28 @@ class SnapshotWriter:
         self._handle.flush()
 
 
-def lines(path: Path) -> Iterator[tuple[RecordKind, Mapping[str, Any]]]:
-    """Each readable line with its kind; a half-written last line (killed mid-tick) is skipped."""
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if not line.strip():
+def lines(path: Path) -> Iterator[tuple[int, RecordKind, Mapping[str, Any]]]:
+    """Each readable line with its number and kind. A half-written line (the tick in flight
+    when an audit was killed) is skipped; a file that is not JSON lines at all is an error."""
+    bad = 0
+    good = 0
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            if not raw.strip():
                 continue
             try:
-                data = json.loads(line)
-            except json.JSONDecodeError:
+                data = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                bad += 1
+                if bad > max(2, good):  # more than a torn line or two: not a snapshot file
+                    raise RecordError(
+                        f"'{path}' line {number}: not a snapshot file (not JSON lines)"
+                    ) from None
                 continue
-            if isinstance(data, dict):
-                kind = RecordKind.of(data)
-                if kind is not None:
-                    yield kind, data
+            kind = RecordKind.of(data) if isinstance(data, dict) else None
+            if kind is not None:
+                good += 1
+                yield number, kind, data
 
 
 def snapshot_from_json(data: Mapping[str, Any]) -> Snapshot:
@@ -184,20 +193,29 @@ def read_run(path: Path) -> RecordedRun:
     """The last audit recorded in ``path`` (our JSON lines) or all of a legacy file."""
     run = RecordedRun()
     legacy: list[tuple[datetime, Mapping[str, Any]]] = []
-    for kind, data in lines(path):
-        if kind is RecordKind.HEADER:
-            run = RecordedRun(header=RunHeader.from_json(data[kind.value]))
-        elif kind is RecordKind.END:
-            run.ended = RunEnd.from_json(data[kind.value])
-        elif kind is RecordKind.GAP:
-            start, end = data["window"]
-            run.gaps.append(Gap(int(data["tick"]), aware(start), aware(end), data["reason"]))
-        elif kind is RecordKind.TICK:
-            run.snapshots.append(snapshot_from_json(data))
-        elif kind is RecordKind.LEGACY and "timestamp" in data:
-            legacy.append((aware(data["timestamp"]), data["metrics"]))
+    for number, kind, data in lines(path):
+        try:
+            if kind is RecordKind.HEADER:
+                run = RecordedRun(header=RunHeader.from_json(data[kind.value]))
+            elif kind is RecordKind.END:
+                run.ended = RunEnd.from_json(data[kind.value])
+            elif kind is RecordKind.GAP:
+                start, end = data["window"]
+                run.gaps.append(Gap(int(data["tick"]), aware(start), aware(end), data["reason"]))
+            elif kind is RecordKind.TICK:
+                run.snapshots.append(snapshot_from_json(data))
+            elif kind is RecordKind.LEGACY and "timestamp" in data:
+                legacy.append((aware(data["timestamp"]), dict(data["metrics"])))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise RecordError(
+                f"'{path}' line {number}: a {kind.name.lower()} record of the wrong shape "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
     if legacy and not run.snapshots:
-        old = legacy_run(legacy)
+        try:
+            old = legacy_run(legacy)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise RecordError(f"'{path}': a legacy record of the wrong shape ({exc})") from None
         header = RunHeader(old.started_at, old.interval, old.duration, legacy=True)
         return RecordedRun(header, list(old.snapshots), list(old.gaps), None, legacy=True)
     return run

@@ -40,8 +40,9 @@ def render_log_report(analysis: LogAnalysis) -> str:
         f"files: {', '.join(read.files)}",
         f"lines {read.lines}: records {read.records}, continuation "
         f"{read.continuation_lines}, unparsable {read.unparsable_lines} "
-        f"(undecodable {read.undecodable_lines}); in the window {analysis.records}, "
-        f"outside {analysis.out_of_window}",
+        f"(undecodable {read.undecodable_lines}), truncated {read.truncated_lines}; in the "
+        f"window {analysis.records}, outside {analysis.out_of_window}",
+        *(f"DAMAGED: {note}" for note in read.damaged),
         "",
         "1. POSITION LIFECYCLE",
         f"   opened {life.opened}, closed {life.closed}, rate {_rate(life.opened_per_minute)}",

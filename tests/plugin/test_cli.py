@@ -116,7 +116,7 @@ def test_demo_leaves_a_report_and_gates(tmp_path: Path, scenario: str, code: int
     assert f"botaudit demo: report {tmp_path / 'audit.html'}" in done.stdout
     suite = ET.parse(tmp_path / "audit.xml").getroot().find("testsuite")
     assert suite is not None
-    assert int(suite.get("tests", 0)) == 32
+    assert int(suite.get("tests", 0)) == 33
     assert (int(suite.get("failures", 0)) > 0) is (scenario == "faulty")
     assert (tmp_path / "audit.html").stat().st_size > 10_000
 

@@ -8,6 +8,7 @@ import json
 import shutil
 import signal
 import subprocess
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -140,7 +141,9 @@ def test_killed_audit_resumes_and_judges_the_whole_run(
     assert summary["snapshots_collected"] + len(summary["gaps"]) == 20
     assert summary["monitoring_start"] == records[0]["audit"]["started_at"]
     again = _run(command, "--audit-resume", cwd=out)
-    assert "already ended" in again.stdout
+    # nothing to resume is a usage error before any waiting, not a failing audit
+    assert again.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "already ended" in again.stderr
 
 
 @pytest.mark.slow
@@ -164,3 +167,80 @@ def test_signal_stops_collection_and_keeps_everything(
     assert (out / "audit.xml").exists()
     assert (out / "audit.html").exists()
     assert _snapshot_lines(out)[-1]["audit_end"]["stop_reason"] == "interrupted"
+
+
+def _read_until(process: subprocess.Popen[str], marker: str, seconds: float) -> list[str]:
+    """Lines of the process's output up to the first that contains ``marker``."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if marker in line:
+            return lines
+    raise AssertionError(f"{marker!r} never came: {''.join(lines)}")
+
+
+# slow-path lines (each is categorized): a big log takes seconds to read
+_SLOW_LINE = (
+    "2025-10-15 02:40:20,001 - core.position_manager - INFO - "
+    "✅ Position #17 for SOLUSDT opened ATOMICALLY at $142.1\n"
+)
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_window_mode_keeps_and_judges_what_was_rebuilt(
+    pytester: pytest.Pytester, database: str
+) -> None:
+    shutil.copytree(REPO / "audit_checks", pytester.path / "audit_checks")
+    log = pytester.path / "bot.log"
+    log.write_bytes(_SLOW_LINE.encode() * 400_000)  # ~50 MB: seconds of reading
+    (pytester.path / ".env").write_text("BINANCE_TESTNET=true\n")
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    command = [
+        *audit_command(pytester.path / "audit_checks", database, pytester.path, 60, 1),
+        f"--audit-since={start.isoformat()}",
+        f"--audit-until={(start + timedelta(minutes=10)).isoformat()}",
+    ]
+    with subprocess.Popen(
+        command, cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        _read_until(process, "botaudit: judging the window", 60)
+        time.sleep(0.3)  # inside the rebuild now
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    assert "snapshots (interrupted)" in stdout, stdout
+    assert "botaudit verdicts" in stdout
+    assert "Traceback" not in stderr
+    lines = _snapshot_lines(pytester.path)
+    assert lines[0]["audit"]["mode"] == "window"
+    assert lines[-1]["audit_end"]["stop_reason"] == "interrupted"
+    [summary] = pytester.path.glob("monitoring_report_*.json")
+    assert json.loads(summary.read_text())["stop_reason"] == "interrupted"
+
+
+@pytest.mark.slow
+def test_a_second_ctrl_c_while_finishing_ends_quietly_with_the_artifacts(
+    pytester: pytest.Pytester, database: str
+) -> None:
+    out, command = _live_audit(pytester, database, duration=120)
+    with (out / "bot.log").open("ab") as handle:  # a big log: the final analysis takes seconds
+        handle.write(_SLOW_LINE.encode() * 400_000)
+    with subprocess.Popen(
+        command, cwd=out, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        _read_until(process, "botaudit: collecting for", 60)
+        wait_for(lambda: sum("tick" in x for x in _snapshot_lines(out)) >= 2, 30, "2 ticks")
+        process.send_signal(signal.SIGINT)
+        _read_until(process, "snapshots (interrupted)", 60)
+        process.send_signal(signal.SIGINT)  # while the log is being analysed
+        stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == pytest.ExitCode.INTERRUPTED
+    assert "interrupted while finishing the audit" in stdout + stderr
+    assert "Traceback" not in stdout + stderr
+    assert _snapshot_lines(out)[-1]["audit_end"]["stop_reason"] == "interrupted"
+    [summary] = out.glob("monitoring_report_*.json")
+    assert json.loads(summary.read_text())["stop_reason"] == "interrupted"

@@ -16,7 +16,7 @@ import pytest
 
 from pytest_botaudit.demo.simulator import BotSimulator
 
-from ..conftest import REPO
+from ..conftest import REPO, reader
 from ..helpers import audit_command, html_rows, outcomes_by_test, wait_for
 
 PASSWORD = "Sup3r-s3cret"
@@ -73,13 +73,14 @@ def run_live_audit(
     interval: float = 0.25,
     *extra: str,
 ) -> pytest.RunResult:
-    """Start the audit, wait until its collection has begun, then play the bot into it, so
-    every injected fault lands inside the audit window however slow pytest starts."""
+    """Start the audit (as the SELECT-only role), wait until its collection has begun, then
+    play the bot into it, so every injected fault lands inside the audit window however slow
+    pytest starts."""
     out = pytester.path
     log = out / "bot.log"
     log.write_text("2025-10-15 02:40:20,001 - __main__ - INFO - 🚀 Starting trading bot\n")
     started = time.monotonic()
-    command = audit_command(checks, dsn, out, duration, interval, *extra)
+    command = audit_command(checks, reader(dsn), out, duration, interval, *extra)
     with subprocess.Popen(
         command, cwd=out, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as process:
@@ -141,7 +142,7 @@ def test_faulty_bot_fails_exactly_the_injected_checks(
     assert warned_row["verdict"] == "WARN"
     assert "Failed to set Bybit Stop Loss" in warned_row["extras"]  # a pass shows it as extras
     page = (pytester.path / "audit.html").read_text()
-    assert re.search(r"Audit verdict: <b[^>]*>RED</b>.*>22 PASS<.*>2 WARN<.*>8 FAIL<", page)
+    assert re.search(r"Audit verdict: <b[^>]*>RED</b>.*>23 PASS<.*>2 WARN<.*>8 FAIL<", page)
     assert '<h1 id="title">Trading bot audit</h1>' in page
     # the password appears nowhere: terminal, JUnit, HTML, JSON artifacts
     assert PASSWORD not in result.stdout.str() + result.stderr.str()
@@ -157,13 +158,13 @@ def test_healthy_bot_passes_every_check(
     result = run_live_audit(pytester, checks_dir, database, "healthy")
     assert result.ret == 0, result.stdout.str()
     outcomes = result.parseoutcomes()
-    assert outcomes["passed"] == 32
+    assert outcomes["passed"] == 33
     assert "warned" not in outcomes
     result.stdout.fnmatch_lines(["overall: GREEN"])
     verdicts = {p["verdict"] for p in outcomes_by_test(pytester.path / "audit.xml").values()}
     assert verdicts == {"PASS"}
     rows = html_rows(pytester.path / "audit.html")
-    assert len(rows) == 32
+    assert len(rows) == 33
     assert {row["verdict"] for row in rows.values()} == {"PASS"}
     assert re.search(
         r"Audit verdict: <b[^>]*>GREEN</b>", (pytester.path / "audit.html").read_text()
@@ -285,13 +286,13 @@ def test_collect_only_reads_like_the_seed(pytester: pytest.Pytester, checks_dir:
             "*test_good_indicators.py::TestPositions::test_all_positions_have_stop_loss",
             "*test_good_indicators.py::TestStability::test_few_websocket_reconnects",
             "*test_warning_signs.py::TestStability::test_frequent_websocket_reconnects",
-            "*32 tests collected*",
+            "*33 tests collected*",
         ]
     )
     critical = pytester.runpytest_subprocess(
         str(checks_dir), "--collect-only", "-q", "-m", "critical"
     )
-    critical.stdout.fnmatch_lines(["*6/32 tests collected (26 deselected)*"])
+    critical.stdout.fnmatch_lines(["*6/33 tests collected (27 deselected)*"])
 
 
 def test_markers_are_documented(pytester: pytest.Pytester) -> None:
@@ -348,7 +349,7 @@ def test_connection_from_environment(
     result = pytester.runpytest_subprocess(
         str(checks_dir / "test_preflight.py"), "-k", "database or tables", "-v"
     )
-    result.assert_outcomes(passed=2, deselected=3)
+    result.assert_outcomes(passed=2, deselected=4)
     expected = "(libpq PG* environment)" if source == "PG*" else "postgresql://postgres@/t_*"
     result.stdout.fnmatch_lines([f"botaudit: dsn {expected}*"])
 
