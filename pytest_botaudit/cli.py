@@ -40,6 +40,12 @@ def _positive(text: str) -> float:
     return value
 
 
+SCENARIO_HELP = "the simulated bot (default healthy): " + "; ".join(
+    f"{name}: {scenario.description}" for name, scenario in sorted(SCENARIOS.items())
+)
+SEED_HELP = "seed of the simulated bot's random choices: the same seed plays the same run"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="botaudit", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -52,8 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--log", type=Path, required=True, help="log file to append to")
     sim.add_argument("--duration", type=_duration, default=300.0, help="e.g. 5m (default 5m)")
-    sim.add_argument("--scenario", choices=sorted(SCENARIOS), default="healthy")
-    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--scenario", choices=sorted(SCENARIOS), default="healthy", help=SCENARIO_HELP)
+    sim.add_argument("--seed", type=int, default=0, help=SEED_HELP)
     sim.add_argument(
         "--speed",
         type=_positive,
@@ -74,9 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="sampling interval (default: duration / 24)",
     )
-    demo.add_argument("--scenario", choices=sorted(SCENARIOS), default="healthy")
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--out", type=Path, default=Path("botaudit-demo"))
+    demo.add_argument(
+        "--scenario", choices=sorted(SCENARIOS), default="healthy", help=SCENARIO_HELP
+    )
+    demo.add_argument("--seed", type=int, default=0, help=SEED_HELP)
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("botaudit-demo"),
+        help="folder for the bot's log, the audit's files, audit.html and audit.xml "
+        "(default botaudit-demo)",
+    )
     demo.add_argument(
         "--dsn", default=None, help="use this (empty) database instead of an embedded server"
     )

@@ -79,7 +79,10 @@ class PreflightRunner:
 
     def testnet(self) -> preflight.PreflightResult:
         self._skip_in_replay("the bot's .env")
-        return self.run(lambda: preflight.testnet_flags(self.settings.env_file))
+        env_file = self.settings.env_file
+        if env_file is None:
+            pytest.skip("--audit-env-file none: the bot has no .env, so no testnet flag to check")
+        return self.run(lambda: preflight.testnet_flags(env_file))
 
     def disk_space(self) -> preflight.PreflightResult:
         return self.run(lambda: preflight.disk_space(self.settings.out))

@@ -8,20 +8,19 @@ import asyncio
 import os
 import time
 import tomllib
-from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 
 from .collection.alerts import configure_rules
-from .collection.collect import Observers, collect, target
-from .collection.live import Progress, run_interruptible
+from .collection.collect import collect, target
+from .collection.live import run_interruptible
 from .collection.replay import find_resumable, replay
 from .config.options import OPTIONS
 from .config.profile import Profile, load_profile
 from .config.settings import AuditSettings, Mode, resolve
-from .config.values import format_duration
 from .database.connection import Target, connect
 from .errors import BotAuditError, ConfigError, DatabaseUnavailable
 from .judging.audit import AuditData, complete_audit
@@ -31,7 +30,8 @@ from .judging.verdicts import CheckResult, MetricSpec, Verdict
 from .logs.reader import rotated_set
 from .reporting.html import RESULT_KEY
 from .reporting.model import ReportModel
-from .reporting.terminal import render_terminal
+from .reporting.notify import Notifier, check_urls
+from .reporting.terminal import header_lines, render_terminal, terminal_observers
 
 XDIST_REFUSAL = (
     "pytest-xdist (-n): an audit collects once per session, and each xdist worker would start "
@@ -81,6 +81,8 @@ def configure(config: pytest.Config) -> Configured:
         from_profile = configure_metrics(profile.thresholds, f"profile {profile.source}")
         metrics = configure_metrics(settings.thresholds, origin, from_profile)
         rules = configure_rules(settings.alerts, origin)
+        if settings.notify:
+            check_urls(settings.notify, settings.origins["notify"])
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     return Configured(settings, profile, metrics, rules)
@@ -105,6 +107,7 @@ class AuditSession:
         self._collected = False
         self._collection_seconds: float | None = None
         self._header_shown = False
+        self._notifier: Notifier | None = None
 
     def configured(self) -> Configured:
         """The audit's settings, resolved on first use (an unrelated project never is)."""
@@ -138,24 +141,7 @@ class AuditSession:
         return None
 
     def _settings_lines(self) -> list[str]:
-        s = self.settings
-        logs = ", ".join(str(p) for p in s.log) or "none"
-        if s.mode is Mode.WINDOW:
-            until = s.until.isoformat() if s.until else "now"
-            what = f"mode window {s.since.isoformat() if s.since else ''} .. {until}"
-        elif s.mode is Mode.REPLAY:
-            what = f"mode replay of {s.snapshots}"
-        else:
-            what = (
-                f"mode live{' (resume)' if s.resume else ''}, duration "
-                f"{format_duration(s.duration)} ({s.expected_snapshots} snapshots)"
-            )
-        return [
-            f"botaudit: {what}, interval {format_duration(s.interval)}, strict {s.strict}, "
-            f"allow-no-data {s.allow_no_data}",
-            f"botaudit: dsn {s.redacted_dsn}, log {logs}, profile "
-            f"{self.configured().profile.source}, out {s.out}",
-        ]
+        return header_lines(self.settings, self.configured().profile.source)
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -173,31 +159,8 @@ class AuditSession:
         """Configuration problems end the run here, as one line, before any check runs."""
         if not self.active or session.config.option.collectonly or self._error == XDIST_REFUSAL:
             return
+        check_inputs(self.settings)
         s = self.settings
-        if s.snapshots is not None:
-            if not s.snapshots.is_file():
-                raise pytest.UsageError(
-                    f"{s.origins['snapshots']}: snapshot file '{s.snapshots}' does not exist"
-                )
-            try:
-                replay(s.snapshots)  # read once now: a file that is not one fails here
-            except ConfigError as exc:
-                raise pytest.UsageError(f"{s.origins['snapshots']}: {exc}") from None
-        for path in s.log:
-            files = rotated_set(path)
-            if not files:
-                raise pytest.UsageError(f"{s.origins['log']}: log file '{path}' does not exist")
-            odd = next((f for f in files if not f.is_file()), None)
-            if odd is not None:
-                raise pytest.UsageError(
-                    f"{s.origins['log']}: '{odd}' is not a regular file (a directory, a FIFO "
-                    "or a device is not a log)"
-                )
-        if s.resume:
-            try:
-                find_resumable(s.out, s.interval, s.duration)
-            except ConfigError as exc:
-                raise pytest.UsageError(f"{s.origins['resume']}: {exc}") from None
         if s.mode is Mode.REPLAY and s.dsn is None:
             return  # a recorded run needs no database
         try:
@@ -252,6 +215,7 @@ class AuditSession:
         if not self.results and self._data is None and self._error is None:
             return
         collection = self._data.collection if self._data else None
+        notifier = self._notifier
         self.report = ReportModel.build(
             self.results,
             self._collection_seconds,
@@ -259,6 +223,11 @@ class AuditSession:
             collection.summary_path if collection else None,
             self._error,
         )
+        if notifier is not None:
+            counts = ", ".join(f"{n} {v.value}" for v, n in self.report.counts if n)
+            notifier.finished(self.report.overall, counts)
+            notifier.close()
+            self.report = replace(self.report, notified=(notifier.sent, notifier.failed))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.report is not None:
@@ -275,8 +244,18 @@ class AuditSession:
             pytest.fail(self._error or "the audit did not run", pytrace=False)
         return self._data
 
+    def notifier(self) -> Notifier | None:
+        """The session's notifier, made on first use when ``--audit-notify`` names targets."""
+        settings = self.settings
+        if self._notifier is None and settings.notify:
+            self._notifier = Notifier(settings.notify, settings.notify_gap_ticks)
+        return self._notifier
+
     def _collect_once(self) -> None:
+        notifier = self.notifier()
         if self.preflight_failures:
+            if notifier is not None:
+                notifier.preflight_failed(self.preflight_failures)
             pytest.exit(
                 "pre-flight failed, the audit did not start: " + "; ".join(self.preflight_failures),
                 returncode=1,
@@ -294,21 +273,15 @@ class AuditSession:
         except Exception as exc:  # recorded once: every check reports it, none collects again
             reason = str(exc) if isinstance(exc, BotAuditError) else f"{type(exc).__name__}: {exc}"
             self._error = f"the audit could not run: {reason}"
+            if notifier is not None:
+                notifier.crashed(self._error)
         finally:
             self._collection_seconds = time.monotonic() - started
 
     def _collect(self) -> AuditData:
         configured = self.configured()
         s = configured.settings
-        say = _terminal_writer(self.config)
-        observers = Observers(
-            say=say,
-            on_tick=_progress_printer(say, s.expected_snapshots, _is_tty(self.config)),
-            on_incident=lambda i: say(
-                f"botaudit: {i.severity.value} incident opened: {i.message}",
-                red=i.severity.value == "CRITICAL",
-            ),
-        )
+        observers = terminal_observers(self.config, s.expected_snapshots, self.notifier())
         collection = collect(s, configured.profile, configured.rule_overrides, observers)
         dsn_known = s.mode is not Mode.REPLAY or s.dsn is not None
         # a Ctrl+C while the stopped audit is judged cancels this at a safe point
@@ -346,41 +319,29 @@ async def _probe(dsn: Target | str | None) -> None:
     await session.close()
 
 
-def _terminal_writer(config: pytest.Config) -> Callable[..., None]:
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    capman = config.pluginmanager.get_plugin("capturemanager")
-
-    def say(line: str, **markup: bool) -> None:
-        if reporter is None:
-            return
-        if capman is not None:
-            with capman.global_and_fixture_disabled():
-                reporter.write_line(line, **markup)
-        else:
-            reporter.write_line(line, **markup)
-
-    return say
-
-
-def _is_tty(config: pytest.Config) -> bool:
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    return bool(reporter is not None and reporter.isatty)
-
-
-def _progress_printer(
-    say: Callable[..., None], expected: int, tty: bool = False
-) -> Callable[[Progress], None]:
-    """Every tick on a terminal; in a CI log at most ~40 plain lines (no control characters)."""
-    every = 1 if tty else max(1, expected // 40)
-
-    def show(progress: Progress) -> None:
-        if progress.tick % every and progress.tick != progress.expected:
-            return
-        say(
-            f"botaudit: {format_duration(max(1, round(progress.elapsed)))}/"
-            f"{format_duration(progress.total)} elapsed, tick {progress.tick}/{progress.expected}, "
-            f"{progress.snapshots} snapshots, {progress.gaps} gaps, "
-            f"{progress.open_incidents} open incidents"
-        )
-
-    return show
+def check_inputs(s: AuditSettings) -> None:
+    """Files named by the settings are what they should be, before anything waits."""
+    if s.snapshots is not None:
+        if not s.snapshots.is_file():
+            raise pytest.UsageError(
+                f"{s.origins['snapshots']}: snapshot file '{s.snapshots}' does not exist"
+            )
+        try:
+            replay(s.snapshots)  # read once now: a file that is not one fails here
+        except ConfigError as exc:
+            raise pytest.UsageError(f"{s.origins['snapshots']}: {exc}") from None
+    for path in s.log:
+        files = rotated_set(path)
+        if not files:
+            raise pytest.UsageError(f"{s.origins['log']}: log file '{path}' does not exist")
+        odd = next((f for f in files if not f.is_file()), None)
+        if odd is not None:
+            raise pytest.UsageError(
+                f"{s.origins['log']}: '{odd}' is not a regular file (a directory, a FIFO "
+                "or a device is not a log)"
+            )
+    if s.resume:
+        try:
+            find_resumable(s.out, s.interval, s.duration)
+        except ConfigError as exc:
+            raise pytest.UsageError(f"{s.origins['resume']}: {exc}") from None

@@ -1,8 +1,10 @@
 -- Window mode: the open-position gauges at past moments, one row per (tick, exchange).
 -- A position was open at t if it had opened by t and not yet closed; it was unprotected if
--- its first stop-loss event came after t (or, with none, if it has no stop-loss now).
+-- its first stop-loss event came after t (or, with none, if it has no stop-loss now), once it
+-- had been open longer than the grace period.
 --   $1 tick moments (timestamptz[], tick k is element k)   $2 statuses of positions that were
 --   open at some time (text[])   $3 stop-loss event types (text[])   $4 maximum age (seconds)
+--   $5 stop-loss grace period (seconds)
 WITH ticks AS (
     SELECT u.tick::int AS tick, u.moment
     FROM unnest($1::timestamptz[]) WITH ORDINALITY AS u (moment, tick)
@@ -21,6 +23,7 @@ SELECT ticks.tick,
        count(*) FILTER (
            WHERE CASE WHEN s.at IS NOT NULL THEN s.at > ticks.moment
                       ELSE p.:"pos_has_stop_loss" IS NOT TRUE END
+             AND p.:"pos_opened_at" < ticks.moment - make_interval(secs => $5::float8)
        ) AS unprotected,
        count(*) FILTER (
            WHERE p.:"pos_opened_at" < ticks.moment - make_interval(secs => $4::float8)

@@ -132,6 +132,7 @@ class IncidentTracker:
         self._streak: dict[str, list[tuple[Snapshot, float]]] = {}
         self._open: dict[str, Incident] = {}
         self._closed: list[Incident] = []
+        self.resolved: list[Incident] = []  # closed since the caller last took them
 
     def observe(self, snapshot: Snapshot) -> list[Incident]:
         """Feed one snapshot; returns the incidents that opened on it."""
@@ -149,6 +150,7 @@ class IncidentTracker:
                 current = self._open.pop(rule.rule_id, None)
                 if current is not None:
                     self._closed.append(replace(current, open=False))
+                    self.resolved.append(self._closed[-1])
                 continue
             current = self._open.get(rule.rule_id)
             if current is not None:

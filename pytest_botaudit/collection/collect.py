@@ -28,6 +28,7 @@ class Observers:
     say: Callable[[str], None] = lambda line: None
     on_tick: Callable[[Progress], None] | None = None
     on_incident: Callable[[Incident], None] | None = None
+    on_resolved: Callable[[Incident], None] | None = None
 
 
 def target(settings: AuditSettings) -> Target:
@@ -110,6 +111,7 @@ def _live(
         abort_on_critical=s.abort_on_critical,
         on_tick=observers.on_tick,
         on_incident=observers.on_incident,
+        on_resolved=observers.on_resolved,
         resume=resume,
     )
     try:

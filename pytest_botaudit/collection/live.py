@@ -81,6 +81,7 @@ class Collector:
         monotonic: Callable[[], float] = time.monotonic,
         on_tick: Callable[[Progress], None] | None = None,
         on_incident: Callable[[Incident], None] | None = None,
+        on_resolved: Callable[[Incident], None] | None = None,
         resume: ResumePoint | None = None,
     ) -> None:
         self.dsn = dsn
@@ -99,6 +100,7 @@ class Collector:
         self.monotonic = monotonic
         self.on_tick = on_tick
         self.on_incident = on_incident
+        self.on_resolved = on_resolved
         self.resume = resume
         self.expected_ticks = expected_ticks(duration, interval)
         self.link = DatabaseLink(dsn, profile, interval, monotonic)
@@ -267,6 +269,10 @@ class Collector:
                 self.on_incident(incident)
             if self.abort_on_critical and incident.severity is Severity.CRITICAL:
                 self.request_stop(StopReason.ABORTED_ON_CRITICAL)
+        resolved, self.tracker.resolved = self.tracker.resolved, []
+        for incident in resolved:
+            if self.on_resolved is not None:
+                self.on_resolved(incident)
 
     async def _missing_columns(self) -> tuple[str, ...]:
         """The profile's tables and columns the database lacks, checked before the first tick."""

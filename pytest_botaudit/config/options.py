@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from .dsn import parse_dsn
-from .values import parse_bool, parse_duration, parse_time, path, positive_int
+from .values import (
+    optional_path,
+    parse_bool,
+    parse_duration,
+    parse_time,
+    path,
+    positive_int,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +73,9 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "env_file",
-        "the bot's .env file whose *_TESTNET flags pre-flight checks (default ./.env)",
-        path,
+        "the bot's .env file whose *_TESTNET flags pre-flight checks (default ./.env); "
+        "'none' for a bot without one (the check is then skipped)",
+        optional_path,
         Path(".env"),
     ),
     Option("strict", "treat WARN verdicts as failures", parse_bool, False, flag=True),
@@ -113,6 +121,18 @@ OPTIONS: tuple[Option, ...] = (
         "longest a query of the audit may wait for a lock (default 5s)",
         parse_duration,
         5.0,
+    ),
+    Option(
+        "notify",
+        "an Apprise URL to tell about CRITICAL incidents, outages, crashes and the end of the "
+        "audit (repeatable): tgram://, slack://, discord://, mailto://, json://host/path ...",
+        multiple=True,
+    ),
+    Option(
+        "notify_gap_ticks",
+        "ticks in a row without the database before a notification says so (default 3)",
+        positive_int,
+        3,
     ),
     Option(
         "resume",

@@ -6,18 +6,26 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, tzinfo
+from datetime import tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ProfileError
+from .profile_fields import (
+    Where,
+    compile_patterns,
+    exchange_pattern,
+    grace,
+    high_volume,
+    log_zone,
+    redact,
+    redaction,
+)
 from .roles import missing_roles
 from .values import is_number
 
 DEFAULT_PROFILE = "default.toml"
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +72,7 @@ class Profile:
     columns: Mapping[str, Mapping[str, str]]
     open_statuses: tuple[str, ...]
     max_age_hours: float
+    sl_grace_seconds: float
     counters: tuple[CounterSpec, ...]
     latencies: tuple[LatencySpec, ...]
     ts_update_event_types: tuple[str, ...]
@@ -79,6 +88,11 @@ class Profile:
     log_slow_ms: float = 1000.0
     closed_statuses: tuple[str, ...] = ("closed",)
     stop_loss_event_types: tuple[str, ...] = ()
+    log_redact: tuple[re.Pattern[str], ...] = ()
+
+    def redact(self, text: str) -> str:
+        """A log message fit for any output: the profile's secret patterns hidden."""
+        return redact(text, self.log_redact) if self.log_redact else text
 
     def sql_names(self) -> dict[str, str]:
         """The identifiers SQL files refer to as psql variables (``:"events_table"``)."""
@@ -137,7 +151,7 @@ def load_profile(path: Path | None = None) -> Profile:
 
 
 def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
-    where = _Where(source)
+    where = Where(source)
     tables = where.table(data, "tables")
     schema = where.identifier(tables, "schema", "tables")
     table_names = {
@@ -159,7 +173,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
             f"profile {source}: positions.max_age_hours: expected a positive number, "
             f"got {max_age!r}"
         )
-    patterns = _compile_patterns(where, data)
+    patterns = compile_patterns(where, data)
     counters = tuple(
         CounterSpec(
             name,
@@ -204,6 +218,8 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         columns=columns,
         open_statuses=open_statuses,
         max_age_hours=float(max_age),
+        sl_grace_seconds=grace(where, positions),
+        log_redact=redaction(where, log),
         counters=counters,
         latencies=latencies,
         ts_update_event_types=where.strings(trailing, "update_event_types", "trailing_stop")
@@ -211,11 +227,11 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         else (),
         log_patterns=patterns,
         log_echo_logger=echo,
-        log_timezone=_zone(where, log.get("timezone", "local")),
+        log_timezone=log_zone(where, log.get("timezone", "local")),
         thresholds=where.table(data, "thresholds", required=False),
         queries=_queries(where, data),
-        log_high_volume=_high_volume(where, log, patterns),
-        log_exchange_pattern=_exchange_pattern(where, log),
+        log_high_volume=high_volume(where, log, patterns),
+        log_exchange_pattern=exchange_pattern(where, log),
         log_excessive_ts_updates=int(where.number(log, "excessive_ts_updates", "log", 20)),
         log_slow_ms=where.number(log, "slow_ms", "log", 1000.0),
         closed_statuses=where.strings(positions, "closed_statuses", "positions"),
@@ -223,67 +239,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
     )
 
 
-def _high_volume(
-    where: _Where, log: Mapping[str, Any], patterns: Mapping[str, tuple[re.Pattern[str], ...]]
-) -> dict[str, tuple[str, ...]]:
-    """Category -> the literal prefixes its '^literal' patterns stand for."""
-    prefixes: dict[str, tuple[str, ...]] = {}
-    for category in where.strings(log, "high_volume", "log"):
-        if category not in patterns:
-            raise where.fail("log.high_volume", f"no log.patterns.{category} in the profile")
-        literal = []
-        for pattern in patterns[category]:
-            prefix = _literal_prefix(pattern.pattern)
-            if prefix is None:
-                raise where.fail(
-                    f"log.patterns.{category}",
-                    "a high-volume category needs plain "
-                    f"'^prefix' patterns, got {pattern.pattern!r}",
-                )
-            literal.append(prefix)
-        prefixes[category] = tuple(literal)
-    return prefixes
-
-
-_REGEX_META = frozenset(".^$*+?{}[]|()")
-
-
-def _literal_prefix(text: str) -> str | None:
-    """The literal text of a '^literal' pattern (escaped punctuation allowed), else None."""
-    if not text.startswith("^"):
-        return None
-    out: list[str] = []
-    position = 1
-    while position < len(text):
-        char = text[position]
-        if char == "\\":
-            following = text[position + 1 : position + 2]
-            if not following or following.isalnum():
-                return None
-            out.append(following)
-            position += 2
-            continue
-        if char in _REGEX_META:
-            return None
-        out.append(char)
-        position += 1
-    return "".join(out)
-
-
-def _exchange_pattern(where: _Where, log: Mapping[str, Any]) -> re.Pattern[str] | None:
-    text = log.get("exchange_pattern")
-    if text is None:
-        return None
-    try:
-        pattern = re.compile(str(text))
-    except re.error as exc:
-        raise where.fail("log.exchange_pattern", f"bad regular expression ({exc})") from None
-    if "exchange" not in pattern.groupindex:
-        raise where.fail("log.exchange_pattern", "needs a named group (?P<exchange>...)")
-    return pattern
-
-
-def _queries(where: _Where, data: Mapping[str, Any]) -> tuple[QuerySpec, ...]:
+def _queries(where: Where, data: Mapping[str, Any]) -> tuple[QuerySpec, ...]:
     specs = []
     for name, spec in where.table(data, "queries", required=False).items():
         key = f"queries.{name}"
@@ -299,20 +255,6 @@ def _queries(where: _Where, data: Mapping[str, Any]) -> tuple[QuerySpec, ...]:
     return tuple(specs)
 
 
-def _zone(where: _Where, name: object) -> tzinfo | None:
-    """None means local time, which is what Python logging's asctime uses."""
-    if name == "local":
-        return None
-    if not isinstance(name, str):
-        raise where.fail("log.timezone", f"expected 'local', 'UTC' or a zone name, got {name!r}")
-    if name.upper() == "UTC":
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise where.fail("log.timezone", f"unknown time zone {name!r}") from None
-
-
 _REQUIRED_COLUMNS = {
     "positions": ("id", "symbol", "exchange", "status", "has_stop_loss", "opened_at", "closed_at"),
     "events": (
@@ -326,74 +268,3 @@ _REQUIRED_COLUMNS = {
         "created_at",
     ),
 }
-
-
-def _compile_patterns(
-    where: _Where, data: Mapping[str, Any]
-) -> dict[str, tuple[re.Pattern[str], ...]]:
-    log = where.table(data, "log", required=False)
-    raw = where.table(log, "patterns", "log", required=False) if log else {}
-    compiled: dict[str, tuple[re.Pattern[str], ...]] = {}
-    for category in raw:
-        items = where.strings(raw, category, "log.patterns")
-        try:
-            compiled[category] = tuple(re.compile(p) for p in items)
-        except re.error as exc:
-            raise ProfileError(
-                f"profile {where.source}: log.patterns.{category}: bad regular expression "
-                f"{exc.pattern!r} ({exc})"
-            ) from None
-    return compiled
-
-
-@dataclass(frozen=True, slots=True)
-class _Where:
-    source: str
-
-    def fail(self, key: str, message: str) -> ProfileError:
-        return ProfileError(f"profile {self.source}: {key}: {message}")
-
-    def table(
-        self, data: Mapping[str, Any], key: str, parent: str = "", required: bool = True
-    ) -> Mapping[str, Any]:
-        name = f"{parent}.{key}" if parent else key
-        value = data.get(key)
-        if value is None:
-            if required:
-                raise self.fail(name, "missing table")
-            return {}
-        if not isinstance(value, Mapping):
-            raise self.fail(name, f"expected a table, got {value!r}")
-        return value
-
-    def number(self, data: Mapping[str, Any], key: str, parent: str, default: float) -> float:
-        value = data.get(key, default)
-        if not is_number(value) or value <= 0:
-            raise self.fail(f"{parent}.{key}", f"expected a positive number, got {value!r}")
-        return float(value)
-
-    def identifier(self, data: Mapping[str, Any], key: str, parent: str) -> str:
-        value = data.get(key)
-        if not isinstance(value, str) or not _IDENTIFIER.match(value):
-            raise self.fail(f"{parent}.{key}", f"expected an SQL identifier, got {value!r}")
-        return value
-
-    def strings(
-        self, data: Mapping[str, Any], key: str, parent: str, allow_empty: bool = True
-    ) -> tuple[str, ...]:
-        value = data.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(f"{parent}.{key}", f"expected a list of strings, got {value!r}")
-        if not value and not allow_empty:
-            raise self.fail(f"{parent}.{key}", "must not be empty")
-        return tuple(value)
-
-    def category(
-        self, data: Mapping[str, Any], parent: str, patterns: Mapping[str, Any]
-    ) -> str | None:
-        value = data.get("log_category")
-        if value is None:
-            return None
-        if value not in patterns:
-            raise self.fail(f"{parent}.log_category", f"no log.patterns.{value} in the profile")
-        return str(value)

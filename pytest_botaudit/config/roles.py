@@ -30,6 +30,7 @@ LOG_ROLES: dict[str, str] = {
     "sl_updated": "the stop-loss analysis",
     "sl_updated_timed": "the stop-loss analysis and its update latency",
     "sl_update_failed": "the stop-loss analysis",
+    "sl_set_failed": "the stop-loss analysis",
     "sl_triggered": "the stop-loss analysis",
     "sl_missing": "the stop-loss analysis and the unprotected_positions check",
     "ts_activated": "the trailing-stop analysis",

@@ -44,7 +44,7 @@ class AuditSettings:
     interval: float = 60.0
     out: Path = Path(".")
     profile: Path | None = None
-    env_file: Path = Path(".env")
+    env_file: Path | None = Path(".env")
     strict: bool = False
     allow_no_data: bool = False
     abort_on_critical: bool = False
@@ -55,6 +55,8 @@ class AuditSettings:
     statement_timeout: float = 30.0
     lock_timeout: float = 5.0
     resume: bool = False
+    notify: tuple[str, ...] = ()
+    notify_gap_ticks: int = 3
     thresholds: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     alerts: Mapping[str, Any] = field(default_factory=dict)
     origins: Mapping[str, str] = field(default_factory=dict)
@@ -80,6 +82,8 @@ class AuditSettings:
         shown = {name: getattr(self, name) for name in self.__dataclass_fields__}
         if self.dsn:
             shown["dsn"] = redact_dsn(self.dsn)
+        # notification URLs carry tokens in their path (Telegram, Discord): scheme only
+        shown["notify"] = tuple(url.split("://", 1)[0] + "://***" for url in self.notify)
         fields = [f"{name}={value!r}" for name, value in shown.items()]
         return f"AuditSettings({', '.join(fields)})"
 
@@ -106,8 +110,9 @@ def resolve(
             continue
         values[opt.name] = _parse(opt, found)
         origins[opt.name] = found.origin
-    if values["log"] is None:
-        values["log"] = ()
+    for name in ("log", "notify"):
+        if values[name] is None:
+            values[name] = ()
     thresholds = tool.get("thresholds", {})
     if not isinstance(thresholds, Mapping):
         raise ConfigError(f"{tool_origin}: 'thresholds' must be a table")

@@ -98,6 +98,11 @@ def positive_int(text: str) -> int:
     return value
 
 
+def optional_path(text: str) -> Path | None:
+    """A path, or ``none``: the thing does not exist by design."""
+    return None if text.strip().lower() == "none" else path(text)
+
+
 def path(text: str) -> Path:
     if not text.strip():
         raise ValueError("empty path")

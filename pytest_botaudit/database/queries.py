@@ -54,6 +54,19 @@ class UnprotectedPosition:
 
 
 @dataclass(frozen=True, slots=True)
+class UnprotectedEpisode:
+    """A position without a stop-loss for longer than the grace: from its opening to its
+    first stop-loss event (``protected_at``; None: not within the window)."""
+
+    id: int
+    symbol: str
+    exchange: str
+    opened_at: datetime
+    protected_at: datetime | None
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class WindowRows:
     """Window mode's raw material: per-tick event counts and per-tick position gauges."""
 
@@ -77,6 +90,7 @@ class AuditDatabase:
         self._latency = query("latency.sql", names)
         self._ts_updates = query("ts_updates.sql", names)
         self._unprotected = query("unprotected_positions.sql", names)
+        self._episodes = query("unprotected_episodes.sql", names)
         self._columns = query("columns.sql", names)
         self._privileges = query("privileges.sql", names)
         self._window_counts = query("window_counts.sql", names)
@@ -97,8 +111,14 @@ class AuditDatabase:
     ) -> list[asyncpg.Record]:
         """sql/tick.sql: the gauges at ``taken_at`` and the event counts of the window."""
         aged_cutoff = taken_at - timedelta(hours=self.profile.max_age_hours)
+        grace_cutoff = taken_at - timedelta(seconds=self.profile.sl_grace_seconds)
         return await self.session.fetch(
-            self._tick, window_start, window_end, list(self.profile.open_statuses), aged_cutoff
+            self._tick,
+            window_start,
+            window_end,
+            list(self.profile.open_statuses),
+            aged_cutoff,
+            grace_cutoff,
         )
 
     async def profile_queries(
@@ -150,8 +170,37 @@ class AuditDatabase:
             for r in rows
         ]
 
+    async def unprotected_episodes(
+        self, since: datetime, until: datetime, limit: int = 20
+    ) -> list[UnprotectedEpisode]:
+        """Positions open in the window that went without a stop-loss beyond the grace."""
+        rows = await self.session.fetch(
+            self._episodes,
+            since,
+            until,
+            list(self.profile.stop_loss_event_types),
+            self.profile.sl_grace_seconds,
+            limit,
+        )
+        return [
+            UnprotectedEpisode(
+                int(r["id"]),
+                r["symbol"],
+                r["exchange"],
+                r["opened_at"],
+                r["protected_at"],
+                float(r["unprotected_seconds"]),
+            )
+            for r in rows
+        ]
+
     async def unprotected_positions(self, limit: int = 20) -> list[UnprotectedPosition]:
-        rows = await self.session.fetch(self._unprotected, list(self.profile.open_statuses), limit)
+        rows = await self.session.fetch(
+            self._unprotected,
+            list(self.profile.open_statuses),
+            limit,
+            self.profile.sl_grace_seconds,
+        )
         return [
             UnprotectedPosition(int(r["id"]), r["symbol"], r["exchange"], r["opened_at"])
             for r in rows
@@ -172,6 +221,7 @@ class AuditDatabase:
                 statuses,
                 list(profile.stop_loss_event_types),
                 profile.max_age_hours * 3600,
+                profile.sl_grace_seconds,
             )
         return WindowRows(tuple(counts), tuple(gauges))
 

@@ -10,7 +10,13 @@ from datetime import datetime
 from ..config.profile import Profile
 from ..errors import DatabaseUnavailable
 from .connection import Target, connect
-from .queries import AuditDatabase, LatencyStats, TrailingUpdates, UnprotectedPosition
+from .queries import (
+    AuditDatabase,
+    LatencyStats,
+    TrailingUpdates,
+    UnprotectedEpisode,
+    UnprotectedPosition,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +24,7 @@ class WindowStats:
     latencies: Mapping[str, LatencyStats] = field(default_factory=dict)
     ts_updates: tuple[TrailingUpdates, ...] = ()
     unprotected_now: tuple[UnprotectedPosition, ...] = ()
+    unprotected_episodes: tuple[UnprotectedEpisode, ...] = ()
     error: str | None = None
 
 
@@ -38,6 +45,7 @@ async def gather_window_stats(
             await database.ts_updates(since, until) if profile.ts_update_event_types else []
         )
         unprotected = await database.unprotected_positions()
-        return WindowStats(latencies, tuple(ts_updates), tuple(unprotected))
+        episodes = await database.unprotected_episodes(since, until)
+        return WindowStats(latencies, tuple(ts_updates), tuple(unprotected), tuple(episodes))
     finally:
         await session.close()

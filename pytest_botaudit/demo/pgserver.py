@@ -120,7 +120,7 @@ class EmbeddedPostgres:
                 "UTF8",
             ],
         )
-        log.info("initdb took %.2fs", time.monotonic() - started)
+        log.debug("initdb took %.2fs", time.monotonic() - started)
 
     def start(self, timeout: float = 30.0) -> None:
         if self.base is None:

@@ -56,6 +56,8 @@ class Scenario:
     faults: Faults
     # a healthy bot still reconnects now and then
     background_ws_reconnects: int = 1
+    # seconds between a fill and its stop-loss (random in the range); None: at once
+    stop_loss_delay: tuple[float, float] | None = None
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -66,6 +68,12 @@ SCENARIOS: dict[str, Scenario] = {
         "faulty",
         "unprotected positions, an emergency close, WebSocket flapping and an API error burst",
         Faults(unprotected_positions=2, emergency_closes=1, ws_reconnects=24, api_errors=60),
+    ),
+    "late_stop_loss": Scenario(
+        "late_stop_loss",
+        "a healthy bot whose stop-losses land 0.5-5 s after each fill (within the grace)",
+        Faults(),
+        stop_loss_delay=(0.5, 5.0),
     ),
     "degraded": Scenario(
         "degraded",
@@ -101,6 +109,7 @@ def opening(
     api_ms: float,
     *,
     protected: bool,
+    ago: float = 0.0,
 ) -> Action:
     """The bot opens position ``key``; ``protected`` places its stop-loss with the entry."""
     data = {
@@ -111,6 +120,7 @@ def opening(
         "price": price,
         "api_ms": api_ms,
         "protected": protected,
+        "ago": ago,
     }
     return Action(at, "open", data)
 
@@ -122,6 +132,7 @@ def build_plan(scenario: Scenario, duration: float, seed: int, speed: float = 1.
     of the run (all within its first 60 %), so an audit of the same duration sees all of them.
     """
     rng = random.Random(seed)
+    late = random.Random(seed + 7)
     actions: list[Action] = [Action(0.0, "startup")]
     bot_seconds = duration * speed
     keys = iter(range(1, 10**9))
@@ -150,9 +161,13 @@ def build_plan(scenario: Scenario, duration: float, seed: int, speed: float = 1.
                 rng.choice(("long", "short")),
                 round(rng.uniform(0.5, 500), 4),
                 round(rng.uniform(60, 320), 1),
-                protected=True,
+                protected=scenario.stop_loss_delay is None,
             )
         )
+        if scenario.stop_loss_delay is not None:  # its own generator: other plans stay as they were
+            delay = late.uniform(*scenario.stop_loss_delay)
+            placed = {"key": key, "api_ms": round(late.uniform(60, 320), 1)}
+            actions.append(Action(min(duration * 0.999, t + delay), "sl_placed", placed))
         open_keys.append(key)
         opened_at[key] = t
         # the first position always trails, so every run has stop-loss update timings; a
@@ -197,6 +212,7 @@ def build_plan(scenario: Scenario, duration: float, seed: int, speed: float = 1.
                 10.0 + i,
                 150.0,
                 protected=False,
+                ago=1200.0,  # found unprotected, open for twenty minutes already
             )
         )
         for j in range(3):

@@ -27,6 +27,7 @@ ACTIONS: dict[str, trading.Handler] = {
     "ts_activate": trading.ts_activate,
     "ts_update": trading.ts_update,
     "close": trading.close_position,
+    "sl_placed": trading.sl_placed,
     "zombie_check": faults.zombie_check,
     "sl_missing": faults.sl_missing,
     "sl_placed_late": faults.sl_placed_late,

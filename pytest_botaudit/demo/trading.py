@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -74,7 +74,8 @@ async def open_position(
     price = float(data["price"])
     stop = round(price * (0.97 if data["side"] == "long" else 1.03), 6)
     protected = bool(data["protected"])
-    naive = stamp.astimezone(UTC).replace(tzinfo=None)
+    # a position found open (and unprotected) may have been opened well before it is written
+    naive = stamp.astimezone(UTC).replace(tzinfo=None) - timedelta(seconds=data.get("ago", 0.0))
     db_id = await conn.fetchval(
         "INSERT INTO monitoring.positions (symbol, exchange, side, quantity, entry_price,"
         " current_price, stop_loss_price, status, has_stop_loss, leverage, opened_at,"
@@ -115,21 +116,49 @@ async def open_position(
     )
     bot.line(stamp, "__main__", "INFO", f"📈 Position opened: {symbol} {data['side']}")
     if protected:
-        await bot.event(
-            conn,
-            stamp,
-            "stop_loss_placed",
-            {
-                "symbol": symbol,
-                "exchange": data["exchange"],
-                "stop_price": stop,
-                "execution_time_ms": round(data["api_ms"] * 0.8, 1),
-            },
-            db_id,
-            symbol,
-            data["exchange"],
-        )
-        bot.line(stamp, "core.position_manager", "INFO", f"✅ Stop loss set for {symbol} at {stop}")
+        await _place_stop_loss(bot, conn, bot.positions[data["key"]], data["api_ms"], stamp)
+
+
+@lapses_when_closed
+async def sl_placed(
+    bot: BotSimulator,
+    conn: asyncpg.Connection,
+    position: Position,
+    data: dict[str, Any],
+    stamp: datetime,
+) -> None:
+    """The stop-loss of an open position, placed a moment after its fill."""
+    await conn.execute(
+        "UPDATE monitoring.positions SET has_stop_loss = true, stop_loss_price = $2 WHERE id = $1",
+        position.db_id,
+        position.stop,
+    )
+    await _place_stop_loss(bot, conn, position, data["api_ms"], stamp)
+
+
+async def _place_stop_loss(
+    bot: BotSimulator, conn: asyncpg.Connection, position: Position, api_ms: float, stamp: datetime
+) -> None:
+    await bot.event(
+        conn,
+        stamp,
+        "stop_loss_placed",
+        {
+            "symbol": position.symbol,
+            "exchange": position.exchange,
+            "stop_price": position.stop,
+            "execution_time_ms": round(api_ms * 0.8, 1),
+        },
+        position.db_id,
+        position.symbol,
+        position.exchange,
+    )
+    bot.line(
+        stamp,
+        "core.position_manager",
+        "INFO",
+        f"✅ Stop loss set for {position.symbol} at {position.stop}",
+    )
 
 
 async def price(

@@ -109,6 +109,12 @@ def unprotected_positions(audit: AuditData) -> Measurement:
         return Measurement.no_data("no snapshots were collected")
     evidence = ticks_over_zero(snapshots, "unprotected_positions")
     evidence += tuple(
+        f"#{e.id} {e.symbol} ({e.exchange}) without stop-loss for {e.seconds:.0f} s: opened "
+        f"{minute(e.opened_at)}, "
+        + (f"first stop-loss {minute(e.protected_at)}" if e.protected_at else "none by the end")
+        for e in audit.window.unprotected_episodes
+    )
+    evidence += tuple(
         f"still unprotected at the end: #{p.id} {p.symbol} ({p.exchange}) opened {p.opened_at}"
         for p in audit.window.unprotected_now
     )
@@ -190,7 +196,7 @@ def ws_reconnects(audit: AuditData) -> Measurement:
     uptime = log.ws_uptime_percent
     detail = f"from the log; longest disconnection {log.ws_longest_disconnect_s:g} s"
     if uptime is not None:
-        detail += f", uptime {uptime:g} %"
+        detail += f", uptime {uptime:g} % over {log.websocket.covers}"
     samples = log_samples(log, _log_category(audit, "ws_reconnects"))
     return Measurement(float(log.ws_reconnects), samples, detail)
 

@@ -41,14 +41,14 @@ class LogAnalyzer:
         self.zone = profile.log_timezone
         self.echo_logger = profile.log_echo_logger
         self.categorizer = Categorizer(profile)
-        self.tally = Tally()
+        self.tally = Tally(profile.redact)
         self.lifecycle = Lifecycle()
         self.stop_loss = StopLoss()
         self.trailing = Trailing(profile.log_excessive_ts_updates)
         self.websocket = WebSocket()
         self.timing = Timing(profile.log_slow_ms)
         self.exchanges = Exchanges()
-        self.errors = Errors()
+        self.errors = Errors(profile.redact)
         self._routes: dict[str, list[Callable[[LogRecord, str, Groups], None]]] = {}
         for analysis in (self.lifecycle, self.stop_loss, self.trailing, self.websocket):
             for category in analysis.categories:

@@ -50,7 +50,8 @@ def render_log_report(analysis: LogAnalysis) -> str:
         "",
         "2. STOP-LOSS",
         f"   set {sl.set}, updated {sl.updated} ({_rate(sl.updates_per_minute)}), failed "
-        f"{sl.update_failed}, triggered {sl.triggered}",
+        f"{sl.set_failed + sl.update_failed} (to set {sl.set_failed}, to update "
+        f"{sl.update_failed}), triggered {sl.triggered}",
         f"   missing: {sl.missing} reports, symbols {_top(sl.missing_symbols)}",
         f"   update latency: {_latency(analysis.latencies_ms.get('sl_updated_timed', {}))}",
         "",
@@ -64,7 +65,8 @@ def render_log_report(analysis: LogAnalysis) -> str:
         f"   connects {ws.connects}, disconnects {ws.disconnects}, reconnects "
         f"{ws.reconnects} (attempts {ws.reconnect_attempts}), errors {ws.errors}",
         f"   longest disconnection {ws.longest_disconnect_s:g} s, uptime "
-        + (f"{ws.uptime_percent:g} %" if ws.uptime_percent is not None else "unknown"),
+        + (f"{ws.uptime_percent:g} %" if ws.uptime_percent is not None else "unknown")
+        + f" over {ws.covers}",
         "",
         "5. EXCHANGE DISTRIBUTION",
     ]

@@ -58,6 +58,7 @@ class ReportModel:
     snapshot_path: Path | None
     summary_path: Path | None
     audit_error: str | None
+    notified: tuple[int, int] | None = None  # notifications (sent, failed)
 
     @classmethod
     def build(

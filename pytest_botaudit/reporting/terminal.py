@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from ..collection.collect import Observers
+from ..collection.live import Progress
+from ..config.settings import AuditSettings, Mode
+from ..config.values import format_duration
 from ..judging.verdicts import CheckResult, Verdict
+from ..record.model import Incident
 from .model import ReportModel, thresholds_text
+from .notify import Notifier, shown
 
 
 def render_terminal(reporter: Any, model: ReportModel) -> None:
@@ -35,7 +42,99 @@ def render_terminal(reporter: Any, model: ReportModel) -> None:
         reporter.write_line(
             f"collection: {model.collection_seconds:.1f} s (outside every check's duration)"
         )
+    if model.notified is not None:
+        sent, failed = model.notified
+        reporter.write_line(
+            f"notifications: {sent} sent, {failed} failed", red=failed > 0, green=not failed
+        )
     if model.snapshot_path is not None:
         reporter.write_line(f"snapshots: {model.snapshot_path}")
     if model.summary_path is not None:
         reporter.write_line(f"summary:   {model.summary_path}")
+
+
+def terminal_observers(config: Any, expected: int, notifier: Notifier | None) -> Observers:
+    """Progress and incidents to the terminal (and to the notifier, when there is one)."""
+    say = terminal_writer(config)
+    printer = _progress_printer(say, expected, _is_tty(config))
+
+    def on_tick(progress: Progress) -> None:
+        printer(progress)
+        if notifier is not None:
+            notifier.tick(progress.last)
+
+    def on_incident(incident: Incident) -> None:
+        say(
+            f"botaudit: {incident.severity.value} incident opened: {incident.message}",
+            red=incident.severity.value == "CRITICAL",
+        )
+        if notifier is not None:
+            notifier.incident_opened(incident)
+
+    def on_resolved(incident: Incident) -> None:
+        if notifier is not None:
+            notifier.incident_resolved(incident)
+
+    return Observers(say=say, on_tick=on_tick, on_incident=on_incident, on_resolved=on_resolved)
+
+
+def terminal_writer(config: Any) -> Callable[..., None]:
+    """Lines for the terminal while the checks' output is captured (pytest's reporter)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capman = config.pluginmanager.get_plugin("capturemanager")
+
+    def say(line: str, **markup: bool) -> None:
+        if reporter is None:
+            return
+        if capman is not None:
+            with capman.global_and_fixture_disabled():
+                reporter.write_line(line, **markup)
+        else:
+            reporter.write_line(line, **markup)
+
+    return say
+
+
+def _is_tty(config: Any) -> bool:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    return bool(reporter is not None and reporter.isatty)
+
+
+def _progress_printer(
+    say: Callable[..., None], expected: int, tty: bool = False
+) -> Callable[[Progress], None]:
+    """Every tick on a terminal; in a CI log at most ~40 plain lines (no control characters)."""
+    every = 1 if tty else max(1, expected // 40)
+
+    def show(progress: Progress) -> None:
+        if progress.tick % every and progress.tick != progress.expected:
+            return
+        say(
+            f"botaudit: {format_duration(max(1, round(progress.elapsed)))}/"
+            f"{format_duration(progress.total)} elapsed, tick {progress.tick}/{progress.expected}, "
+            f"{progress.snapshots} snapshots, {progress.gaps} gaps, "
+            f"{progress.open_incidents} open incidents"
+        )
+
+    return show
+
+
+def header_lines(s: AuditSettings, profile_source: str) -> list[str]:
+    """The audit's settings in two or three lines, password and tokens hidden."""
+    logs = ", ".join(str(p) for p in s.log) or "none"
+    if s.mode is Mode.WINDOW:
+        until = s.until.isoformat() if s.until else "now"
+        what = f"mode window {s.since.isoformat() if s.since else ''} .. {until}"
+    elif s.mode is Mode.REPLAY:
+        what = f"mode replay of {s.snapshots}"
+    else:
+        what = (
+            f"mode live{' (resume)' if s.resume else ''}, duration "
+            f"{format_duration(s.duration)} ({s.expected_snapshots} snapshots)"
+        )
+    return [
+        f"botaudit: {what}, interval {format_duration(s.interval)}, strict {s.strict}, "
+        f"allow-no-data {s.allow_no_data}",
+        f"botaudit: dsn {s.redacted_dsn}, log {logs}, profile {profile_source}, out {s.out}",
+        *([f"botaudit: notify {', '.join(shown(url) for url in s.notify)}"] if s.notify else []),
+    ]

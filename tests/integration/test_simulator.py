@@ -86,7 +86,11 @@ def test_faulty_bot_writes_the_contract_and_exactly_its_faults(
     assert {p["status"] for p in positions} <= POSITION_STATUSES
     assert {p["exchange"] for p in positions} == {"binance", "bybit"}
     naive = start.replace(tzinfo=None)
-    assert all(naive <= p["opened_at"] <= naive + timedelta(minutes=2) for p in positions)
+    # the injected unprotected positions were opened twenty minutes before the bot found them
+    backdated = [p for p in positions if p["opened_at"] < naive]
+    assert len(backdated) == faults.unprotected_positions
+    assert all(naive - timedelta(minutes=21) <= p["opened_at"] for p in backdated)
+    assert all(p["opened_at"] <= naive + timedelta(minutes=2) for p in positions)
 
     stats = ReadStats()
     records = list(read_records([log], stats, None))

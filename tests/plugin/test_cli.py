@@ -114,6 +114,7 @@ def test_demo_leaves_a_report_and_gates(tmp_path: Path, scenario: str, code: int
     done = botaudit("demo", "--duration", "6s", "--scenario", scenario, "--out", str(tmp_path))
     assert done.returncode == code, done.stdout + done.stderr
     assert f"botaudit demo: report {tmp_path / 'audit.html'}" in done.stdout
+    assert "initdb took" not in done.stdout + done.stderr
     suite = ET.parse(tmp_path / "audit.xml").getroot().find("testsuite")
     assert suite is not None
     assert int(suite.get("tests", 0)) == 33

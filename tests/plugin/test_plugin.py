@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import signal
 import subprocess
 import threading
@@ -34,15 +33,6 @@ FAULTY_WARNS = {
     "TestStability::test_few_websocket_reconnects",
     "TestStability::test_few_api_errors",
 }
-
-
-@pytest.fixture
-def checks_dir(pytester: pytest.Pytester) -> Path:
-    """A copy of the real audit_checks/ in the pytester directory."""
-    target = pytester.path / "audit_checks"
-    shutil.copytree(REPO / "audit_checks", target, ignore=shutil.ignore_patterns("__pycache__"))
-    (pytester.path / ".env").write_text("BINANCE_TESTNET=true\nBYBIT_TESTNET=true\n")
-    return target
 
 
 def with_password(dsn: str) -> str:

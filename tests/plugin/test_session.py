@@ -165,3 +165,20 @@ def test_summary_json_of_a_run_is_written_once(pytester: pytest.Pytester, databa
     data = json.loads(summary.read_text())
     assert data["snapshots_expected"] == 8
     assert Path(data["snapshot_file"]).exists()
+
+
+def test_a_bot_without_env_file_skips_the_testnet_check(
+    pytester: pytest.Pytester, checks_dir: Path, database: str
+) -> None:
+    result = pytester.runpytest_subprocess(
+        str(checks_dir / "test_preflight.py"),
+        "-p",
+        "no:cacheprovider",
+        f"--audit-dsn={database}",
+        "--audit-env-file=none",
+        "-k",
+        "testnet",
+        "-rs",
+    )
+    result.assert_outcomes(skipped=1, deselected=5)
+    result.stdout.fnmatch_lines(["*--audit-env-file none: the bot has no .env*"])

@@ -51,8 +51,14 @@ class Analysis(Protocol):
     def result(self, tally: Tally, span: Span) -> object: ...
 
 
-def sample_of(record: LogRecord) -> LogSample:
-    return LogSample(record.path, record.line_no, record.timestamp, record.level, record.message)
+Redact = Callable[[str], str]
+
+
+def sample_of(record: LogRecord, redact: Redact) -> LogSample:
+    """A record kept as evidence, its secrets hidden (it may reach any output)."""
+    return LogSample(
+        record.path, record.line_no, record.timestamp, record.level, redact(record.message)
+    )
 
 
 def top(counts: Counter[str], limit: int = 10) -> dict[str, int]:

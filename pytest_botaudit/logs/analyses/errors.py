@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model import LogRecord, LogSample
-from .base import Shift, sample_of
+from .base import Redact, Shift, sample_of
 from .tally import Tally
 
 MAX_SHAPES = 500
@@ -79,7 +79,8 @@ class ErrorsResult:
 class Errors:
     """Fed every ERROR and CRITICAL record, traceback included."""
 
-    def __init__(self) -> None:
+    def __init__(self, redact: Redact) -> None:
+        self.redact = redact
         self.types: Counter[str] = Counter()
         self.modules: Counter[str] = Counter()
         self.codes: Counter[str] = Counter()
@@ -93,7 +94,7 @@ class Errors:
         if retcode:
             self.codes[retcode.group("code")] += 1
         tally.sample(f"error:{kind}", record)
-        shape = shape_of(record.message)
+        shape = shape_of(self.redact(record.message))
         known = self.shapes.get(shape)
         if known is not None:
             known.count += 1
@@ -105,7 +106,7 @@ class Errors:
                 self.shapes[shape].count += 1
                 return
         stamp = record.stamp
-        self.shapes[shape] = _Shape(1, record.level, stamp, stamp, sample_of(record))
+        self.shapes[shape] = _Shape(1, record.level, stamp, stamp, sample_of(record, self.redact))
 
     def merge(self, later: Errors, shift: Shift) -> None:
         self.types.update(later.types)

@@ -16,6 +16,7 @@ class StopLossResult:
     set: int
     updated: int
     update_failed: int
+    set_failed: int
     triggered: int
     missing: int
     missing_symbols: dict[str, int]
@@ -27,6 +28,7 @@ class StopLossResult:
             "set": self.set,
             "updated": self.updated,
             "update_failed": self.update_failed,
+            "set_failed": self.set_failed,
             "triggered": self.triggered,
             "missing": self.missing,
             "missing_symbols": dict(self.missing_symbols),
@@ -41,6 +43,7 @@ class StopLoss:
             "sl_updated",
             "sl_updated_timed",
             "sl_update_failed",
+            "sl_set_failed",
             "sl_triggered",
             "sl_missing",
         }
@@ -63,6 +66,7 @@ class StopLoss:
             set=tally.count("sl_set"),
             updated=updated,
             update_failed=tally.count("sl_update_failed"),
+            set_failed=tally.count("sl_set_failed"),
             triggered=tally.count("sl_triggered"),
             missing=tally.count("sl_missing"),
             missing_symbols=top(self.missing_symbols),

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections import Counter
 
 from ..model import LogRecord, LogSample
-from .base import Shift, sample_of
+from .base import Redact, Shift, sample_of
 
 SAMPLES_PER_KIND = 20
 
 
 class Tally:
-    __slots__ = ("categories", "samples")
+    __slots__ = ("categories", "redact", "samples")
 
-    def __init__(self) -> None:
+    def __init__(self, redact: Redact) -> None:
+        self.redact = redact
         self.categories: Counter[str] = Counter()
         self.samples: dict[str, list[LogSample]] = {}
 
@@ -30,7 +31,7 @@ class Tally:
         if bucket is None:
             bucket = self.samples[kind] = []
         if len(bucket) < SAMPLES_PER_KIND:
-            bucket.append(sample_of(record))
+            bucket.append(sample_of(record, self.redact))
 
     def count(self, category: str) -> int:
         return self.categories.get(category, 0)

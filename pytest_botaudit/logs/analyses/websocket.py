@@ -22,6 +22,14 @@ class WebSocketResult:
     longest_disconnect_s: float
     uptime_percent: float | None
     streams: int
+    start: datetime | None  # the stretch of time the uptime covers
+    end: datetime | None
+
+    @property
+    def covers(self) -> str:
+        if self.start is None or self.end is None:
+            return "no records"
+        return f"{self.start.isoformat()} .. {self.end.isoformat()}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -31,6 +39,10 @@ class WebSocketResult:
             "reconnects": self.reconnects,
             "longest_disconnect_s": self.longest_disconnect_s,
             "uptime_percent": self.uptime_percent,
+            "uptime_window": [
+                self.start.isoformat() if self.start else None,
+                self.end.isoformat() if self.end else None,
+            ],
         }
 
 
@@ -135,4 +147,6 @@ class WebSocket:
             longest_disconnect_s=round(longest, 3),
             uptime_percent=uptime,
             streams=len(self.streams),
+            start=span.start,
+            end=span.end,
         )
