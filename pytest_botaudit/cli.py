@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import math
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .bundled import audit_checks_dir
+from .config.dsn import parse_dsn
 from .config.profile import load_profile
 from .config.values import parse_duration, parse_time
+from .database.analysis import DatabaseAnalysis, run_analysis
+from .database.connection import connect
 from .demo.scenarios import SCENARIOS
 from .errors import BotAuditError
 from .logs.files import analyze_files, analyze_parallel
 from .logs.reader import rotated_set
+from .record.folder import RunFolder
+from .record.summary import write_json, write_text
+from .reporting.dbtext import render_db_report
 from .reporting.logtext import render_log_report
 
 log = logging.getLogger("botaudit")
@@ -99,6 +107,25 @@ def build_parser() -> argparse.ArgumentParser:
         "checks-dir", help="print where the bundled audit_checks/ are (pytest $(botaudit ...))"
     )
 
+    analyze = commands.add_parser(
+        "analyze", help="the 14-section database analysis of a window, without pytest"
+    )
+    analyze.add_argument(
+        "--dsn",
+        default=os.environ.get("BOTAUDIT_DSN"),
+        help="the bot's database, as psql takes it (default $BOTAUDIT_DSN or the PG* variables)",
+    )
+    analyze.add_argument("--since", help="window start: ISO time or relative (-8h)")
+    analyze.add_argument("--until", help="window end (default now)")
+    analyze.add_argument(
+        "--hours", type=_positive, default=8.0, help="without --since: the last N hours (8)"
+    )
+    analyze.add_argument("--profile", type=Path, help="profile TOML (default: the bot contract)")
+    analyze.add_argument("--json", action="store_true", help="print the analysis as JSON")
+    analyze.add_argument(
+        "--out", type=Path, help="write analysis_db.txt and analysis_db.json into this folder"
+    )
+
     logs = commands.add_parser("logs", help="analyse bot log files (text or JSON)")
     logs.add_argument("files", nargs="+", type=Path)
     logs.add_argument("--json", action="store_true", help="the full analysis as JSON")
@@ -166,7 +193,42 @@ def _demo(args: argparse.Namespace) -> int:
     return demo(args)
 
 
+def _analyze(args: argparse.Namespace) -> int:
+    try:
+        until = parse_time(args.until) if args.until else datetime.now(UTC)
+        since = parse_time(args.since) if args.since else until - timedelta(hours=args.hours)
+        dsn = parse_dsn(args.dsn) if args.dsn else None
+    except ValueError as exc:
+        raise BotAuditError(f"--dsn/--since/--until: {exc}") from None
+    if since >= until:
+        raise BotAuditError(
+            f"--since {since.isoformat()} is not before --until {until.isoformat()}"
+        )
+    profile = load_profile(args.profile)
+
+    async def run() -> DatabaseAnalysis:
+        session = await connect(dsn)
+        try:
+            return await run_analysis(session, profile, since, until)
+        finally:
+            await session.close()
+
+    analysis = asyncio.run(run())
+    text = render_db_report(analysis)
+    if args.out:
+        txt, js = RunFolder(args.out).analysis_db
+        write_text(txt, text)
+        write_json(js, analysis.to_json())
+        print(f"botaudit analyze: wrote {txt} and {js}")
+    elif args.json:
+        print(json.dumps(analysis.to_json(), indent=2, default=str, ensure_ascii=False))
+    else:
+        print(text, end="")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "analyze": _analyze,
     "simulate": _simulate,
     "demo": _demo,
     "checks-dir": _checks_dir,

@@ -10,14 +10,15 @@ import time
 import tomllib
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import pytest
 
 from .collection.alerts import configure_rules
 from .collection.collect import collect, target
-from .collection.live import run_interruptible
 from .collection.replay import find_resumable, replay
+from .collection.signals import run_interruptible
 from .config.options import OPTIONS
 from .config.profile import Profile, load_profile
 from .config.settings import AuditSettings, Mode, resolve
@@ -28,6 +29,8 @@ from .judging.catalogue import configure_metrics
 from .judging.preflight import PreflightResult
 from .judging.verdicts import CheckResult, MetricSpec, Verdict
 from .logs.reader import rotated_set
+from .record.folder import RunFolder
+from .reporting.deliverables import write_deliverables, write_interim_hourly
 from .reporting.html import RESULT_KEY
 from .reporting.model import ReportModel
 from .reporting.notify import Notifier, check_urls
@@ -281,11 +284,15 @@ class AuditSession:
     def _collect(self) -> AuditData:
         configured = self.configured()
         s = configured.settings
-        observers = terminal_observers(self.config, s.expected_snapshots, self.notifier())
+        folder = RunFolder(s.out)
+        observers = replace(
+            terminal_observers(self.config, s.expected_snapshots, self.notifier()),
+            on_hour=partial(write_interim_hourly, folder),
+        )
         collection = collect(s, configured.profile, configured.rule_overrides, observers)
         dsn_known = s.mode is not Mode.REPLAY or s.dsn is not None
         # a Ctrl+C while the stopped audit is judged cancels this at a safe point
-        return run_interruptible(
+        data = run_interruptible(
             complete_audit(
                 collection,
                 configured.profile,
@@ -295,6 +302,8 @@ class AuditSession:
                 use_database=dsn_known,
             )
         )
+        write_deliverables(data, folder, live=s.mode is Mode.LIVE)
+        return data
 
     def record(self, item: pytest.Item, result: CheckResult | PreflightResult) -> None:
         item.user_properties.extend(result.properties())

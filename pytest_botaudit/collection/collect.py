@@ -29,6 +29,7 @@ class Observers:
     on_tick: Callable[[Progress], None] | None = None
     on_incident: Callable[[Incident], None] | None = None
     on_resolved: Callable[[Incident], None] | None = None
+    on_hour: Callable[[CollectionResult], None] | None = None
 
 
 def target(settings: AuditSettings) -> Target:
@@ -112,6 +113,7 @@ def _live(
         on_tick=observers.on_tick,
         on_incident=observers.on_incident,
         on_resolved=observers.on_resolved,
+        on_hour=observers.on_hour,
         resume=resume,
     )
     try:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from ..config.profile import Profile
-from ..database.connection import DB_ERRORS, ReadOnlySession, Target, connect
+from ..database.connection import DB_ERRORS, ReadOnlySession, Target, connect, describe_error
 from ..database.queries import AuditDatabase
 from ..errors import DatabaseUnavailable
 
@@ -61,3 +61,27 @@ class DatabaseLink:
                 await asyncio.wait_for(session.close(), timeout=2.0)
             except (*DB_ERRORS, asyncio.CancelledError):
                 session.terminate()
+
+    async def missing_columns(self) -> tuple[str, ...]:
+        """The profile's tables and columns the database lacks, checked before the first tick."""
+        database = await self.database()
+        if database is None:
+            return ()
+        try:
+            return tuple(await database.missing_columns())
+        except DB_ERRORS as exc:
+            self.last_failure = describe_error(exc, self.dsn)
+            await self.disconnect()
+            return ()
+
+    async def missing_event_types(self) -> dict[str, tuple[str, ...]]:
+        """Metrics none of whose event types was ever written: their zeros mean nothing."""
+        database = await self.database(now=True)
+        if database is None:
+            return {}
+        try:
+            present = await database.event_types_present(self.profile.all_event_types)
+        except DB_ERRORS as exc:
+            self.last_failure = describe_error(exc, self.dsn)
+            return {}
+        return self.profile.unseen(present)

@@ -6,14 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
-import threading
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
 
 from ..config.dsn import redact_dsn
 from ..config.profile import Profile
@@ -35,6 +32,7 @@ from ..record.model import (
 from ..record.summary import write_summary
 from .alerts import AlertRule, IncidentTracker, seed_rules
 from .link import DatabaseLink
+from .signals import install_stop_signals
 from .snapshots import take_snapshot, with_log_counts
 
 log = logging.getLogger(__name__)
@@ -82,6 +80,7 @@ class Collector:
         on_tick: Callable[[Progress], None] | None = None,
         on_incident: Callable[[Incident], None] | None = None,
         on_resolved: Callable[[Incident], None] | None = None,
+        on_hour: Callable[[CollectionResult], None] | None = None,
         resume: ResumePoint | None = None,
     ) -> None:
         self.dsn = dsn
@@ -101,6 +100,7 @@ class Collector:
         self.on_tick = on_tick
         self.on_incident = on_incident
         self.on_resolved = on_resolved
+        self.on_hour = on_hour
         self.resume = resume
         self.expected_ticks = expected_ticks(duration, interval)
         self.link = DatabaseLink(dsn, profile, interval, monotonic)
@@ -130,7 +130,7 @@ class Collector:
         try:
             with SnapshotWriter(path) as writer:
                 first_tick = self._begin(writer, started, snapshots, gaps)
-                missing_columns = await self._missing_columns()
+                missing_columns = await self.link.missing_columns()
                 for tick in range(first_tick, self.expected_ticks + 1):
                     due = began + tick * self.interval + self.settle
                     if await self._wait_until(due):
@@ -151,6 +151,12 @@ class Collector:
                         carried = {}
                         snapshots.append(item)
                         self._observe(item)
+                    if self.on_hour is not None and _hours(window_end - started) > _hours(
+                        window_start - started
+                    ):  # an hour of the audit is complete: what it holds so far
+                        self.on_hour(
+                            self._result(started, window_end, snapshots, gaps, path, {}, ())
+                        )
                     if self.on_tick is not None:
                         self.on_tick(
                             Progress(
@@ -166,7 +172,7 @@ class Collector:
                         )
                 if not missing_columns:
                     # judged at the end: event types written during the audit count too
-                    missing_types = await self._missing_event_types()
+                    missing_types = await self.link.missing_event_types()
                 writer.end(RunEnd(self.clock(), self._stop_reason, missing_types))
         except Exception as exc:  # the loop's boundary: keep what was collected, then re-raise
             error = exc
@@ -177,9 +183,28 @@ class Collector:
             for follower in followers:
                 follower.close()
             await self.link.disconnect()
-        result = CollectionResult(
+        result = self._result(
+            started, self.clock(), snapshots, gaps, path, missing_types, missing_columns, error
+        )
+        result = write_summary(result, self.folder)
+        if error is not None:
+            raise error
+        return result
+
+    def _result(
+        self,
+        started: datetime,
+        ended: datetime,
+        snapshots: list[Snapshot],
+        gaps: list[Gap],
+        path: Path,
+        missing_types: dict[str, tuple[str, ...]],
+        missing_columns: tuple[str, ...],
+        error: BaseException | None = None,
+    ) -> CollectionResult:
+        return CollectionResult(
             started_at=started,
-            ended_at=self.clock(),
+            ended_at=ended,
             interval=self.interval,
             duration=self.duration,
             snapshots=tuple(snapshots),
@@ -191,10 +216,6 @@ class Collector:
             missing_columns=missing_columns,
             snapshot_path=path,
         )
-        result = write_summary(result, self.folder)
-        if error is not None:
-            raise error
-        return result
 
     # -- the loop's parts ----------------------------------------------------------------
 
@@ -274,29 +295,9 @@ class Collector:
             if self.on_resolved is not None:
                 self.on_resolved(incident)
 
-    async def _missing_columns(self) -> tuple[str, ...]:
-        """The profile's tables and columns the database lacks, checked before the first tick."""
-        database = await self.link.database()
-        if database is None:
-            return ()
-        try:
-            return tuple(await database.missing_columns())
-        except DB_ERRORS as exc:
-            self.link.last_failure = describe_error(exc, self.dsn)
-            await self.link.disconnect()
-            return ()
 
-    async def _missing_event_types(self) -> dict[str, tuple[str, ...]]:
-        """Metrics none of whose event types was ever written: their zeros mean nothing."""
-        database = await self.link.database(now=True)
-        if database is None:
-            return {}
-        try:
-            present = await database.event_types_present(self.profile.all_event_types)
-        except DB_ERRORS as exc:
-            self.link.last_failure = describe_error(exc, self.dsn)
-            return {}
-        return self.profile.unseen(present)
+def _hours(elapsed: timedelta) -> int:
+    return int(elapsed.total_seconds() // 3600)
 
 
 def follow_logs(
@@ -314,71 +315,3 @@ def follow_logs(
             for category, _ in analyzer.feed(record):
                 counts[category] = counts.get(category, 0) + 1
     return counts
-
-
-def install_stop_signals(stop: Callable[[StopReason], None]) -> Callable[[], None]:
-    """Ctrl+C or SIGTERM ends collection gracefully (checks still run); a second one while the
-    artifacts are written is noted and changes nothing. Returns the function that removes the
-    handlers (afterwards Ctrl+C interrupts pytest as usual)."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    loop = asyncio.get_running_loop()
-    installed: list[int] = []
-
-    stopping = False
-
-    def on_signal(signum: int) -> None:
-        nonlocal stopping
-        if stopping:  # a second Ctrl+C must not tear the files being written
-            log.warning("signal %s: already stopping; writing what was collected", signum)
-            return
-        stopping = True
-        log.warning("signal %s: stopping the collection, keeping what was collected", signum)
-        stop(StopReason.INTERRUPTED)
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(signum, on_signal, signum)
-            installed.append(signum)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass
-
-    def restore() -> None:
-        for signum in installed:
-            loop.remove_signal_handler(signum)
-
-    return restore
-
-
-T = TypeVar("T")
-
-
-def run_interruptible(work: Coroutine[Any, Any, T]) -> T:
-    """``asyncio.run(work)`` where Ctrl+C cancels the work at a safe point and raises
-    KeyboardInterrupt afterwards, instead of landing anywhere (in the middle of building an
-    event loop, say). Call from the main thread only."""
-    interrupted = threading.Event()
-    running: dict[str, Any] = {}
-
-    def on_sigint(signum: int, frame: object) -> None:
-        interrupted.set()
-        loop, task = running.get("loop"), running.get("task")
-        if loop is not None and task is not None:
-            loop.call_soon_threadsafe(task.cancel)
-
-    async def guarded() -> T:
-        running["loop"], running["task"] = asyncio.get_running_loop(), asyncio.current_task()
-        if interrupted.is_set():
-            work.close()
-            raise asyncio.CancelledError
-        return await work
-
-    if threading.current_thread() is not threading.main_thread():
-        return asyncio.run(work)
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        return asyncio.run(guarded())
-    except asyncio.CancelledError:
-        raise KeyboardInterrupt from None
-    finally:
-        signal.signal(signal.SIGINT, previous)

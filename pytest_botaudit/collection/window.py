@@ -20,8 +20,8 @@ from ..record.jsonl import RunEnd, RunHeader, SnapshotWriter
 from ..record.model import CollectionResult, StopReason, expected_ticks
 from ..record.summary import write_summary
 from .alerts import AlertRule, seed_rules
-from .live import install_stop_signals
 from .replay import rebuilt_run
+from .signals import install_stop_signals
 from .snapshots import build_snapshot, with_log_counts
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import ProfileError
 from .profile_fields import (
     Where,
+    analysis_lists,
     compile_patterns,
     exchange_pattern,
     grace,
@@ -89,6 +90,9 @@ class Profile:
     closed_statuses: tuple[str, ...] = ("closed",)
     stop_loss_event_types: tuple[str, ...] = ()
     log_redact: tuple[re.Pattern[str], ...] = ()
+    # the database analysis's event lists: high_rate (left out of race conditions and the
+    # timeline), error, alert and zombie
+    analysis_event_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def redact(self, text: str) -> str:
         """A log message fit for any output: the profile's secret patterns hidden."""
@@ -220,6 +224,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         max_age_hours=float(max_age),
         sl_grace_seconds=grace(where, positions),
         log_redact=redaction(where, log),
+        analysis_event_types=analysis_lists(where, data),
         counters=counters,
         latencies=latencies,
         ts_update_event_types=where.strings(trailing, "update_event_types", "trailing_stop")

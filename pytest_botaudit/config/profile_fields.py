@@ -54,6 +54,52 @@ def redact(text: str, patterns: tuple[re.Pattern[str], ...]) -> str:
     return text
 
 
+# the bot contract's event lists of the database analysis (a profile's [analysis] table
+# replaces any of them)
+DEFAULT_ANALYSIS_TYPES: dict[str, tuple[str, ...]] = {
+    "high_rate": ("position_updated",),
+    "error": (
+        "exchange_error",
+        "error_occurred",
+        "database_error",
+        "position_error",
+        "stop_loss_error",
+        "stop_loss_set_failed",
+        "trailing_stop_sl_update_failed",
+        "position_creation_failed",
+        "signal_execution_failed",
+        "health_check_failed",
+    ),
+    "alert": (
+        "emergency_close_all_triggered",
+        "emergency_stop_placed",
+        "risk_limits_exceeded",
+        "positions_without_sl_detected",
+        "zombie_alert_triggered",
+    ),
+    "zombie": (
+        "zombie_orders_detected",
+        "zombie_order_cancelled",
+        "zombie_cleanup_completed",
+        "zombie_alert_triggered",
+        "aggressive_cleanup_triggered",
+    ),
+}
+
+
+def analysis_lists(where: Where, data: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    table = where.table(data, "analysis", required=False)
+    unknown = set(table) - {f"{name}_event_types" for name in DEFAULT_ANALYSIS_TYPES}
+    if unknown:
+        raise where.fail(f"analysis.{sorted(unknown)[0]}", "unknown key")
+    return {
+        name: where.strings(table, f"{name}_event_types", "analysis")
+        if f"{name}_event_types" in table
+        else default
+        for name, default in DEFAULT_ANALYSIS_TYPES.items()
+    }
+
+
 def grace(where: Where, positions: Mapping[str, Any]) -> float:
     value = positions.get("sl_grace_seconds", DEFAULT_SL_GRACE_SECONDS)
     if not is_number(value) or value < 0:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from ..config.profile import Profile
 from ..errors import DatabaseUnavailable
+from .analysis import DatabaseAnalysis, run_analysis
 from .connection import Target, connect
 from .queries import (
     AuditDatabase,
@@ -25,6 +26,7 @@ class WindowStats:
     ts_updates: tuple[TrailingUpdates, ...] = ()
     unprotected_now: tuple[UnprotectedPosition, ...] = ()
     unprotected_episodes: tuple[UnprotectedEpisode, ...] = ()
+    analysis: DatabaseAnalysis | None = None
     error: str | None = None
 
 
@@ -46,6 +48,9 @@ async def gather_window_stats(
         )
         unprotected = await database.unprotected_positions()
         episodes = await database.unprotected_episodes(since, until)
-        return WindowStats(latencies, tuple(ts_updates), tuple(unprotected), tuple(episodes))
+        analysis = await run_analysis(session, profile, since, until)
+        return WindowStats(
+            latencies, tuple(ts_updates), tuple(unprotected), tuple(episodes), analysis
+        )
     finally:
         await session.close()

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..config.profile import Profile
+from ..database.analysis import DatabaseAnalysis
 from ..database.connection import Target
 from ..database.window import WindowStats, gather_window_stats
 from ..logs.files import analyze_files
@@ -78,4 +79,22 @@ async def complete_audit(
         if use_database
         else WindowStats(error="replay mode without --audit-dsn reads no database")
     )
+    if window.analysis is not None and log_analysis is not None:
+        window = replace(window, analysis=with_log_note(window.analysis, log_analysis))
     return AuditData(collection, log_analysis, window, profile, metrics, log_error)
+
+
+def with_log_note(analysis: DatabaseAnalysis, log: LogAnalysis) -> DatabaseAnalysis:
+    """Section 9 from the log where the bot writes no WebSocket events (it mostly does not)."""
+    websocket = analysis.section(9)
+    if websocket.unavailable is None and any(t.rows for t in websocket.tables):
+        return analysis
+    ws = log.websocket
+    note = (
+        f"recorded only in the log: {ws.connects} connects, {ws.disconnects} disconnects, "
+        f"{ws.reconnects} reconnects, "
+        + (f"uptime {ws.uptime_percent:g} %" if ws.uptime_percent is not None else "uptime n/a")
+        + f" over {ws.covers}"
+    )
+    sections = tuple(replace(s, note=note) if s.number == 9 else s for s in analysis.sections)
+    return replace(analysis, sections=sections)

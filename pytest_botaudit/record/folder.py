@@ -19,6 +19,19 @@ class RunFolder:
     def summary_file(self, ended: datetime) -> Path:
         return self.path / f"monitoring_report_{ended:%Y%m%d_%H%M%S}.json"
 
+    # the seed's deliverables, by their seed names
+    @property
+    def analysis_db(self) -> tuple[Path, Path]:
+        return self.path / "analysis_db.txt", self.path / "analysis_db.json"
+
+    @property
+    def analysis_logs(self) -> tuple[Path, Path]:
+        return self.path / "analysis_logs.txt", self.path / "analysis_logs.json"
+
+    @property
+    def hourly_observations(self) -> Path:
+        return self.path / "hourly_observations.md"
+
     def snapshot_files(self) -> list[Path]:
         """The folder's snapshot files, oldest written first."""
         return sorted(self.path.glob(SNAPSHOT_GLOB), key=lambda p: p.stat().st_mtime)

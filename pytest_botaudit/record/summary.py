@@ -67,10 +67,15 @@ def write_summary(result: CollectionResult, folder: RunFolder) -> CollectionResu
     return replace(result, summary_path=path)
 
 
-def write_json(path: Path, data: Mapping[str, Any]) -> Path:
+def write_json(path: Path, data: Mapping[str, Any] | list[Any]) -> Path:
     """Write through a temporary file and rename, so a reader never sees half a report."""
+    return write_text(path, json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write through a temporary file and rename, so a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
     return path

@@ -1,0 +1,24 @@
+-- 3. Trailing stops per symbol and exchange over [since, until) (position_id is often NULL in
+-- their events): updates, active duration, updates a minute (the intervals between updates
+-- over the time they span, at least a minute); flagged over 20 or over 1/min.
+-- The state table says whether each is still active.
+SELECT u.symbol, u.exchange, u.updates,
+       round(extract(epoch FROM u.last_at - u.first_at)::numeric, 1) AS active_seconds,
+       round(((u.updates - 1) / greatest(extract(epoch FROM u.last_at - u.first_at) / 60, 1))
+             ::numeric, 3) AS updates_per_minute,
+       t.state,
+       u.updates > 20
+           OR (u.updates - 1) / greatest(extract(epoch FROM u.last_at - u.first_at) / 60, 1) > 1
+           AS flagged
+FROM (
+    SELECT coalesce(e.symbol, '?') AS symbol, coalesce(e.exchange, '?') AS exchange,
+           count(*) AS updates, min(e.created_at) AS first_at, max(e.created_at) AS last_at
+    FROM :"schema".:"events_table" AS e
+    WHERE e.created_at >= :'since'::timestamptz AND e.created_at < :'until'::timestamptz
+      AND e.event_type = ANY (:'ts_update_types'::text[])
+    GROUP BY 1, 2
+) AS u
+LEFT JOIN :"schema".:"trailing_stop_state_table" AS t
+  ON t.symbol = u.symbol AND t.exchange = u.exchange
+ORDER BY u.updates DESC, u.symbol
+LIMIT 100;

@@ -1,0 +1,16 @@
+-- 4. Errors over [since, until) by event type, exchange and error code (the exchange's
+-- retCode, else the error text with its numbers masked): count, first and last seen.
+SELECT e.event_type,
+       coalesce(e.exchange, 'unknown') AS exchange,
+       coalesce(e.event_data ->> 'retCode', e.event_data ->> 'code',
+                left(regexp_replace(coalesce(e.error_message, e.event_data ->> 'error', ''),
+                                    '[0-9]+', 'N', 'g'), 80)) AS error_code,
+       count(*) AS errors,
+       min(e.created_at) AS first_seen,
+       max(e.created_at) AS last_seen
+FROM :"schema".:"events_table" AS e
+WHERE e.created_at >= :'since'::timestamptz AND e.created_at < :'until'::timestamptz
+  AND (e.severity IN ('ERROR', 'CRITICAL') OR e.event_type = ANY (:'error_types'::text[]))
+GROUP BY 1, 2, 3
+ORDER BY errors DESC, 1, 2, 3
+LIMIT 100;

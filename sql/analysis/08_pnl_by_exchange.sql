@@ -1,0 +1,18 @@
+-- 8. PnL of the positions closed in [since, until), per exchange and in total (exchange NULL).
+WITH closed AS (
+    SELECT p.exchange, coalesce(p.realized_pnl, p.pnl) AS pnl
+    FROM :"schema".:"positions_table" AS p
+    WHERE p.closed_at >= :'since'::timestamptz AND p.closed_at < :'until'::timestamptz
+)
+SELECT exchange,
+       count(*) AS closed,
+       count(*) FILTER (WHERE pnl > 0) AS winners,
+       count(*) FILTER (WHERE pnl < 0) AS losers,
+       round(100.0 * count(*) FILTER (WHERE pnl > 0) / nullif(count(pnl), 0), 1) AS win_rate_pct,
+       round(sum(pnl), 4) AS total,
+       round(avg(pnl), 4) AS average,
+       max(pnl) AS best,
+       min(pnl) AS worst
+FROM closed
+GROUP BY ROLLUP (exchange)
+ORDER BY exchange NULLS LAST;

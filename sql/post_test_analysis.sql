@@ -1,0 +1,85 @@
+-- The 14-section database analysis of an audit window, against the bot contract's schema:
+--
+--   psql -v ON_ERROR_STOP=1 -v hours=8 -f sql/post_test_analysis.sql
+--   psql -v ON_ERROR_STOP=1 -v since='2025-10-18 07:00+00' -v until='2025-10-18 15:00+00' \
+--        -f sql/post_test_analysis.sql
+--
+-- Read-only (one READ ONLY transaction), times in UTC. Each table is one SELECT in its own file
+-- under analysis/; pytest-botaudit runs the very same files, the window as $1 and $2 and the
+-- other variables below from the profile.
+\set QUIET on
+SET TIME ZONE 'UTC';
+BEGIN READ ONLY;
+
+-- the window: -v since=... [-v until=...], else the last -v hours (8 by default)
+\if :{?until}
+\else
+    SELECT now() AS until \gset
+\endif
+\if :{?since}
+\else
+    \if :{?hours}
+    \else
+        \set hours 8
+    \endif
+    SELECT :'until'::timestamptz - make_interval(hours => :'hours'::int) AS since \gset
+\endif
+
+-- the bot contract's names and settings (the default profile); override any with -v
+\if :{?schema} \else \set schema monitoring \endif
+\if :{?positions_table} \else \set positions_table positions \endif
+\if :{?events_table} \else \set events_table events \endif
+\if :{?trailing_stop_state_table} \else \set trailing_stop_state_table trailing_stop_state \endif
+\if :{?open_statuses} \else \set open_statuses '{active}' \endif
+\if :{?max_age_hours} \else \set max_age_hours 3 \endif
+\if :{?sl_grace_seconds} \else \set sl_grace_seconds 30 \endif
+\if :{?latency_key} \else \set latency_key execution_time_ms \endif
+\if :{?high_rate_types} \else \set high_rate_types '{position_updated}' \endif
+\if :{?stop_loss_types} \else \set stop_loss_types '{stop_loss_placed,stop_loss_set_on_load}' \endif
+\if :{?ts_update_types} \else \set ts_update_types '{trailing_stop_updated}' \endif
+\if :{?zombie_types} \else \set zombie_types '{zombie_orders_detected,zombie_order_cancelled,zombie_cleanup_completed,zombie_alert_triggered,aggressive_cleanup_triggered}' \endif
+\if :{?error_types} \else \set error_types '{exchange_error,error_occurred,database_error,position_error,stop_loss_error,stop_loss_set_failed,trailing_stop_sl_update_failed,position_creation_failed,signal_execution_failed,health_check_failed}' \endif
+\if :{?alert_types} \else \set alert_types '{emergency_close_all_triggered,emergency_stop_placed,risk_limits_exceeded,positions_without_sl_detected,zombie_alert_triggered}' \endif
+\set QUIET off
+
+\echo
+\echo 'DATABASE ANALYSIS OF THE WINDOW' :'since' '..' :'until' '(UTC)'
+\echo
+\echo '1. POSITIONS SUMMARY'
+\ir analysis/01_positions_by_exchange.sql
+\ir analysis/01b_positions_by_status.sql
+\echo '2. STOP-LOSS'
+\ir analysis/02_stop_loss_by_exchange.sql
+\ir analysis/02b_unprotected_positions.sql
+\ir analysis/02c_initial_sl_latency.sql
+\echo '3. TRAILING STOPS'
+\ir analysis/03_trailing_stop.sql
+\ir analysis/03b_trailing_by_symbol.sql
+\echo '4. ERRORS AND ISSUES'
+\ir analysis/04_errors.sql
+\echo '5. PERFORMANCE'
+\ir analysis/05_latency_by_event_type.sql
+\echo '   (transaction_log.duration_ms: run analysis/05b_transaction_latency.sql where the bot has that table)'
+\echo '6. AGED POSITIONS'
+\ir analysis/06_aged_buckets.sql
+\ir analysis/06b_aged_detail.sql
+\echo '7. ZOMBIE ORDERS'
+\ir analysis/07_zombie_orders.sql
+\echo '8. PNL'
+\ir analysis/08_pnl_by_exchange.sql
+\ir analysis/08b_best_and_worst_trades.sql
+\echo '9. WEBSOCKET EVENTS (the bot reports most of them only in its log)'
+\ir analysis/09_websocket.sql
+\echo '10. RACE CONDITIONS'
+\ir analysis/10_race_conditions.sql
+\echo '11. HOURLY DISTRIBUTION'
+\ir analysis/11_hourly.sql
+\echo '12. CRITICAL EVENTS TIMELINE'
+\ir analysis/12_critical_timeline.sql
+\echo '13. LIFECYCLE OF SAMPLE POSITIONS'
+\ir analysis/13_position_lifecycle.sql
+\echo '14. DATABASE HEALTH'
+\ir analysis/14_table_health.sql
+\ir analysis/14b_connections.sql
+
+COMMIT;

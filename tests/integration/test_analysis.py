@@ -1,0 +1,236 @@
+"""The 14-section database analysis against a real PostgreSQL and simulated runs of known
+content: the numbers, the psql file, "not available" sections, both timestamp types."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import urllib.parse
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from pytest_botaudit.cli import main
+from pytest_botaudit.collection.live import Collector, Progress
+from pytest_botaudit.collection.window import reconstruct
+from pytest_botaudit.config.profile import load_profile
+from pytest_botaudit.database.analysis import SECTIONS, DatabaseAnalysis, run_analysis
+from pytest_botaudit.database.connection import connect
+from pytest_botaudit.demo.pgserver import find_bindir
+from pytest_botaudit.demo.scenarios import SCENARIOS
+from pytest_botaudit.demo.simulator import BotSimulator
+from pytest_botaudit.reporting.hourly import hourly_rows
+
+from ..conftest import REPO
+from ..helpers import async_wait_for
+
+PROFILE = load_profile()
+
+
+async def _backfill(database: str, tmp_path: Path, scenario: str) -> tuple[datetime, datetime]:
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    await BotSimulator(database, tmp_path / "bot.log", 600, scenario, seed=4).run(start, live=False)
+    return start, start + timedelta(minutes=10)
+
+
+async def _analysis(database: str, since: datetime, until: datetime) -> DatabaseAnalysis:
+    session = await connect(database)
+    try:
+        return await run_analysis(session, PROFILE, since, until)
+    finally:
+        await session.close()
+
+
+async def _fetch(database: str, sql: str) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(database)
+    try:
+        return list(await connection.fetch(sql))
+    finally:
+        await connection.close()
+
+
+def _records(analysis: DatabaseAnalysis, number: int, table: str) -> list[dict[str, object]]:
+    return analysis.section(number).table(table).records()
+
+
+@pytest.mark.asyncio
+async def test_faulty_run_numbers(database: str, tmp_path: Path) -> None:
+    since, until = await _backfill(database, tmp_path, "faulty")
+    analysis = await _analysis(database, since, until)
+    assert [s.number for s in analysis.sections] == list(range(1, 15))
+    assert all(s.unavailable is None for s in analysis.sections if s.number != 5)
+    positions = await _fetch(database, "SELECT * FROM monitoring.positions")
+    total = _records(analysis, 1, "01_positions_by_exchange")[-1]
+    assert total["exchange"] is None
+    assert total["opened"] == sum(
+        1 for p in positions if p["opened_at"] >= since.replace(tzinfo=None)
+    )
+    assert total["ever_unprotected"] == SCENARIOS["faulty"].faults.unprotected_positions
+    # 2: each unprotected position with how long it went without a stop-loss
+    unprotected = _records(analysis, 2, "02b_unprotected_positions")
+    assert len(unprotected) == 2
+    assert all(float(str(r["unprotected_seconds"])) > 1200 for r in unprotected)
+    # 8: PnL totals and win rate of what closed in the window, from the rows themselves
+    closed = [p for p in positions if p["closed_at"] is not None]
+    pnl = [float(p["realized_pnl"]) for p in closed]
+    [everything] = [r for r in _records(analysis, 8, "08_pnl_by_exchange") if r["exchange"] is None]
+    assert everything["closed"] == len(closed)
+    assert float(str(everything["total"])) == pytest.approx(sum(pnl), abs=1e-4)
+    winners = sum(1 for value in pnl if value > 0)
+    assert everything["winners"] == winners
+    assert float(str(everything["win_rate_pct"])) == pytest.approx(
+        round(100 * winners / len(pnl), 1)
+    )
+    # 10: the bot writes a stop-loss in the same instant as each protected opening
+    pairs = {r["pair"]: r["occurrences"] for r in _records(analysis, 10, "10_race_conditions")}
+    # (the two unprotected ones were opened before the window, twenty minutes before found)
+    assert pairs["position_created -> stop_loss_placed"] == total["opened"]
+    # 11: per hour of the window, what the positions table says
+    [hour] = _records(analysis, 11, "11_hourly")
+    assert (hour["opened"], hour["closed"]) == (total["opened"], len(closed))
+    # 12: the critical timeline counts every such event, shows at most 100
+    timeline = _records(analysis, 12, "12_critical_timeline")
+    assert timeline
+    assert int(str(timeline[0]["total"])) >= 61  # 60 API errors and an emergency close
+
+
+@pytest.mark.asyncio
+async def test_aged_buckets_and_zombies(database: str, tmp_path: Path) -> None:
+    since, until = await _backfill(database, tmp_path, "degraded")
+    analysis = await _analysis(database, since, until)
+    buckets = {r["bucket"]: r["positions"] for r in _records(analysis, 6, "06_aged_buckets")}
+    faults = SCENARIOS["degraded"].faults
+    assert buckets == {"3-6 h": faults.aged_positions, "6-12 h": 0, "> 12 h": 0}
+    assert len(_records(analysis, 6, "06b_aged_detail")) == faults.aged_positions
+    zombies = _records(analysis, 7, "07_zombie_orders")
+    assert sum(int(str(r["events"])) for r in zombies) == faults.zombie_orders
+
+
+@pytest.mark.asyncio
+async def test_a_missing_table_or_column_marks_just_those_tables(
+    database: str, tmp_path: Path
+) -> None:
+    since, until = await _backfill(database, tmp_path, "healthy")
+    connection = await asyncpg.connect(database)
+    await connection.execute("DROP TABLE monitoring.trailing_stop_state")
+    await connection.execute("ALTER TABLE monitoring.positions DROP COLUMN unrealized_pnl")
+    await connection.close()
+    analysis = await _analysis(database, since, until)
+    missing = {t.name for s in analysis.sections for t in s.tables if t.unavailable is not None}
+    # transaction_log is no table of the reference schema either
+    assert missing == {"03b_trailing_by_symbol", "06b_aged_detail", "05b_transaction_latency"}
+    reason = analysis.section(3).table("03b_trailing_by_symbol").unavailable
+    assert reason is not None
+    assert "trailing_stop_state" in reason
+    assert analysis.section(1).unavailable is None
+
+
+@pytest.mark.asyncio
+async def test_timestamptz_position_columns_give_the_same_analysis(
+    database: str, tmp_path: Path
+) -> None:
+    since, until = await _backfill(database, tmp_path, "faulty")
+    before = (await _analysis(database, since, until)).to_json()
+    connection = await asyncpg.connect(database)
+    for column in ("opened_at", "closed_at", "updated_at", "created_at"):
+        await connection.execute(
+            f"ALTER TABLE monitoring.positions ALTER COLUMN {column} TYPE timestamptz"
+            f" USING {column} AT TIME ZONE 'UTC'"
+        )
+    await connection.close()
+    after = (await _analysis(database, since, until)).to_json()
+    skip = {14}  # table statistics change with the ALTERs themselves
+    assert [s for s in after if s["number"] not in skip] == [
+        s for s in before if s["number"] not in skip
+    ]
+
+
+def _psql_binary() -> str:
+    beside = find_bindir() / "psql"
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which("psql") or next(
+        (str(p) for p in sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"))), None
+    )
+    if found is None:
+        pytest.skip("no psql client on this machine")
+    return found
+
+
+def _psql(database: str, *variables: str) -> subprocess.CompletedProcess[str]:
+    parts = urllib.parse.urlsplit(database)
+    query = dict(urllib.parse.parse_qsl(parts.query))
+    return subprocess.run(
+        [
+            _psql_binary(),
+            "-X",
+            "-h",
+            query["host"],
+            "-p",
+            query["port"],
+            "-U",
+            parts.username or "postgres",
+            "-d",
+            parts.path.lstrip("/"),
+            "-v",
+            "ON_ERROR_STOP=1",
+            *[arg for v in variables for arg in ("-v", v)],
+            "-f",
+            str(REPO / "sql" / "post_test_analysis.sql"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.asyncio
+async def test_the_psql_file_prints_every_section_without_error(
+    database: str, tmp_path: Path
+) -> None:
+    since, until = await _backfill(database, tmp_path, "faulty")
+    for variables in (("hours=8",), (f"since={since.isoformat()}", f"until={until.isoformat()}")):
+        done = await asyncio.to_thread(_psql, database, *variables)
+        assert done.returncode == 0, done.stderr
+        assert "ERROR" not in done.stderr
+        for section in SECTIONS:
+            assert f"{section.number}. " in done.stdout
+    assert "(2 rows)" in done.stdout  # the two unprotected positions of section 2
+
+
+@pytest.mark.asyncio
+async def test_hourly_table_of_window_mode_matches_the_live_run(
+    database: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "bot.log"
+    progress: list[Progress] = []
+    collector = Collector(database, PROFILE, 3.0, 0.25, tmp_path / "live", on_tick=progress.append)
+    collecting = asyncio.create_task(collector.run())
+    await async_wait_for(lambda: bool(progress), 10, "the first tick")
+    await BotSimulator(database, log, 2.5, "faulty", seed=8).run()
+    live = await collecting
+    window = await reconstruct(
+        database, PROFILE, live.started_at, live.ended_at, 0.25, tmp_path / "window"
+    )
+    fields = ("hour", "opened", "closed", "ts_activated", "api_errors", "emergency_closes")
+    as_live = [{f: getattr(r, f) for f in fields} for r in hourly_rows(live)]
+    as_window = [{f: getattr(r, f) for f in fields} for r in hourly_rows(window)]
+    assert as_window == as_live
+    assert as_live[0]["api_errors"] == 60
+
+
+def test_botaudit_analyze_prints_json_and_writes_the_files(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_backfill(database, tmp_path, "healthy"))
+    assert main(["analyze", "--dsn", database, "--hours", "3", "--json"]) == 0
+    sections = json.loads(capsys.readouterr().out)
+    assert [s["number"] for s in sections] == list(range(1, 15))
+    assert main(["analyze", "--dsn", database, "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "analysis_db.txt").read_text().startswith("BOT DATABASE ANALYSIS")
+    assert main(["analyze", "--dsn", "postgresql://x@/db?host=/nonexistent"]) == 2
