@@ -89,17 +89,15 @@ def cases() -> str:
     return " ".join(parts) + " ELSE 'warning_raised'"
 
 
-async def load(dsn: str, rows: int, history: bool = True) -> None:
-    """``rows`` of history (older than an hour) or, with history=False, the last hour."""
+async def load(
+    dsn: str, rows: int, history: bool = True, span: timedelta = timedelta(hours=1)
+) -> None:
+    """``rows`` of history (older than ``span``) or, with history=False, the last ``span``."""
     connection = await asyncpg.connect(dsn)
     try:
         started = time.perf_counter()
-        offset, span = (
-            (timedelta(hours=1), timedelta(days=30))
-            if history
-            else (timedelta(0), timedelta(hours=1))
-        )
-        await connection.execute(LOAD.format(cases=cases()), rows, offset, span)
+        offset, spread = (span, timedelta(days=30)) if history else (timedelta(0), span)
+        await connection.execute(LOAD.format(cases=cases()), rows, offset, spread)
         await connection.execute("ANALYZE monitoring.events")
         total = await connection.fetchval("SELECT count(*) FROM monitoring.events")
         print(

@@ -10,6 +10,7 @@ import pytest_asyncio
 from .collection.collect import target
 from .config.options import OPTIONS
 from .config.settings import AuditSettings, Mode
+from .database.analysis import DatabaseAnalysis
 from .database.connection import ReadOnlySession, connect
 from .errors import DatabaseUnavailable
 from .judging.audit import AuditData
@@ -78,6 +79,12 @@ def audit_data(pytestconfig: pytest.Config) -> AuditData:
 def audit(audit_data: AuditData) -> AuditData:
     """The audit's data for custom checks (snapshots, log analysis, database window stats)."""
     return audit_data
+
+
+@pytest.fixture(scope="session")
+def audit_analysis(audit_data: AuditData) -> DatabaseAnalysis | None:
+    """The 14-section database analysis of the audit window (None without a database)."""
+    return audit_data.window.analysis
 
 
 @pytest.fixture

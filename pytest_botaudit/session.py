@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from .collection.alerts import configure_rules
+from .collection.botprocess import process_exists
 from .collection.collect import collect, target
 from .collection.replay import find_resumable, replay
 from .collection.signals import run_interruptible
@@ -41,9 +42,11 @@ XDIST_REFUSAL = (
     "a collector of its own against the bot's database; run the audit checks without -n"
 )
 # fixtures that make a test an audit check (the settings are resolved and validated then)
-AUDIT_FIXTURES = frozenset({"audit", "audit_check", "audit_preflight", "audit_data", "audit_db"})
+AUDIT_FIXTURES = frozenset(
+    {"audit", "audit_check", "audit_preflight", "audit_data", "audit_db", "audit_analysis"}
+)
 # fixtures that judge the collected run: collection happens before the first of these items
-COLLECTED_FIXTURES = frozenset({"audit", "audit_check", "audit_data"})
+COLLECTED_FIXTURES = frozenset({"audit", "audit_check", "audit_data", "audit_analysis"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +305,7 @@ class AuditSession:
                 use_database=dsn_known,
             )
         )
-        write_deliverables(data, folder, live=s.mode is Mode.LIVE)
+        write_deliverables(data, folder)
         return data
 
     def record(self, item: pytest.Item, result: CheckResult | PreflightResult) -> None:
@@ -320,7 +323,8 @@ class AuditSession:
                 pytest.skip(message)
             pytest.fail(message, pytrace=False)
         if verdict is Verdict.WARN and self.settings.strict:
-            pytest.fail(f"{message} (--audit-strict)", pytrace=False)
+            first, _, evidence = message.partition("\n")  # the reason on the verdict's line
+            pytest.fail(f"{first} (--audit-strict)\n{evidence}".rstrip(), pytrace=False)
 
 
 async def _probe(dsn: Target | str | None) -> None:
@@ -349,6 +353,8 @@ def check_inputs(s: AuditSettings) -> None:
                 f"{s.origins['log']}: '{odd}' is not a regular file (a directory, a FIFO "
                 "or a device is not a log)"
             )
+    if s.bot_pid is not None and not process_exists(s.bot_pid):
+        raise pytest.UsageError(f"{s.origins['bot_pid']}: no process {s.bot_pid} on this machine")
     if s.resume:
         try:
             find_resumable(s.out, s.interval, s.duration)

@@ -9,6 +9,7 @@
 -- other variables below from the profile.
 \set QUIET on
 SET TIME ZONE 'UTC';
+SET jit = off;  -- small queries over one window: compiling them costs more than it saves
 BEGIN READ ONLY;
 
 -- the window: -v since=... [-v until=...], else the last -v hours (8 by default)

@@ -114,6 +114,7 @@ def _live(
         on_incident=observers.on_incident,
         on_resolved=observers.on_resolved,
         on_hour=observers.on_hour,
+        bot_pid=s.bot_pid,
         resume=resume,
     )
     try:

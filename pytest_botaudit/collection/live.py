@@ -8,7 +8,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from ..record.model import (
 )
 from ..record.summary import write_summary
 from .alerts import AlertRule, IncidentTracker, seed_rules
+from .botprocess import BotProcess
 from .link import DatabaseLink
 from .signals import install_stop_signals
 from .snapshots import take_snapshot, with_log_counts
@@ -81,6 +82,7 @@ class Collector:
         on_incident: Callable[[Incident], None] | None = None,
         on_resolved: Callable[[Incident], None] | None = None,
         on_hour: Callable[[CollectionResult], None] | None = None,
+        bot_pid: int | None = None,
         resume: ResumePoint | None = None,
     ) -> None:
         self.dsn = dsn
@@ -101,6 +103,7 @@ class Collector:
         self.on_incident = on_incident
         self.on_resolved = on_resolved
         self.on_hour = on_hour
+        self.bot = BotProcess(bot_pid) if bot_pid is not None else None
         self.resume = resume
         self.expected_ticks = expected_ticks(duration, interval)
         self.link = DatabaseLink(dsn, profile, interval, monotonic)
@@ -281,6 +284,8 @@ class Collector:
                 self.link.last_failure = failure
                 await self.link.disconnect()
                 continue
+            if self.bot is not None:
+                snapshot = replace(snapshot, observed={**snapshot.observed, **self.bot.sample()})
             return with_log_counts(snapshot, self.profile, log_counts)
         return Gap(tick, window_start, window_end, failure)
 

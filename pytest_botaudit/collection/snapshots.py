@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -65,13 +66,15 @@ async def take_snapshot(
     taken_at: datetime,
 ) -> Snapshot:
     """One tick's snapshot: sql/tick.sql plus the profile's own queries, one transaction."""
+    started = time.perf_counter()
     async with database.session.transaction():
         rows = await database.tick_rows(window_start, window_end, taken_at)
+        round_trip = time.perf_counter() - started
         extra = await database.profile_queries(window_start, window_end)
+        connections = await database.connections()
     snapshot = build_snapshot(rows, database.profile, tick, window_start, window_end, taken_at)
-    if not extra:
-        return snapshot
+    observed = {"round_trip_ms": round(round_trip * 1000, 2), "db_connections": connections}
     counters, gauges = dict(snapshot.counters), dict(snapshot.gauges)
     for spec in database.profile.queries:
         (counters if spec.kind == "counter" else gauges)[spec.name] = extra[spec.name]
-    return replace(snapshot, counters=counters, gauges=gauges)
+    return replace(snapshot, counters=counters, gauges=gauges, observed=observed)

@@ -123,6 +123,11 @@ OPTIONS: tuple[Option, ...] = (
         5.0,
     ),
     Option(
+        "bot_pid",
+        "the bot's process id on this machine: its CPU and memory are sampled each tick",
+        positive_int,
+    ),
+    Option(
         "notify",
         "an Apprise URL to tell about CRITICAL incidents, outages, crashes and the end of the "
         "audit (repeatable): tgram://, slack://, discord://, mailto://, json://host/path ...",

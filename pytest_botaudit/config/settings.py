@@ -55,6 +55,7 @@ class AuditSettings:
     statement_timeout: float = 30.0
     lock_timeout: float = 5.0
     resume: bool = False
+    bot_pid: int | None = None
     notify: tuple[str, ...] = ()
     notify_gap_ticks: int = 3
     thresholds: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

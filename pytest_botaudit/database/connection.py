@@ -19,6 +19,9 @@ SERVER_SETTINGS = {
     "default_transaction_read_only": "on",
     "application_name": "pytest-botaudit",
     "TimeZone": "UTC",
+    # the audit's queries are small and read one window: compiling them (JIT, chosen by the
+    # cost estimates of a big table) would take longer than running them
+    "jit": "off",
 }
 CONNECT_TIMEOUT = 10.0
 

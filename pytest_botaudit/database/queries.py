@@ -144,6 +144,13 @@ class AuditDatabase:
                 failing.append((spec.name, f"{type(exc).__name__}: {exc}".splitlines()[0]))
         return failing
 
+    async def connections(self) -> float:
+        """Sessions connected to this database now (the bot's pool, the audit, others)."""
+        value = await self.session.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        )
+        return float(value or 0)
+
     async def event_types_present(self, event_types: Sequence[str]) -> set[str]:
         rows = await self.session.fetch(self._vocabulary, list(event_types))
         return {r["event_type"] for r in rows}

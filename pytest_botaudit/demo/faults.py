@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from .scenarios import EXCHANGES, SYMBOLS
-from .trading import Position, close_position, lapses_when_closed
+from .trading import Position, close_position, lapses_when_closed, mark_protected
 
 if TYPE_CHECKING:
     from .simulator import BotSimulator
@@ -72,11 +72,7 @@ async def sl_placed_late(
     data: dict[str, Any],
     stamp: datetime,
 ) -> None:
-    await conn.execute(
-        "UPDATE monitoring.positions SET has_stop_loss = true, stop_loss_price = $2 WHERE id = $1",
-        position.db_id,
-        position.stop,
-    )
+    await mark_protected(conn, position)
     await bot.event(
         conn,
         stamp,

@@ -128,12 +128,17 @@ async def sl_placed(
     stamp: datetime,
 ) -> None:
     """The stop-loss of an open position, placed a moment after its fill."""
+    await mark_protected(conn, position)
+    await _place_stop_loss(bot, conn, position, data["api_ms"], stamp)
+
+
+async def mark_protected(conn: asyncpg.Connection, position: Position) -> None:
+    """The position's row now says it has its stop-loss."""
     await conn.execute(
         "UPDATE monitoring.positions SET has_stop_loss = true, stop_loss_price = $2 WHERE id = $1",
         position.db_id,
         position.stop,
     )
-    await _place_stop_loss(bot, conn, position, data["api_ms"], stamp)
 
 
 async def _place_stop_loss(

@@ -4,6 +4,7 @@ MEASURERS table (a test checks the table and the catalogue name the same metrics
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..record.model import Severity
@@ -134,13 +135,26 @@ def emergency_closes(audit: AuditData) -> Measurement:
     return _counter_and_log(audit, "emergency_closes")
 
 
+def _analysis_rows(audit: AuditData, number: int, table: str) -> list[dict[str, object]]:
+    """Rows of one table of the database analysis ([] where it did not run)."""
+    analysis = audit.window.analysis
+    if analysis is None:
+        return []
+    found = analysis.section(number).table(table)
+    return found.records() if found.unavailable is None else []
+
+
 def aged_positions(audit: AuditData) -> Measurement:
     snapshots = audit.collection.snapshots
     if not snapshots:
         return Measurement.no_data("no snapshots were collected")
+    buckets = ", ".join(
+        f"{r['bucket']}: {r['positions']}" for r in _analysis_rows(audit, 6, "06_aged_buckets")
+    )
     return Measurement(
         audit.collection.peak("aged_positions"),
-        ticks_over_zero(snapshots, "aged_positions"),
+        ticks_over_zero(snapshots, "aged_positions")
+        + ((f"open at the end, by age (analysis section 6): {buckets}",) if buckets else ()),
         f"peak over {len(snapshots)} snapshots, older than {audit.profile.max_age_hours:g} h",
     )
 
@@ -149,11 +163,19 @@ def _latency(audit: AuditData, name: str) -> Measurement:
     stats = audit.window.latencies.get(name)
     spec = audit.profile.latency(name)
     if stats and stats.samples and stats.avg_ms is not None:
+        types = set(spec.event_types) if spec else set()
+        per_type = tuple(
+            f"{r['event_type']}: avg {r['avg_ms']} ms, p50 {r['p50_ms']}, p99 {r['p99_ms']}, "
+            f"max {r['max_ms']} over {r['samples']} (analysis section 5)"
+            for r in _analysis_rows(audit, 5, "05_latency_by_event_type")
+            if r["event_type"] in types
+        )
         return Measurement(
             round(stats.avg_ms, 2),
             (
                 f"p95 {stats.p95_ms or 0:g} ms, max {stats.max_ms or 0:g} ms over "
                 f"{stats.samples:g} events",
+                *per_type,
             ),
             "from the database",
         )
@@ -206,7 +228,13 @@ def api_errors(audit: AuditData) -> Measurement:
 
 
 def zombie_orders(audit: AuditData) -> Measurement:
-    return _counter_and_log(audit, "zombie_orders")
+    measured = _counter_and_log(audit, "zombie_orders")
+    reasons = tuple(
+        f"{r['exchange']}: {r['events']} x {r['event_type']} {r['reason']}".rstrip()
+        + " (analysis section 7)"
+        for r in _analysis_rows(audit, 7, "07_zombie_orders")
+    )
+    return replace(measured, evidence=measured.evidence + reasons[:EVIDENCE_LIMIT])
 
 
 def ts_updates_per_position(audit: AuditData) -> Measurement:

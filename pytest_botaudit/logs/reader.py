@@ -58,14 +58,23 @@ class LineSplitter:
             self.partial = self.partial[:MAX_LINE]
             self._skipping = True
             self.truncated += 1
-        if lines and max(map(len, lines)) > MAX_LINE:
-            self.truncated += sum(1 for line in lines if len(line) > MAX_LINE)
-            lines = [line[:MAX_LINE] for line in lines]
+        if lines and _may_hold_a_long_line(chunk):
+            long = sum(1 for line in lines if len(line) > MAX_LINE)
+            if long:
+                self.truncated += long
+                lines = [line[:MAX_LINE] for line in lines]
         return lines
 
     def flush(self) -> list[bytes]:
         rest, self.partial = self.partial, b""
         return [rest] if rest else []
+
+
+def _may_hold_a_long_line(chunk: bytes) -> bool:
+    """False when every half-MAX_LINE stretch of the chunk has a newline: then no line in it
+    is longer than MAX_LINE, and the lines need no look one by one (a few finds a chunk)."""
+    half = MAX_LINE // 2
+    return any(chunk.find(b"\n", start, start + half) < 0 for start in range(0, len(chunk), half))
 
 
 # what a damaged or mislabelled compressed file raises while it is read

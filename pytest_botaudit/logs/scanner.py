@@ -92,21 +92,20 @@ class Scanner:
         first, last = self._first, self._last
         line_no = self._line_no
         name, zone = self.name, self.zone
-        headers = records = out = continuation = unparsable = undecodable = 0
+        headers = records = out = continuation = unparsable = undecodable = fast_out = 0
+        hits_before = sum(hits)  # the bulk's records are counted from the hits, once a block
         for raw in lines:
             line_no += 1
             if fast is not None:
                 match = fast(raw)
                 if match is not None:  # the bulk: counted, never decoded
-                    headers += 1
-                    seen = True
                     if pending is not None:
                         emit(pending)
                         pending = None
                     if windowed:
                         stamp_b = match[1]
                         if (since_b and stamp_b < since_b) or (until_b and stamp_b >= until_b):
-                            out += 1
+                            fast_out += 1
                             continue
                         first = first or stamp_b
                         last = stamp_b
@@ -144,7 +143,7 @@ class Scanner:
                         continuation += 1
                         if len(pending.lines) < MAX_CONTINUATION:
                             pending.lines.append(line)
-                    elif seen:
+                    elif seen or fast_out or sum(hits) != hits_before:  # after a record
                         continuation += 1
                     else:
                         unparsable += 1
@@ -169,6 +168,9 @@ class Scanner:
                 last = stamp_b
             records += 1
             pending = LogRecord(name, line_no, stamp, logger, level, message, word, zone)
+        headers += sum(hits) - hits_before + fast_out
+        out += fast_out
+        seen = seen or headers > 0
         if not windowed and headers:
             first, last = self._edges(lines, first, last)
         self._pending, self._seen = pending, seen

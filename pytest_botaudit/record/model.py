@@ -30,6 +30,9 @@ class Snapshot:
     gauges: Mapping[str, float]
     counters: Mapping[str, float]
     by_exchange: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    # what only a live audit sees at the tick: round_trip_ms, db_connections, and with
+    # --audit-bot-pid the bot's bot_cpu_percent and bot_rss_mb
+    observed: Mapping[str, float] = field(default_factory=dict)
 
     def value(self, metric: str) -> float | None:
         if metric in self.gauges:
@@ -44,6 +47,7 @@ class Snapshot:
             "gauges": dict(self.gauges),
             "counters": dict(self.counters),
             "by_exchange": {k: dict(v) for k, v in self.by_exchange.items()},
+            **({"observed": dict(self.observed)} if self.observed else {}),
         }
 
     @classmethod
@@ -60,6 +64,7 @@ class Snapshot:
                 ex: {k: float(v) for k, v in vals.items()}
                 for ex, vals in data.get("by_exchange", {}).items()
             },
+            observed={k: float(v) for k, v in data.get("observed", {}).items()},
         )
 
 

@@ -20,7 +20,7 @@ def write_interim_hourly(folder: RunFolder, so_far: CollectionResult) -> None:
     write_text(folder.hourly_observations, render_hourly(hourly_rows(so_far), interim=True))
 
 
-def write_deliverables(data: AuditData, folder: RunFolder, live: bool) -> list[Path]:
+def write_deliverables(data: AuditData, folder: RunFolder) -> list[Path]:
     written: list[Path] = []
     text_path, json_path = folder.analysis_db
     analysis = data.window.analysis
@@ -42,5 +42,5 @@ def write_deliverables(data: AuditData, folder: RunFolder, live: bool) -> list[P
             write_text(json_path, json.dumps(data.log.to_json(), indent=2, ensure_ascii=False)),
         ]
     rows = hourly_rows(data.collection)
-    written.append(write_text(folder.hourly_observations, render_hourly(rows, live=live)))
+    written.append(write_text(folder.hourly_observations, render_hourly(rows)))
     return written

@@ -34,6 +34,13 @@ class HourRow:
     zombies_cleaned: float
     events: float  # rows the bot wrote to the events table in the hour
     anomalies: tuple[str, ...]
+    observed: dict[str, tuple[float, float]]  # live only: name -> (average, maximum)
+
+    def seen(self, name: str, unit: str) -> str:
+        if name not in self.observed:
+            return NOT_RECORDED
+        average, maximum = self.observed[name]
+        return f"average {average:g}{unit}, max {maximum:g}{unit}"
 
     @property
     def responsive(self) -> str:
@@ -99,12 +106,21 @@ def hourly_rows(collection: CollectionResult, until: dt.datetime | None = None) 
                 zombies_cleaned=_sum(snaps, "zombie_orders"),
                 events=sum(sum(s.counters.values()) for s in snaps),
                 anomalies=anomalies,
+                observed=_observed(snaps),
             )
         )
     return rows
 
 
-def render_hourly(rows: Sequence[HourRow], *, interim: bool = False, live: bool = True) -> str:
+def _observed(snapshots: Sequence[Snapshot]) -> dict[str, tuple[float, float]]:
+    values: dict[str, list[float]] = {}
+    for snapshot in snapshots:
+        for name, value in snapshot.observed.items():
+            values.setdefault(name, []).append(value)
+    return {name: (round(sum(v) / len(v), 2), round(max(v), 2)) for name, v in values.items()}
+
+
+def render_hourly(rows: Sequence[HourRow], *, interim: bool = False) -> str:
     """The seed's template, filled: one block per hour."""
     lines = ["# Hourly observations", ""]
     if interim:
@@ -131,8 +147,10 @@ def render_hourly(rows: Sequence[HourRow], *, interim: bool = False, live: bool 
             f"- Bot responsive: {row.responsive} ({row.events:g} events written)",
             f"- Database: {row.snapshots} snapshots, "
             + (f"{row.gaps} gaps" if row.gaps else "no gaps")
-            + ("" if live else f"; tick round trip and connections {NOT_RECORDED}"),
-            f"- Bot process CPU and memory: {NOT_RECORDED}",
+            + f"; tick round trip {row.seen('round_trip_ms', ' ms')}",
+            f"- Database connections: {row.seen('db_connections', '')}",
+            f"- Bot process: CPU {row.seen('bot_cpu_percent', ' %')}; memory "
+            f"{row.seen('bot_rss_mb', ' MB')}",
             "- Anomalies: " + ("; ".join(row.anomalies) if row.anomalies else "none"),
             "",
         ]

@@ -4,10 +4,12 @@ on a thread of their own with a timeout: a slow or failing target never slows an
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +21,18 @@ SEND_TIMEOUT = 10.0  # seconds one message may take
 DRAIN_TIMEOUT = 15.0  # seconds the end of a session waits for messages still queued
 
 
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Apprise loads the deprecated imghdr module along the way: not the user's warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield
+
+
 def _apprise() -> Any:
     try:
-        import apprise
+        with _quiet():
+            import apprise
     except ImportError:  # the notify extra is optional
         raise ConfigError(
             "--audit-notify needs Apprise: pip install 'pytest-botaudit[notify]'"
@@ -32,7 +43,8 @@ def _apprise() -> Any:
 def shown(url: str) -> str:
     """A notification URL as it may be printed: tokens hidden by Apprise's privacy view."""
     try:
-        plugin = _apprise().Apprise.instantiate(url)
+        with _quiet():
+            plugin = _apprise().Apprise.instantiate(url)
     except ConfigError:
         plugin = None
     if not plugin:
@@ -44,7 +56,9 @@ def check_urls(urls: Sequence[str], origin: str) -> None:
     """Every URL Apprise understands, or a one-line error naming it (privacy view)."""
     apprise = _apprise()
     for url in urls:
-        if not apprise.Apprise().add(url):
+        with _quiet():
+            known = apprise.Apprise().add(url)
+        if not known:
             raise ConfigError(f"{origin}: '{shown(url)}' is not a notification URL Apprise knows")
 
 
@@ -64,7 +78,8 @@ class Notifier:
         self._targets: list[tuple[str, Any]] = []  # one each, so each failure is its own
         for url in urls:
             target = apprise.Apprise()
-            target.add(url)
+            with _quiet():
+                target.add(url)
             self._targets.append((shown(url), target))
         self.gap_ticks = gap_ticks
         self.sent = 0
@@ -125,12 +140,13 @@ class Notifier:
         while (message := self._queue.get()) is not None:
             for name, target in self._targets:
                 try:
-                    ok = target.notify(
-                        body=message.body,
-                        title=message.title,
-                        notify_type=message.kind,
-                        timeout=SEND_TIMEOUT,
-                    )
+                    with _quiet():
+                        ok = target.notify(
+                            body=message.body,
+                            title=message.title,
+                            notify_type=message.kind,
+                            timeout=SEND_TIMEOUT,
+                        )
                 except Exception:  # a notification never stops the audit; it is counted
                     log.exception("notification to %s failed: %s", name, message.title)
                     ok = False

@@ -2,6 +2,8 @@
 -- their events): updates, active duration, updates a minute (the intervals between updates
 -- over the time they span, at least a minute); flagged over 20 or over 1/min.
 -- The state table says whether each is still active.
+-- (event_type || '') and (severity || '') keep the planner on the created_at range: the
+-- work is the window's whatever the history holds (the event_type index spans all of it).
 SELECT u.symbol, u.exchange, u.updates,
        round(extract(epoch FROM u.last_at - u.first_at)::numeric, 1) AS active_seconds,
        round(((u.updates - 1) / greatest(extract(epoch FROM u.last_at - u.first_at) / 60, 1))
@@ -15,7 +17,7 @@ FROM (
            count(*) AS updates, min(e.created_at) AS first_at, max(e.created_at) AS last_at
     FROM :"schema".:"events_table" AS e
     WHERE e.created_at >= :'since'::timestamptz AND e.created_at < :'until'::timestamptz
-      AND e.event_type = ANY (:'ts_update_types'::text[])
+      AND (e.event_type || '') = ANY (:'ts_update_types'::text[])
     GROUP BY 1, 2
 ) AS u
 LEFT JOIN :"schema".:"trailing_stop_state_table" AS t

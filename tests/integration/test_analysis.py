@@ -234,3 +234,30 @@ def test_botaudit_analyze_prints_json_and_writes_the_files(
     assert main(["analyze", "--dsn", database, "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "analysis_db.txt").read_text().startswith("BOT DATABASE ANALYSIS")
     assert main(["analyze", "--dsn", "postgresql://x@/db?host=/nonexistent"]) == 2
+
+
+@pytest.mark.asyncio
+async def test_a_live_audit_hands_over_each_completed_hour(database: str, tmp_path: Path) -> None:
+    # resumed 59 min 58 s into an audit at a 60 s interval: the hour ends at the next tick
+    from pytest_botaudit.record.model import ResumePoint
+
+    started = datetime.now(UTC) - timedelta(minutes=59, seconds=58)
+    path = tmp_path / "monitoring_snapshots_x.jsonl"
+    hours: list[int] = []
+    collector = Collector(
+        database,
+        PROFILE,
+        7200.0,
+        60.0,
+        tmp_path,
+        settle=0.1,
+        on_hour=lambda so_far: hours.append(len(hourly_rows(so_far))),
+        resume=ResumePoint(path, started, (), ()),
+    )
+    run = asyncio.create_task(collector.run())
+    await async_wait_for(lambda: bool(hours), 20, "the end of the first hour")
+    collector.request_stop()
+    result = await run
+    assert hours == [1]
+    assert result.snapshots[-1].window_end - result.started_at == timedelta(hours=1)
+    assert set(result.snapshots[-1].observed) == {"round_trip_ms", "db_connections"}

@@ -77,3 +77,46 @@ def test_notification_tokens_stay_hidden() -> None:
     token = "123456789:AAEhBOweik6ad6PsWJxKr9aFhaTyS9nF2kQ"
     settings = AuditSettings(notify=(f"tgram://{token}/12345",))
     assert token not in repr(settings)
+
+
+def test_a_failed_preflight_and_a_long_outage_are_said_once(
+    pytester: pytest.Pytester,
+    checks_dir: Path,
+    database: str,
+    webhook: tuple[str, list[dict[str, str]]],
+) -> None:
+    url, received = webhook
+    (pytester.path / "bot.log").write_text("2025-10-15 02:40:20,001 - m - INFO - started\n")
+    (pytester.path / ".env").write_text("BINANCE_TESTNET=false\n")
+    result = pytester.runpytest_subprocess(
+        str(checks_dir),
+        f"--audit-dsn={database}",
+        f"--audit-log={pytester.path / 'bot.log'}",
+        f"--audit-env-file={pytester.path / '.env'}",
+        f"--audit-notify={url}",
+    )
+    assert result.ret == 1
+    assert [m["title"] for m in received] == [
+        "botaudit: Pre-flight failed: the audit did not start",
+        "botaudit: Audit finished: RED",
+    ]
+    assert "BINANCE_TESTNET=false" in received[0]["message"]
+
+
+def test_an_outage_is_said_once_after_the_ticks_it_takes(
+    webhook: tuple[str, list[dict[str, str]]],
+) -> None:
+    from datetime import UTC, datetime
+
+    from pytest_botaudit.record.model import Gap
+    from pytest_botaudit.reporting.notify import Notifier
+
+    url, received = webhook
+    notifier = Notifier([url], gap_ticks=3)
+    now = datetime.now(UTC)
+    for tick in range(1, 8):  # seven ticks without the database: one message, at the third
+        notifier.tick(Gap(tick, now, now, "database unavailable: connection refused"))
+    notifier.close()
+    assert [m["title"] for m in received] == ["botaudit: Database unreachable"]
+    assert "3 ticks in a row" in received[0]["message"]
+    assert (notifier.sent, notifier.failed) == (1, 0)

@@ -4,6 +4,7 @@ error recorded once for every check, and a read-only database fixture for custom
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -182,3 +183,31 @@ def test_a_bot_without_env_file_skips_the_testnet_check(
     )
     result.assert_outcomes(skipped=1, deselected=5)
     result.stdout.fnmatch_lines(["*--audit-env-file none: the bot has no .env*"])
+
+
+def test_every_seed_deliverable_is_in_the_run_folder(
+    pytester: pytest.Pytester, database: str
+) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        test_audit="""
+def test_gaps(audit_check):
+    audit_check.good_indicator("snapshot_gaps")
+
+def test_the_analysis_is_a_fixture(audit_analysis):
+    assert [s.number for s in audit_analysis.sections] == list(range(1, 15))
+"""
+    )
+    (pytester.path / "bot.log").write_text(LOG_LINE)
+    result = _live(pytester, database, f"--audit-bot-pid={os.getpid()}")
+    result.assert_outcomes(passed=2)
+    out = pytester.path
+    assert (out / "analysis_db.txt").read_text().startswith("BOT DATABASE ANALYSIS")
+    assert len(json.loads((out / "analysis_db.json").read_text())) == 14
+    assert (out / "analysis_logs.txt").read_text().startswith("BOT LOG ANALYSIS")
+    assert json.loads((out / "analysis_logs.json").read_text())["records"] >= 0
+    hourly = (out / "hourly_observations.md").read_text()
+    assert "## Hour 1:" in hourly
+    assert "tick round trip average" in hourly
+    assert "Bot process: CPU average" in hourly
+    assert "Interim" not in hourly

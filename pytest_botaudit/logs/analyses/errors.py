@@ -94,7 +94,7 @@ class Errors:
         if retcode:
             self.codes[retcode.group("code")] += 1
         tally.sample(f"error:{kind}", record)
-        shape = shape_of(self.redact(record.message))
+        shape = shape_of(record.message)  # secrets are hidden when a shape is shown
         known = self.shapes.get(shape)
         if known is not None:
             known.count += 1
@@ -132,7 +132,7 @@ class Errors:
         """``timestamp`` turns the log's own time text into an ISO time."""
         shapes = tuple(
             ErrorShape(
-                shape,
+                self.redact(shape),
                 s.count,
                 s.level,
                 timestamp(s.first),
