@@ -35,7 +35,8 @@ def render_table(table: Table) -> list[str]:
     body = [
         "   " + " | ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells
     ]
-    return [f"   {table.name}:", line, rule, *body, f"   ({len(cells)} rows)"]
+    count = f"({len(cells)} row{'s' if len(cells) != 1 else ''})"
+    return [f"   {table.name}:", line, rule, *body, f"   {count}"]
 
 
 def render_db_report(analysis: DatabaseAnalysis) -> str:

@@ -149,8 +149,12 @@ def render_hourly(rows: Sequence[HourRow], *, interim: bool = False) -> str:
             + (f"{row.gaps} gaps" if row.gaps else "no gaps")
             + f"; tick round trip {row.seen('round_trip_ms', ' ms')}",
             f"- Database connections: {row.seen('db_connections', '')}",
-            f"- Bot process: CPU {row.seen('bot_cpu_percent', ' %')}; memory "
-            f"{row.seen('bot_rss_mb', ' MB')}",
+            "- Bot process: "
+            + (
+                f"CPU {row.seen('bot_cpu_percent', ' %')}; memory {row.seen('bot_rss_mb', ' MB')}"
+                if "bot_cpu_percent" in row.observed
+                else f"{NOT_RECORDED} (--audit-bot-pid names it)"
+            ),
             "- Anomalies: " + ("; ".join(row.anomalies) if row.anomalies else "none"),
             "",
         ]
