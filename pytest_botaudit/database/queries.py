@@ -54,19 +54,6 @@ class UnprotectedPosition:
 
 
 @dataclass(frozen=True, slots=True)
-class UnprotectedEpisode:
-    """A position without a stop-loss for longer than the grace: from its opening to its
-    first stop-loss event (``protected_at``; None: not within the window)."""
-
-    id: int
-    symbol: str
-    exchange: str
-    opened_at: datetime
-    protected_at: datetime | None
-    seconds: float
-
-
-@dataclass(frozen=True, slots=True)
 class WindowRows:
     """Window mode's raw material: per-tick event counts and per-tick position gauges."""
 
@@ -90,7 +77,6 @@ class AuditDatabase:
         self._latency = query("latency.sql", names)
         self._ts_updates = query("ts_updates.sql", names)
         self._unprotected = query("unprotected_positions.sql", names)
-        self._episodes = query("unprotected_episodes.sql", names)
         self._columns = query("columns.sql", names)
         self._privileges = query("privileges.sql", names)
         self._window_counts = query("window_counts.sql", names)
@@ -173,30 +159,6 @@ class AuditDatabase:
         return [
             TrailingUpdates(
                 r["symbol"], r["exchange"], int(r["updates"]), r["first_at"], r["last_at"]
-            )
-            for r in rows
-        ]
-
-    async def unprotected_episodes(
-        self, since: datetime, until: datetime, limit: int = 20
-    ) -> list[UnprotectedEpisode]:
-        """Positions open in the window that went without a stop-loss beyond the grace."""
-        rows = await self.session.fetch(
-            self._episodes,
-            since,
-            until,
-            list(self.profile.stop_loss_event_types),
-            self.profile.sl_grace_seconds,
-            limit,
-        )
-        return [
-            UnprotectedEpisode(
-                int(r["id"]),
-                r["symbol"],
-                r["exchange"],
-                r["opened_at"],
-                r["protected_at"],
-                float(r["unprotected_seconds"]),
             )
             for r in rows
         ]

@@ -15,7 +15,6 @@ from .queries import (
     AuditDatabase,
     LatencyStats,
     TrailingUpdates,
-    UnprotectedEpisode,
     UnprotectedPosition,
 )
 
@@ -25,7 +24,6 @@ class WindowStats:
     latencies: Mapping[str, LatencyStats] = field(default_factory=dict)
     ts_updates: tuple[TrailingUpdates, ...] = ()
     unprotected_now: tuple[UnprotectedPosition, ...] = ()
-    unprotected_episodes: tuple[UnprotectedEpisode, ...] = ()
     analysis: DatabaseAnalysis | None = None
     error: str | None = None
 
@@ -47,10 +45,7 @@ async def gather_window_stats(
             await database.ts_updates(since, until) if profile.ts_update_event_types else []
         )
         unprotected = await database.unprotected_positions()
-        episodes = await database.unprotected_episodes(since, until)
         analysis = await run_analysis(session, profile, since, until)
-        return WindowStats(
-            latencies, tuple(ts_updates), tuple(unprotected), tuple(episodes), analysis
-        )
+        return WindowStats(latencies, tuple(ts_updates), tuple(unprotected), analysis)
     finally:
         await session.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..record.model import Severity
@@ -109,11 +110,15 @@ def unprotected_positions(audit: AuditData) -> Measurement:
     if not snapshots:
         return Measurement.no_data("no snapshots were collected")
     evidence = ticks_over_zero(snapshots, "unprotected_positions")
-    evidence += tuple(
-        f"#{e.id} {e.symbol} ({e.exchange}) without stop-loss for {e.seconds:.0f} s: opened "
-        f"{minute(e.opened_at)}, "
-        + (f"first stop-loss {minute(e.protected_at)}" if e.protected_at else "none by the end")
-        for e in audit.window.unprotected_episodes
+    evidence += tuple(  # each position and how long (database analysis, section 2)
+        f"#{r['id']} {r['symbol']} ({r['exchange']}) without stop-loss for "
+        f"{float(str(r['unprotected_seconds'])):.0f} s: opened {_clock(r['opened_at'])}, "
+        + (
+            f"first stop-loss {_clock(r['first_stop_loss'])}"
+            if r["first_stop_loss"]
+            else "none by the end"
+        )
+        for r in _analysis_rows(audit, 2, "02b_unprotected_positions")[:EVIDENCE_LIMIT]
     )
     evidence += tuple(
         f"still unprotected at the end: #{p.id} {p.symbol} ({p.exchange}) opened {p.opened_at}"
@@ -133,6 +138,10 @@ def unprotected_positions(audit: AuditData) -> Measurement:
 
 def emergency_closes(audit: AuditData) -> Measurement:
     return _counter_and_log(audit, "emergency_closes")
+
+
+def _clock(value: object) -> str:
+    return minute(value) if isinstance(value, datetime) else str(value)
 
 
 def _analysis_rows(audit: AuditData, number: int, table: str) -> list[dict[str, object]]:

@@ -49,7 +49,8 @@ async def test_window_ticks_inside_the_stop_loss_gaps_are_no_false_alarm(
     assert judged.peak("unprotected_positions") == 0
     data = await complete_audit(judged, PROFILE, dict(METRICS), database, [])
     assert {key: data.check(*key).verdict for key in JUDGED} == dict.fromkeys(JUDGED, Verdict.PASS)
-    assert data.window.unprotected_episodes == ()
+    assert data.window.analysis is not None
+    assert data.window.analysis.section(2).table("02b_unprotected_positions").rows == ()
 
 
 @pytest.mark.asyncio
