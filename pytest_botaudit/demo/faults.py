@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from .scenarios import EXCHANGES, SYMBOLS
-from .trading import Position, close_position, lapses_when_closed, mark_protected
+from .trading import (
+    Position,
+    close_position,
+    lapses_when_closed,
+    mark_protected,
+    place_stop_loss,
+)
 
 if TYPE_CHECKING:
     from .simulator import BotSimulator
@@ -73,21 +79,7 @@ async def sl_placed_late(
     stamp: datetime,
 ) -> None:
     await mark_protected(conn, position)
-    await bot.event(
-        conn,
-        stamp,
-        "stop_loss_set_on_load",
-        {"symbol": position.symbol, "stop_price": position.stop},
-        position.db_id,
-        position.symbol,
-        position.exchange,
-    )
-    bot.line(
-        stamp,
-        "core.position_manager",
-        "INFO",
-        f"✅ Stop loss set for {position.symbol} at {position.stop}",
-    )
+    await place_stop_loss(bot, conn, position, None, stamp, "stop_loss_set_on_load")
 
 
 async def emergency_close(

@@ -116,7 +116,7 @@ async def open_position(
     )
     bot.line(stamp, "__main__", "INFO", f"📈 Position opened: {symbol} {data['side']}")
     if protected:
-        await _place_stop_loss(bot, conn, bot.positions[data["key"]], data["api_ms"], stamp)
+        await place_stop_loss(bot, conn, bot.positions[data["key"]], data["api_ms"], stamp)
 
 
 @lapses_when_closed
@@ -129,7 +129,7 @@ async def sl_placed(
 ) -> None:
     """The stop-loss of an open position, placed a moment after its fill."""
     await mark_protected(conn, position)
-    await _place_stop_loss(bot, conn, position, data["api_ms"], stamp)
+    await place_stop_loss(bot, conn, position, data["api_ms"], stamp)
 
 
 async def mark_protected(conn: asyncpg.Connection, position: Position) -> None:
@@ -141,19 +141,24 @@ async def mark_protected(conn: asyncpg.Connection, position: Position) -> None:
     )
 
 
-async def _place_stop_loss(
-    bot: BotSimulator, conn: asyncpg.Connection, position: Position, api_ms: float, stamp: datetime
+async def place_stop_loss(
+    bot: BotSimulator,
+    conn: asyncpg.Connection,
+    position: Position,
+    api_ms: float | None,
+    stamp: datetime,
+    event_type: str = "stop_loss_placed",
 ) -> None:
+    """The event and the log line of a stop-loss set: at the fill, later, or found on load
+    (``api_ms`` None: no exchange call was timed)."""
+    data: dict[str, Any] = {"symbol": position.symbol, "stop_price": position.stop}
+    if api_ms is not None:
+        data |= {"exchange": position.exchange, "execution_time_ms": round(api_ms * 0.8, 1)}
     await bot.event(
         conn,
         stamp,
-        "stop_loss_placed",
-        {
-            "symbol": position.symbol,
-            "exchange": position.exchange,
-            "stop_price": position.stop,
-            "execution_time_ms": round(api_ms * 0.8, 1),
-        },
+        event_type,
+        data,
         position.db_id,
         position.symbol,
         position.exchange,
