@@ -197,7 +197,7 @@ def test_ctrl_c_in_window_mode_keeps_and_judges_what_was_rebuilt(
 ) -> None:
     shutil.copytree(REPO / "audit_checks", pytester.path / "audit_checks")
     log = pytester.path / "bot.log"
-    log.write_bytes(_SLOW_LINE.encode() * 400_000)  # ~50 MB: seconds of reading
+    log.write_bytes(_SLOW_LINE.encode() * 800_000)  # ~100 MB: seconds of reading
     (pytester.path / ".env").write_text("BINANCE_TESTNET=true\n")
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     command = [
@@ -209,7 +209,7 @@ def test_ctrl_c_in_window_mode_keeps_and_judges_what_was_rebuilt(
         command, cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as process:
         _read_until(process, "botaudit: judging the window", 60)
-        time.sleep(0.3)  # inside the rebuild now
+        time.sleep(0.2)  # inside the rebuild now
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=120)
     assert "snapshots (interrupted)" in stdout, stdout
@@ -228,7 +228,7 @@ def test_a_second_ctrl_c_while_finishing_ends_quietly_with_the_artifacts(
 ) -> None:
     out, command = _live_audit(pytester, database, duration=120)
     with (out / "bot.log").open("ab") as handle:  # a big log: the final analysis takes seconds
-        handle.write(_SLOW_LINE.encode() * 400_000)
+        handle.write(_SLOW_LINE.encode() * 800_000)
     with subprocess.Popen(
         command, cwd=out, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as process:
