@@ -27,6 +27,7 @@ from .record.folder import RunFolder
 from .record.summary import write_json, write_text
 from .reporting.dbtext import render_db_report
 from .reporting.logtext import render_log_report
+from .reruns import command as compare_command
 
 log = logging.getLogger("botaudit")
 
@@ -139,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="processes reading byte ranges of large files in parallel (default 1)",
     )
+    compare_command.add_parser(commands)
     return parser
 
 
@@ -233,6 +235,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": _demo,
     "checks-dir": _checks_dir,
     "logs": _logs,
+    "compare": compare_command.run,
 }
 
 

@@ -49,7 +49,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "botaudit-session")
     if config.pluginmanager.hasplugin("html"):
-        config.pluginmanager.register(AuditHtml(lambda: session.report), "botaudit-html")
+        config.pluginmanager.register(
+            AuditHtml(lambda: session.report, session.row_context), "botaudit-html"
+        )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -70,9 +72,15 @@ def audit_settings(pytestconfig: pytest.Config) -> AuditSettings:
 
 
 @pytest.fixture(scope="session")
-def audit_data(pytestconfig: pytest.Config) -> AuditData:
+def audit_run(request: pytest.FixtureRequest) -> str | None:
+    """The replayed run a check judges under ``--audit-run all`` (its id); else None."""
+    return getattr(request, "param", None)
+
+
+@pytest.fixture(scope="session")
+def audit_data(pytestconfig: pytest.Config, audit_run: str | None) -> AuditData:
     """The collected audit (collected once per session, before the first check judging it)."""
-    return _session(pytestconfig).audit_data()
+    return _session(pytestconfig).audit_data(audit_run)
 
 
 @pytest.fixture(scope="session")
@@ -88,9 +96,9 @@ def audit_analysis(audit_data: AuditData) -> DatabaseAnalysis | None:
 
 
 @pytest.fixture
-def audit_check(request: pytest.FixtureRequest) -> CheckRunner:
+def audit_check(request: pytest.FixtureRequest, audit_run: str | None) -> CheckRunner:
     """``audit_check.good_indicator("ws_reconnects")`` judges one metric of the audit."""
-    return CheckRunner(_session(request.config), request.node)
+    return CheckRunner(_session(request.config), request.node, audit_run)
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from collections.abc import Callable
 import pytest
 
 from .collection.collect import target
-from .config.settings import Mode
+from .config.settings import AuditSettings, Mode
 from .judging import preflight
-from .judging.verdicts import CheckResult, Kind
+from .judging.verdicts import CheckResult, Kind, Verdict
 from .session import AuditSession
 
 
@@ -19,20 +19,21 @@ class CheckRunner:
     """``audit_check.good_indicator("ws_reconnects")`` judges one metric of the audit,
     recording value, thresholds and evidence for every report."""
 
-    def __init__(self, session: AuditSession, item: pytest.Item) -> None:
+    def __init__(self, session: AuditSession, item: pytest.Item, run: str | None = None) -> None:
         self._session = session
         self._item = item
+        self._run = run
 
     def good_indicator(self, metric: str) -> CheckResult:
-        return self._run(metric, Kind.GOOD_INDICATOR)
+        return self._judge(metric, Kind.GOOD_INDICATOR)
 
     def warning_sign(self, metric: str) -> CheckResult:
-        return self._run(metric, Kind.WARNING_SIGN)
+        return self._judge(metric, Kind.WARNING_SIGN)
 
-    def _run(self, metric: str, kind: Kind) -> CheckResult:
-        result = self._session.audit_data().check(metric, kind)
+    def _judge(self, metric: str, kind: Kind) -> CheckResult:
+        result = self._session.audit_data(self._run).check(metric, kind)
         self._session.record(self._item, result)
-        self._session.enforce(result.verdict, result.explain())
+        enforce(self._session.settings, result.verdict, result.explain())
         return result
 
 
@@ -49,7 +50,7 @@ class PreflightRunner:
         result = check()
         self._session.record(self._item, result)
         text = "\n".join([result.message, *(f"  evidence: {e}" for e in result.evidence)])
-        self._session.enforce(result.verdict, text)
+        enforce(self._session.settings, result.verdict, text)
         return result
 
     def _skip_in_replay(self, what: str) -> None:
@@ -93,3 +94,16 @@ class PreflightRunner:
         # a past window's log is not written any more: only a live audit wants it fresh
         fresh = preflight.LOG_FRESH_SECONDS if self.settings.mode is Mode.LIVE else None
         return self.run(lambda: preflight.log_files(self.settings.log, fresh))
+
+
+def enforce(settings: AuditSettings, verdict: Verdict, message: str) -> None:
+    """Turn a verdict into the test outcome."""
+    if verdict is Verdict.FAIL:
+        pytest.fail(message, pytrace=False)
+    if verdict is Verdict.NO_DATA:
+        if settings.allow_no_data:
+            pytest.skip(message)
+        pytest.fail(message, pytrace=False)
+    if verdict is Verdict.WARN and settings.strict:
+        first, _, evidence = message.partition("\n")  # the reason on the verdict's line
+        pytest.fail(f"{first} (--audit-strict)\n{evidence}".rstrip(), pytrace=False)

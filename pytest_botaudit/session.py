@@ -5,36 +5,33 @@ most once, outside every test phase, and keeps the outcome (data or error) for e
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-import tomllib
-from collections.abc import Generator, Mapping
+from collections.abc import Generator
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
 import pytest
 
-from .collection.alerts import configure_rules
-from .collection.botprocess import process_exists
-from .collection.collect import collect, target
-from .collection.replay import find_resumable, replay
+from .collection.collect import collect, replay_source, run_folder, target
+from .collection.replay import ALL_RUNS
 from .collection.signals import run_interruptible
 from .config.options import OPTIONS
-from .config.profile import Profile, load_profile
-from .config.settings import AuditSettings, Mode, resolve
-from .database.connection import Target, connect
-from .errors import BotAuditError, ConfigError, DatabaseUnavailable
+from .config.settings import AuditSettings, Mode
+from .errors import BotAuditError, DatabaseUnavailable
+from .finish import build_model
+from .inputs import Configured, check_inputs, configure, probe
 from .judging.audit import AuditData, complete_audit
-from .judging.catalogue import configure_metrics
 from .judging.preflight import PreflightResult
-from .judging.verdicts import CheckResult, MetricSpec, Verdict
-from .logs.reader import rotated_set
+from .judging.verdicts import CheckResult, Verdict
 from .record.folder import RunFolder
-from .reporting.deliverables import write_deliverables, write_interim_hourly
+from .reporting.build import RunOutcome, interim_report
+from .reporting.deliverables import write_deliverables, write_interim
 from .reporting.html import RESULT_KEY
+from .reporting.htmlparts import RowContext
 from .reporting.model import ReportModel
-from .reporting.notify import Notifier, check_urls
+from .reporting.notify import Notifier
+from .reporting.series import Series, tick_series
 from .reporting.terminal import header_lines, render_terminal, terminal_observers
 
 XDIST_REFUSAL = (
@@ -49,53 +46,34 @@ AUDIT_FIXTURES = frozenset(
 COLLECTED_FIXTURES = frozenset({"audit", "audit_check", "audit_data", "audit_analysis"})
 
 
-@dataclass(frozen=True, slots=True)
-class Configured:
-    settings: AuditSettings
-    profile: Profile
-    metrics: Mapping[str, MetricSpec]
-    rule_overrides: Mapping[str, float]
+@dataclass(slots=True)
+class RunState:
+    """One run of the session: collected at most once, its data or its error kept."""
 
+    key: str | None  # None: the session's only run; else the replayed run's id
+    collected: bool = False
+    data: AuditData | None = None
+    error: str | None = None
+    folder: RunFolder | None = None
+    seconds: float | None = None
+    series: tuple[Series, ...] | None = None  # computed once, for the charts and the report
 
-def _tool_table(config: pytest.Config) -> tuple[dict[str, Any], str]:
-    """``[tool.botaudit]`` of the rootdir's pyproject.toml (or the ini file if it is one)."""
-    candidates = (
-        [config.inipath] if config.inipath and config.inipath.name == "pyproject.toml" else []
-    )
-    candidates.append(config.rootpath / "pyproject.toml")
-    for path in candidates:
-        if path is None or not path.is_file():
-            continue
-        try:
-            data = tomllib.loads(path.read_text("utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise pytest.UsageError(f"{path}: invalid TOML ({exc})") from None
-        table = data.get("tool", {}).get("botaudit", {})
-        return (table if isinstance(table, dict) else {}), f"{path} [tool.botaudit]"
-    return {}, "[tool.botaudit]"
-
-
-def configure(config: pytest.Config) -> Configured:
-    """Command line > BOTAUDIT_* > ini > [tool.botaudit] > defaults, the profile, thresholds
-    and alert rules; any bad value is a one-line usage error naming it and its source."""
-    cli = {opt.name: config.getoption(f"audit_{opt.name}") for opt in OPTIONS}
-    tool, origin = _tool_table(config)
-    try:
-        settings = resolve(cli, os.environ, config.getini, tool, origin)
-        profile = load_profile(settings.profile)
-        # precedence: [tool.botaudit] thresholds over the profile's over the seed's
-        from_profile = configure_metrics(profile.thresholds, f"profile {profile.source}")
-        metrics = configure_metrics(settings.thresholds, origin, from_profile)
-        rules = configure_rules(settings.alerts, origin)
-        if settings.notify:
-            check_urls(settings.notify, settings.origins["notify"])
-    except ConfigError as exc:
-        raise pytest.UsageError(str(exc)) from None
-    return Configured(settings, profile, metrics, rules)
+    def tick_series(self) -> tuple[Series, ...]:
+        if self.series is None:
+            data = self.data
+            self.series = tuple(tick_series(data.collection, data.metrics)) if data else ()
+        return self.series
 
 
 def _uses(item: pytest.Item, fixtures: frozenset[str]) -> bool:
     return bool(fixtures.intersection(getattr(item, "fixturenames", ())))
+
+
+def _run_key(item: pytest.Item) -> str | None:
+    """The replayed run an item judges under ``--audit-run all`` (else None)."""
+    callspec = getattr(item, "callspec", None)
+    key = callspec.params.get("audit_run") if callspec is not None else None
+    return key if isinstance(key, str) else None
 
 
 class AuditSession:
@@ -105,13 +83,11 @@ class AuditSession:
         self.config = config
         self.active = False
         self.preflight_failures: list[str] = []
-        self.results: list[tuple[str, CheckResult | PreflightResult]] = []
+        self.results: list[tuple[str, CheckResult | PreflightResult, str | None]] = []
         self.report: ReportModel | None = None
         self._configured: Configured | None = None
-        self._data: AuditData | None = None
-        self._error: str | None = None
-        self._collected = False
-        self._collection_seconds: float | None = None
+        self._runs: dict[str | None, RunState] = {}
+        self._refused: str | None = None  # an xdist worker never collects
         self._header_shown = False
         self._notifier: Notifier | None = None
 
@@ -149,28 +125,54 @@ class AuditSession:
     def _settings_lines(self) -> list[str]:
         return header_lines(self.settings, self.configured().profile.source)
 
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        """``--audit-run all``: every judging check once per run of the snapshot file."""
+        if "audit_run" not in metafunc.fixturenames:
+            return
+        try:
+            keys = self.run_keys()
+        except (pytest.UsageError, BotAuditError):
+            return  # reported as one line when the collection finishes
+        if keys != [None]:
+            metafunc.parametrize("audit_run", keys, ids=[str(k) for k in keys], scope="session")
+
+    def run_keys(self) -> list[str | None]:
+        s = self.settings
+        if s.mode is Mode.REPLAY and s.run == ALL_RUNS:
+            return [run.run_id for run in replay_source(s)[1]]
+        return [None]
+
+    def _state(self, key: str | None) -> RunState:
+        return self._runs.setdefault(key, RunState(key))
+
+    def row_context(self, item: pytest.Item) -> RowContext:
+        """A check's run folder and per-tick series, for its HTML row."""
+        state = self._runs.get(_run_key(item))
+        if state is None:
+            return RowContext()
+        return RowContext(state.folder, state.tick_series())
+
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         self.active = any(_uses(item, AUDIT_FIXTURES) for item in items)
         if not self.active:
             return
         if hasattr(self.config, "workerinput"):  # an xdist worker: never a collector
-            self._collected = True
-            self._error = XDIST_REFUSAL
+            self._refused = XDIST_REFUSAL
         self.configured()  # a bad setting ends the run here, before anything waits
         # pre-flight checks first, so nothing waits hours on a bot that cannot be audited
         items.sort(key=lambda i: 0 if i.get_closest_marker("preflight") else 1)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Configuration problems end the run here, as one line, before any check runs."""
-        if not self.active or session.config.option.collectonly or self._error == XDIST_REFUSAL:
+        if not self.active or session.config.option.collectonly or self._refused:
             return
         check_inputs(self.settings)
         s = self.settings
         if s.mode is Mode.REPLAY and s.dsn is None:
             return  # a recorded run needs no database
         try:
-            asyncio.run(_probe(target(s)))
+            asyncio.run(probe(target(s)))
         except DatabaseUnavailable as exc:
             where = s.origins["dsn"] if s.dsn else "libpq PG* environment"
             raise pytest.UsageError(f"{where}: {exc}") from None
@@ -186,11 +188,13 @@ class AuditSession:
         per-test timeout can cut it short."""
         if (
             self.active
-            and not self._collected
+            and not self._refused
             and _uses(item, COLLECTED_FIXTURES)
             and not item.get_closest_marker("preflight")
         ):
-            self._collect_once()
+            state = self._state(_run_key(item))
+            if not state.collected:
+                self._collect_once(state)
         yield
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -217,18 +221,33 @@ class AuditSession:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """The report model, built once before any renderer (pytest-html's is trylast)."""
-        if not self.results and self._data is None and self._error is None:
+        """The report model, built once before any renderer (pytest-html's and JUnit's files
+        are written later): each run's files finished, the suite properties recorded."""
+        if not self.results and not self._runs:
             return
-        collection = self._data.collection if self._data else None
-        notifier = self._notifier
-        self.report = ReportModel.build(
-            self.results,
-            self._collection_seconds,
-            collection.snapshot_path if collection else None,
-            collection.summary_path if collection else None,
-            self._error,
+        keys = list(self._runs) or [None]
+        outcomes = [
+            RunOutcome(
+                key,
+                # pre-flight rows belong to no replayed run: they go with the first
+                [
+                    (nodeid, r)
+                    for nodeid, r, k in self.results
+                    if k == key or (k is None and n == 0)
+                ],
+                state.folder,
+                state.data,
+                state.error,
+                state.seconds,
+                state.tick_series(),
+            )
+            for n, key in enumerate(keys)
+            for state in [self._state(key)]
+        ]
+        self.report = build_model(
+            session, outcomes, self.configured(), bool(self.preflight_failures)
         )
+        notifier = self._notifier
         if notifier is not None:
             counts = ", ".join(f"{n} {v.value}" for v, n in self.report.counts if n)
             notifier.finished(self.report.overall, counts)
@@ -241,14 +260,17 @@ class AuditSession:
 
     # -- the audit ------------------------------------------------------------------------
 
-    def audit_data(self) -> AuditData:
+    def audit_data(self, key: str | None = None) -> AuditData:
         """The judged run; the first call collects if no hook did. An error is kept and
         reported by every check: the run is never collected twice."""
-        if not self._collected:
-            self._collect_once()
-        if self._data is None:
-            pytest.fail(self._error or "the audit did not run", pytrace=False)
-        return self._data
+        if self._refused:
+            pytest.fail(self._refused, pytrace=False)
+        state = self._state(key)
+        if not state.collected:
+            self._collect_once(state)
+        if state.data is None:
+            pytest.fail(state.error or "the audit did not run", pytrace=False)
+        return state.data
 
     def notifier(self) -> Notifier | None:
         """The session's notifier, made on first use when ``--audit-notify`` names targets."""
@@ -257,7 +279,7 @@ class AuditSession:
             self._notifier = Notifier(settings.notify, settings.notify_gap_ticks)
         return self._notifier
 
-    def _collect_once(self) -> None:
+    def _collect_once(self, state: RunState) -> None:
         notifier = self.notifier()
         if self.preflight_failures:
             if notifier is not None:
@@ -266,10 +288,10 @@ class AuditSession:
                 "pre-flight failed, the audit did not start: " + "; ".join(self.preflight_failures),
                 returncode=1,
             )
-        self._collected = True
+        state.collected = True
         started = time.monotonic()
         try:
-            self._data = self._collect()
+            state.data = collect_and_judge(self.config, self.configured(), state, self.notifier())
         except KeyboardInterrupt:  # again, while the stopped audit was being finished
             pytest.exit(
                 "interrupted while finishing the audit: what was collected is in "
@@ -278,85 +300,52 @@ class AuditSession:
             )
         except Exception as exc:  # recorded once: every check reports it, none collects again
             reason = str(exc) if isinstance(exc, BotAuditError) else f"{type(exc).__name__}: {exc}"
-            self._error = f"the audit could not run: {reason}"
+            state.error = f"the audit could not run: {reason}"
             if notifier is not None:
-                notifier.crashed(self._error)
+                notifier.crashed(state.error)
         finally:
-            self._collection_seconds = time.monotonic() - started
-
-    def _collect(self) -> AuditData:
-        configured = self.configured()
-        s = configured.settings
-        folder = RunFolder(s.out)
-        observers = replace(
-            terminal_observers(self.config, s.expected_snapshots, self.notifier()),
-            on_hour=partial(write_interim_hourly, folder),
-        )
-        collection = collect(s, configured.profile, configured.rule_overrides, observers)
-        dsn_known = s.mode is not Mode.REPLAY or s.dsn is not None
-        # a Ctrl+C while the stopped audit is judged cancels this at a safe point
-        data = run_interruptible(
-            complete_audit(
-                collection,
-                configured.profile,
-                configured.metrics,
-                target(s) if dsn_known else None,
-                s.log,
-                use_database=dsn_known,
-            )
-        )
-        write_deliverables(data, folder)
-        return data
+            state.seconds = time.monotonic() - started
 
     def record(self, item: pytest.Item, result: CheckResult | PreflightResult) -> None:
         item.user_properties.extend(result.properties())
         if isinstance(result, CheckResult):
             item.stash[RESULT_KEY] = result
-        self.results.append((item.nodeid, result))
-
-    def enforce(self, verdict: Verdict, message: str) -> None:
-        """Turn a verdict into the test outcome."""
-        if verdict is Verdict.FAIL:
-            pytest.fail(message, pytrace=False)
-        if verdict is Verdict.NO_DATA:
-            if self.settings.allow_no_data:
-                pytest.skip(message)
-            pytest.fail(message, pytrace=False)
-        if verdict is Verdict.WARN and self.settings.strict:
-            first, _, evidence = message.partition("\n")  # the reason on the verdict's line
-            pytest.fail(f"{first} (--audit-strict)\n{evidence}".rstrip(), pytrace=False)
+        self.results.append((item.nodeid, result, _run_key(item)))
 
 
-async def _probe(dsn: Target | str | None) -> None:
-    session = await connect(dsn, connect_timeout=5.0)
-    await session.close()
-
-
-def check_inputs(s: AuditSettings) -> None:
-    """Files named by the settings are what they should be, before anything waits."""
-    if s.snapshots is not None:
-        if not s.snapshots.is_file():
-            raise pytest.UsageError(
-                f"{s.origins['snapshots']}: snapshot file '{s.snapshots}' does not exist"
-            )
-        try:
-            replay(s.snapshots)  # read once now: a file that is not one fails here
-        except ConfigError as exc:
-            raise pytest.UsageError(f"{s.origins['snapshots']}: {exc}") from None
-    for path in s.log:
-        files = rotated_set(path)
-        if not files:
-            raise pytest.UsageError(f"{s.origins['log']}: log file '{path}' does not exist")
-        odd = next((f for f in files if not f.is_file()), None)
-        if odd is not None:
-            raise pytest.UsageError(
-                f"{s.origins['log']}: '{odd}' is not a regular file (a directory, a FIFO "
-                "or a device is not a log)"
-            )
-    if s.bot_pid is not None and not process_exists(s.bot_pid):
-        raise pytest.UsageError(f"{s.origins['bot_pid']}: no process {s.bot_pid} on this machine")
-    if s.resume:
-        try:
-            find_resumable(s.out, s.interval, s.duration)
-        except ConfigError as exc:
-            raise pytest.UsageError(f"{s.origins['resume']}: {exc}") from None
+def collect_and_judge(
+    config: pytest.Config, configured: Configured, state: RunState, notifier: Notifier | None
+) -> AuditData:
+    """One run collected (or rebuilt, or replayed) into its folder, and everything the checks
+    judge gathered; the analyses and hourly observations written beside it."""
+    s, profile, metrics = configured.settings, configured.profile, configured.metrics
+    rules = configured.rule_overrides
+    recorded = None
+    if state.key is not None:
+        recorded = next(r for r in replay_source(s)[1] if r.run_id == state.key)
+    folder = state.folder = run_folder(s)
+    observers = replace(
+        terminal_observers(config, s.expected_snapshots, notifier),
+        on_hour=partial(
+            write_interim,
+            folder,
+            partial(interim_report, s, configured.profile, configured.metrics),
+        ),
+    )
+    collection = collect(
+        s, configured.profile, configured.rule_overrides, observers, folder, recorded
+    )
+    dsn_known = s.mode is not Mode.REPLAY or s.dsn is not None
+    # a Ctrl+C while the stopped audit is judged cancels this at a safe point
+    data = run_interruptible(
+        complete_audit(
+            collection,
+            configured.profile,
+            configured.metrics,
+            target(s) if dsn_known else None,
+            s.log,
+            use_database=dsn_known,
+        )
+    )
+    write_deliverables(data, folder)
+    return data

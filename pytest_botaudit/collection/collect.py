@@ -6,18 +6,20 @@ import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from ..config.profile import Profile
 from ..config.settings import AuditSettings, Mode
 from ..config.values import format_duration
 from ..database.connection import Target
 from ..errors import BotAuditError, ConfigError
-from ..record.folder import RunFolder
+from ..record.folder import LATEST, AuditDir, RunFolder
+from ..record.jsonl import RecordedRun
 from ..record.model import CollectionResult, Incident
 from ..record.summary import write_summary
 from .alerts import seed_rules
 from .live import Collector, Progress
-from .replay import find_resumable, replay
+from .replay import find_resumable, recorded_runs, replay
 from .window import reconstruct
 
 
@@ -37,19 +39,48 @@ def target(settings: AuditSettings) -> Target:
     return Target(settings.dsn, settings.statement_timeout, settings.lock_timeout)
 
 
+def replay_source(settings: AuditSettings) -> tuple[Path, list[RecordedRun]]:
+    """The snapshot file a replay reads and the runs of it to judge: ``--audit-snapshots``
+    (``--audit-run`` picks among its runs) or the run ``--audit-run`` names in ``--audit-out``."""
+    if settings.snapshots is not None:
+        return settings.snapshots, recorded_runs(settings.snapshots, settings.run)
+    assert settings.run is not None
+    folder = AuditDir(settings.out).named(settings.run, recorded=True)
+    path = folder.snapshot_files()[-1]
+    return path, recorded_runs(path, LATEST)
+
+
+def run_folder(settings: AuditSettings) -> RunFolder:
+    """Where this session's run is written: the resumed run's folder, or a new one."""
+    if settings.resume:
+        resume = find_resumable(settings.out, settings.interval, settings.duration, settings.run)
+        return RunFolder(resume.path.parent)
+    return AuditDir(settings.out).new_run()
+
+
 def collect(
     settings: AuditSettings,
     profile: Profile,
     rule_overrides: Mapping[str, float],
     observers: Observers | None = None,
+    folder: RunFolder | None = None,
+    recorded: RecordedRun | None = None,
 ) -> CollectionResult:
-    """The run the checks judge: collected now (live), rebuilt (window) or read back (replay)."""
+    """The run the checks judge: collected now (live), rebuilt (window) or read back (replay,
+    of ``recorded`` or the only run there is), its files in ``folder`` (default: a new one)."""
     observers = observers or Observers()
     s = settings
+    folder = folder or run_folder(s)
     if s.mode is Mode.REPLAY:
-        assert s.snapshots is not None
-        observers.say(f"botaudit: replaying {s.snapshots}")
-        result = write_summary(replay(s.snapshots, rule_overrides, s.persist), RunFolder(s.out))
+        path, runs = replay_source(s)
+        chosen = recorded or runs[0]
+        assert chosen.header is not None
+        observers.say(
+            f"botaudit: replaying run {chosen.run_id} of {path} (recorded every "
+            f"{format_duration(chosen.header.interval)})"
+        )
+        collected = replay(path, rule_overrides, s.persist, chosen)
+        result = write_summary(collected, folder)
     elif s.mode is Mode.WINDOW:
         assert s.since is not None
         until = s.until or datetime.now(UTC)
@@ -64,14 +95,14 @@ def collect(
                 s.since,
                 until,
                 s.interval,
-                s.out,
+                folder.path,
                 log_paths=s.log,
                 rules=seed_rules(rule_overrides),
                 persist=s.persist,
             )
         )
     else:
-        result = _live(s, profile, rule_overrides, observers)
+        result = _live(s, profile, rule_overrides, observers, folder)
     observers.say(
         f"botaudit: {len(result.snapshots)}/{result.expected_ticks} snapshots "
         f"({result.stop_reason.value}), {len(result.gaps)} gaps; summary {result.summary_path}"
@@ -84,20 +115,21 @@ def _live(
     profile: Profile,
     rule_overrides: Mapping[str, float],
     observers: Observers,
+    folder: RunFolder,
 ) -> CollectionResult:
     resume = None
     if s.resume:
         try:
-            resume = find_resumable(s.out, s.interval, s.duration)
+            resume = find_resumable(s.out, s.interval, s.duration, s.run)
         except ConfigError as exc:
             raise BotAuditError(str(exc)) from None
         observers.say(
-            f"botaudit: resuming the audit started {resume.started_at.isoformat()} from "
-            f"{resume.path} ({len(resume.snapshots)} snapshots kept)"
+            f"botaudit: resuming run {folder.run_id}, started {resume.started_at.isoformat()} "
+            f"({len(resume.snapshots)} snapshots kept)"
         )
     else:
         observers.say(
-            f"botaudit: collecting for {format_duration(s.duration)} every "
+            f"botaudit: run {folder.run_id}: collecting for {format_duration(s.duration)} every "
             f"{format_duration(s.interval)} (Ctrl+C stops early and keeps the data)"
         )
     collector = Collector(
@@ -105,7 +137,7 @@ def _live(
         profile,
         s.duration,
         s.interval,
-        s.out,
+        folder.path,
         log_paths=s.log,
         rules=seed_rules(rule_overrides),
         persist=s.persist,

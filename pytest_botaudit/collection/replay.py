@@ -7,23 +7,52 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from ..errors import ConfigError
-from ..record.folder import RunFolder
-from ..record.jsonl import read_run
+from ..errors import ConfigError, RecordError
+from ..record.folder import LATEST, AuditDir, RunFolder
+from ..record.jsonl import RecordedRun, read_run, read_runs
 from ..record.legacy import LEGACY_BLIND
 from ..record.model import CollectionResult, Gap, ResumePoint, Snapshot, StopReason
 from .alerts import AlertRule, IncidentTracker, seed_rules
 
+ALL_RUNS = "all"
 
-def replay(
-    path: Path, rule_overrides: Mapping[str, float] | None = None, persist: int = 1
-) -> CollectionResult:
-    """A recorded run as a CollectionResult, its incidents recomputed from the snapshots."""
+
+def recorded_runs(path: Path, run: str | None = None) -> list[RecordedRun]:
+    """The runs of a snapshot file to judge: its only one, or the ones ``--audit-run`` names
+    (an id, ``latest`` or ``all``). A file of several runs is never judged as one."""
     if not path.is_file():
         raise ConfigError(f"--audit-snapshots: no such file '{path}'")
-    run = read_run(path)
-    if not run.snapshots:
+    runs = [r for r in read_runs(path) if r.snapshots]
+    if not runs:
         raise ConfigError(f"--audit-snapshots: '{path}' holds no snapshots")
+    listing = "; ".join(r.describe() for r in runs)
+    if run is None:
+        if len(runs) == 1:
+            return runs
+        raise ConfigError(
+            f"--audit-snapshots: '{path}' holds {len(runs)} audits; name one with "
+            f"--audit-run ID|latest|all: {listing}"
+        )
+    if run == ALL_RUNS:
+        return runs
+    if run == LATEST:
+        return runs[-1:]
+    chosen = [r for r in runs if r.run_id == run]
+    if not chosen:
+        raise ConfigError(f"--audit-run: no run '{run}' in '{path}' (it holds: {listing})")
+    return chosen
+
+
+def replay(
+    path: Path,
+    rule_overrides: Mapping[str, float] | None = None,
+    persist: int = 1,
+    run: RecordedRun | None = None,
+) -> CollectionResult:
+    """A recorded run as a CollectionResult, its incidents recomputed from the snapshots
+    (the file's only run unless ``run`` is given)."""
+    if run is None:
+        run = recorded_runs(path)[0]
     first = min(s.window_start for s in run.snapshots)
     last = max(s.window_end for s in run.snapshots)
     header = run.header
@@ -80,24 +109,44 @@ def rebuilt_run(
     )
 
 
-def find_resumable(out_dir: Path, interval: float, duration: float) -> ResumePoint:
-    """The newest unfinished live audit in ``out_dir``; its settings must be the same."""
-    files = RunFolder(out_dir).snapshot_files()
-    if not files:
-        raise ConfigError(f"--audit-resume: no monitoring_snapshots_*.jsonl in '{out_dir}'")
-    path = files[-1]
-    run = read_run(path)
-    if run.legacy or run.header is None:
+def find_resumable(
+    out_dir: Path, interval: float, duration: float, run: str | None = None
+) -> ResumePoint:
+    """The named run of ``out_dir`` (``--audit-run``), or by default its newest unfinished
+    live audit; its settings must be the same."""
+    audits = AuditDir(out_dir)
+    if run is not None:
+        folder = audits.named(run)
+        if not folder.snapshot_files():
+            raise ConfigError(f"--audit-run: run '{folder.run_id}' holds no snapshot file")
+    else:
+        unfinished = [f for f in audits.runs() if f.snapshot_files() and _unfinished(f)]
+        if not unfinished:
+            raise ConfigError(f"--audit-resume: no unfinished audit in '{out_dir}'")
+        folder = unfinished[-1]
+    path = folder.snapshot_files()[-1]
+    recorded = read_run(path)
+    if recorded.legacy or recorded.header is None:
         raise ConfigError(f"--audit-resume: '{path}' holds no audit of this tool")
-    if run.ended is not None:
+    if recorded.ended is not None:
         raise ConfigError(
-            f"--audit-resume: the audit in '{path}' already ended "
-            f"({run.ended.stop_reason.value}); start a new one"
+            f"--audit-resume: the audit {folder.run_id} already ended "
+            f"({recorded.ended.stop_reason.value}); start a new one"
         )
-    recorded = (run.header.interval, run.header.duration)
-    if recorded != (interval, duration):
+    kept = (recorded.header.interval, recorded.header.duration)
+    if kept != (interval, duration):
         raise ConfigError(
-            f"--audit-resume: '{path}' was recorded with interval {recorded[0]:g}s and duration "
-            f"{recorded[1]:g}s, not {interval:g}s and {duration:g}s"
+            f"--audit-resume: run {folder.run_id} was recorded with interval {kept[0]:g}s and "
+            f"duration {kept[1]:g}s, not {interval:g}s and {duration:g}s"
         )
-    return ResumePoint(path, run.header.started_at, tuple(run.snapshots), tuple(run.gaps))
+    return ResumePoint(
+        path, recorded.header.started_at, tuple(recorded.snapshots), tuple(recorded.gaps)
+    )
+
+
+def _unfinished(folder: RunFolder) -> bool:
+    try:
+        recorded = read_run(folder.snapshot_files()[-1])
+    except RecordError:
+        return False
+    return recorded.header is not None and not recorded.legacy and recorded.ended is None

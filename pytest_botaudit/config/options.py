@@ -12,6 +12,7 @@ from .values import (
     optional_path,
     parse_bool,
     parse_duration,
+    parse_run,
     parse_time,
     path,
     positive_int,
@@ -141,7 +142,30 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "resume",
-        "continue the interrupted live audit whose snapshot file is in --audit-out",
+        "continue an interrupted live audit in --audit-out: the run --audit-run names, else "
+        "the newest unfinished one",
+        parse_bool,
+        False,
+        flag=True,
+    ),
+    Option(
+        "run",
+        "a run of --audit-out (or of --audit-snapshots) by id, latest, or all (replay only): "
+        "alone it replays that run; with --audit-resume it continues it",
+        parse_run,
+    ),
+    Option(
+        "bot_version",
+        "free text naming the audited bot's version (e.g. its git commit), kept in every report",
+    ),
+    Option(
+        "baseline",
+        "an earlier audit's JUnit XML (or run folder) to compare this run with at the end",
+        path,
+    ),
+    Option(
+        "fail_on_regression",
+        "with --audit-baseline: any regression against the baseline fails the session",
         parse_bool,
         False,
         flag=True,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from importlib import resources
 from pathlib import Path
@@ -93,6 +94,7 @@ class Profile:
     # the database analysis's event lists: high_rate (left out of race conditions and the
     # timeline), error, alert and zombie
     analysis_event_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    digest: str = ""  # the profile text's SHA-256, first 12 hex digits (reports name it)
 
     def redact(self, text: str) -> str:
         """A log message fit for any output: the profile's secret patterns hidden."""
@@ -151,7 +153,8 @@ def load_profile(path: Path | None = None) -> Profile:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"profile {source}: invalid TOML ({exc})") from None
-    return parse_profile(data, source)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    return replace(parse_profile(data, source), digest=digest)
 
 
 def parse_profile(data: Mapping[str, Any], source: str) -> Profile:

@@ -55,6 +55,10 @@ class AuditSettings:
     statement_timeout: float = 30.0
     lock_timeout: float = 5.0
     resume: bool = False
+    run: str | None = None
+    bot_version: str | None = None
+    baseline: Path | None = None
+    fail_on_regression: bool = False
     bot_pid: int | None = None
     notify: tuple[str, ...] = ()
     notify_gap_ticks: int = 3
@@ -64,7 +68,7 @@ class AuditSettings:
 
     @property
     def mode(self) -> Mode:
-        if self.snapshots is not None:
+        if self.snapshots is not None or (self.run is not None and not self.resume):
             return Mode.REPLAY
         if self.since is not None:
             return Mode.WINDOW
@@ -153,6 +157,23 @@ def _check_modes(settings: AuditSettings) -> None:
         raise ConfigError(
             f"{o['snapshots']}: replay (--audit-snapshots) and window mode (--audit-since, "
             f"{o['since']}) exclude each other"
+        )
+    if settings.run is not None and settings.since is not None:
+        raise ConfigError(
+            f"{o['run']}: --audit-run names a recorded run; window mode (--audit-since, "
+            f"{o['since']}) judges a new one"
+        )
+    if settings.resume and settings.run == "all":
+        raise ConfigError(f"{o['run']}: --audit-resume continues one run, not 'all'")
+    if settings.run == "all" and settings.snapshots is None:
+        raise ConfigError(
+            f"{o['run']}: 'all' judges every run of one snapshot file: give --audit-snapshots"
+        )
+    if settings.baseline is not None and not settings.baseline.exists():
+        raise ConfigError(f"{o['baseline']}: baseline '{settings.baseline}' does not exist")
+    if settings.fail_on_regression and settings.baseline is None:
+        raise ConfigError(
+            f"{o['fail_on_regression']}: --audit-fail-on-regression needs --audit-baseline"
         )
     if settings.resume and settings.mode is not Mode.LIVE:
         raise ConfigError(

@@ -69,6 +69,17 @@ def parse_bool(text: str) -> bool:
     raise ValueError("expected true or false")
 
 
+RUN_SELECTOR = re.compile(r"^(latest|all|\d{8}T\d{6}Z(-\d+)?)$")
+
+
+def parse_run(text: str) -> str:
+    """A run id (``20261125T152309Z``, ``-2`` on a clash), ``latest`` or ``all``."""
+    value = text.strip()
+    if not RUN_SELECTOR.match(value):
+        raise ValueError("expected a run id such as 20261125T152309Z, latest or all")
+    return value
+
+
 def parse_time(text: str, now: datetime | None = None) -> datetime:
     """An ISO time (naive means UTC) or a time relative to now such as ``-8h`` or ``-90m``."""
     value = text.strip()

@@ -23,6 +23,35 @@ class Kind(enum.Enum):
     WARNING_SIGN = "warning_sign"
 
 
+class Direction(enum.Enum):
+    LOWER_IS_BETTER = "lower_is_better"
+    HIGHER_IS_BETTER = "higher_is_better"
+
+
+def direction_of(kind: Kind, threshold: Threshold) -> Direction:
+    """A good indicator ``< x`` and a warning sign ``> x`` both want the value low."""
+    below = threshold.op in ("<", "<=")
+    lower = below if kind is Kind.GOOD_INDICATOR else not below
+    return Direction.LOWER_IS_BETTER if lower else Direction.HIGHER_IS_BETTER
+
+
+def safe_margin(kind: Kind, threshold: Threshold, value: float) -> float:
+    """How far the value is on the safe side of the check's limit, for both kinds: positive
+    is safe (a good indicator met, no warning sign), negative is the wrong side."""
+    margin = threshold.margin(value)
+    return margin if kind is Kind.GOOD_INDICATOR else -margin
+
+
+def plural_unit(unit: str, value: float | None) -> str:
+    """``1 position``, ``2 positions``; units that are symbols (ms, %) never change."""
+    if value != 1:
+        return unit
+    first, slash, rest = unit.partition("/")
+    if first.endswith("s") and first not in ("ms", "s"):
+        first = first[:-1]
+    return first + slash + rest
+
+
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
     "<=": operator.le,
@@ -43,7 +72,7 @@ class Threshold:
         return _OPS[self.op](value, self.limit)
 
     def margin(self, value: float) -> float:
-        """How far the value is on the safe side of the limit (negative: on the wrong side)."""
+        """How far the value is on the side where the condition holds (negative: not)."""
         return self.limit - value if self.op in ("<", "<=") else value - self.limit
 
     def __str__(self) -> str:
@@ -90,14 +119,38 @@ class CheckResult:
     unit: str
     good_threshold: Threshold | None
     warning_threshold: Threshold | None
-    margin: float | None
+    margin: float | None  # positive: on the safe side (both kinds)
     message: str
     evidence: tuple[str, ...]
+    title: str = ""
+    direction: Direction | None = None
+
+    @property
+    def threshold(self) -> Threshold | None:
+        """The limit this check judges by (its kind's)."""
+        return self.good_threshold if self.kind is Kind.GOOD_INDICATOR else self.warning_threshold
+
+    @property
+    def shown_value(self) -> str:
+        """``3 positions``, ``1 position``, ``120 ms``; empty without a value."""
+        if self.value is None:
+            return ""
+        return f"{self.value:g} {plural_unit(self.unit, self.value)}"
+
+    @property
+    def near_miss(self) -> bool:
+        """On the safe side, but within 10 % of the limit (a limit of 0 has no such band)."""
+        limit = self.threshold
+        if self.verdict is not Verdict.PASS or self.margin is None or limit is None:
+            return False
+        return limit.limit != 0 and 0 <= self.margin <= 0.1 * abs(limit.limit)
 
     def properties(self) -> list[tuple[str, str]]:
         """The JUnit / HTML properties of the check."""
         return [
             ("metric", self.metric),
+            ("title", self.title),
+            ("direction", self.direction.value if self.direction else ""),
             ("verdict", self.verdict.value),
             ("value", "" if self.value is None else f"{self.value:g}"),
             ("unit", self.unit),
@@ -122,14 +175,14 @@ def judge(spec: MetricSpec, kind: Kind, measurement: Measurement) -> CheckResult
     if threshold is None:
         raise ConfigError(f"check {spec.metric_id}: no {kind.value} threshold is defined")
     value = measurement.value
-    shown = "" if value is None else f"{value:g} {spec.unit}"
+    shown = "" if value is None else f"{value:g} {plural_unit(spec.unit, value)}"
     limits = f"good {spec.good or 'n/a'}, warning {spec.warning or 'n/a'}"
     if value is None or math.isnan(value):
         verdict = Verdict.NO_DATA
         margin = None
         message = f"NO-DATA: {spec.title}: {measurement.no_data_reason or 'no measurement'}"
     else:
-        margin = threshold.margin(value)
+        margin = safe_margin(kind, threshold, value)
         if kind is Kind.GOOD_INDICATOR:
             ok = threshold.holds(value)
             verdict = Verdict.PASS if ok else (Verdict.FAIL if spec.critical else Verdict.WARN)
@@ -156,4 +209,6 @@ def judge(spec: MetricSpec, kind: Kind, measurement: Measurement) -> CheckResult
         margin,
         message,
         measurement.evidence,
+        spec.title,
+        direction_of(kind, threshold),
     )

@@ -7,13 +7,15 @@ import enum
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from ..config.values import format_duration
 from ..errors import RecordError
-from .legacy import legacy_run
+from .folder import run_id_of
+from .legacy import legacy_runs
 from .model import Gap, Snapshot, StopReason, aware
 
 # counters renamed since a file may have been written: old name -> current name
@@ -107,13 +109,24 @@ class RunEnd:
 
 @dataclass(slots=True)
 class RecordedRun:
-    """What a snapshot file holds for one audit (the last one in the file)."""
+    """What a snapshot file holds for one audit (a file may hold several)."""
 
     header: RunHeader | None = None
     snapshots: list[Snapshot] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     ended: RunEnd | None = None
     legacy: bool = False
+    run_id: str = ""
+
+    def describe(self) -> str:
+        """One line naming the run: its id, start, ticks and interval."""
+        if self.legacy and self.snapshots:  # its first snapshot, as the legacy summary has it
+            started = self.snapshots[0].window_end.isoformat(timespec="seconds")
+        else:
+            started = self.header.started_at.isoformat(timespec="seconds") if self.header else "?"
+        interval = format_duration(self.header.interval) if self.header else "?"
+        ticks = len(self.snapshots) + len(self.gaps)
+        return f"{self.run_id} (started {started}, {ticks} ticks every {interval})"
 
 
 class SnapshotWriter:
@@ -190,13 +203,37 @@ def snapshot_from_json(data: Mapping[str, Any]) -> Snapshot:
 
 
 def read_run(path: Path) -> RecordedRun:
-    """The last audit recorded in ``path`` (our JSON lines) or all of a legacy file."""
+    """The last audit recorded in ``path``."""
+    return read_runs(path)[-1]
+
+
+def read_runs(path: Path) -> list[RecordedRun]:
+    """Every audit recorded in ``path``, oldest first: each header of ours starts one; a
+    legacy file's runs are told apart by its monitor's restarts and long pauses."""
+    runs = _read_runs(path)
+    seen: dict[str, int] = {}
+    for run in runs:
+        base = run_id_of(run.snapshots[0].window_end if run.legacy else _start(run))
+        seen[base] = seen.get(base, 0) + 1
+        run.run_id = base if seen[base] == 1 else f"{base}-{seen[base]}"
+    return runs
+
+
+def _start(run: RecordedRun) -> datetime:
+    if run.header is not None:
+        return run.header.started_at
+    return run.snapshots[0].window_start if run.snapshots else datetime.now(UTC)
+
+
+def _read_runs(path: Path) -> list[RecordedRun]:
     run = RecordedRun()
+    runs = [run]
     legacy: list[tuple[datetime, Mapping[str, Any]]] = []
     for number, kind, data in lines(path):
         try:
             if kind is RecordKind.HEADER:
                 run = RecordedRun(header=RunHeader.from_json(data[kind.value]))
+                runs.append(run)
             elif kind is RecordKind.END:
                 run.ended = RunEnd.from_json(data[kind.value])
             elif kind is RecordKind.GAP:
@@ -211,11 +248,20 @@ def read_run(path: Path) -> RecordedRun:
                 f"'{path}' line {number}: a {kind.name.lower()} record of the wrong shape "
                 f"({type(exc).__name__}: {exc})"
             ) from None
-    if legacy and not run.snapshots:
+    ours = [r for r in runs if r.header is not None or r.snapshots or r.gaps]
+    if legacy and not any(r.snapshots for r in ours):
         try:
-            old = legacy_run(legacy)
+            old_runs = legacy_runs(legacy)
         except (TypeError, ValueError, AttributeError) as exc:
             raise RecordError(f"'{path}': a legacy record of the wrong shape ({exc})") from None
-        header = RunHeader(old.started_at, old.interval, old.duration, legacy=True)
-        return RecordedRun(header, list(old.snapshots), list(old.gaps), None, legacy=True)
-    return run
+        return [
+            RecordedRun(
+                RunHeader(old.started_at, old.interval, old.duration, legacy=True),
+                list(old.snapshots),
+                list(old.gaps),
+                None,
+                legacy=True,
+            )
+            for old in old_runs
+        ]
+    return ours or [RecordedRun()]

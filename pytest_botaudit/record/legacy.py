@@ -35,6 +35,10 @@ LEGACY_BLIND: dict[str, tuple[str, ...]] = {
 }
 # a pause this many intervals long between two legacy snapshots is a gap, not jitter
 GAP_FACTOR = 1.5
+# ... and this long, a stopped monitor: the next snapshot starts another run
+RUN_BREAK_FACTOR = 10
+# a step shorter than this share of the interval is a restarted monitor's first snapshot
+RESTART_FACTOR = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +52,33 @@ class LegacyRun:
     gaps: tuple[Gap, ...]
 
 
-def legacy_run(rows: Sequence[tuple[datetime, Mapping[str, Any]]]) -> LegacyRun:
-    """bot_monitor.py's minute snapshots: ticks are reconstructed from the timestamps, and a
-    pause of more than 1.5 intervals (a restart, a crash) becomes gaps."""
+Row = tuple[datetime, Mapping[str, Any]]
+
+
+def legacy_runs(rows: Sequence[Row]) -> list[LegacyRun]:
+    """A legacy file's runs. bot_monitor.py appends every run of a day to one file: a new run
+    shows as a snapshot much sooner than the interval (a restarted monitor snapshots at once)
+    or after a pause of ten intervals or more (a stopped one)."""
     rows = sorted(rows, key=lambda row: row[0])
     steps = [(b - a).total_seconds() for (a, _), (b, _) in pairwise(rows)]
-    interval = statistics.median(steps) if steps else 60.0
-    interval = float(round(interval)) or 60.0
+    interval = float(round(statistics.median(steps))) if steps else 60.0
+    interval = interval or 60.0
+    runs: list[list[Row]] = [[rows[0]]] if rows else []
+    for step, row in zip(steps, rows[1:], strict=True):
+        if step < RESTART_FACTOR * interval or step >= RUN_BREAK_FACTOR * interval:
+            runs.append([])
+        runs[-1].append(row)
+    return [legacy_run(run, interval) for run in runs]
+
+
+def legacy_run(rows: Sequence[Row], interval: float | None = None) -> LegacyRun:
+    """bot_monitor.py's minute snapshots: ticks are reconstructed from the timestamps, and a
+    pause of more than 1.5 intervals (a stall, a crash) becomes gaps."""
+    rows = sorted(rows, key=lambda row: row[0])
+    if interval is None:
+        steps = [(b - a).total_seconds() for (a, _), (b, _) in pairwise(rows)]
+        interval = float(round(statistics.median(steps))) if steps else 60.0
+        interval = interval or 60.0
     start = rows[0][0] - timedelta(seconds=interval)
     snapshots: list[Snapshot] = []
     gaps: list[Gap] = []

@@ -4,6 +4,7 @@ analysis_logs.txt/.json and hourly_observations.md, rendered from the judged aud
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from ..judging.audit import AuditData
@@ -15,9 +16,16 @@ from .hourly import hourly_rows, render_hourly
 from .logtext import render_log_report
 
 
-def write_interim_hourly(folder: RunFolder, so_far: CollectionResult) -> None:
-    """A live audit's hourly observations so far, rewritten at the end of each hour."""
+def write_interim(
+    folder: RunFolder,
+    report: Callable[[RunFolder, CollectionResult], str] | None,
+    so_far: CollectionResult,
+) -> None:
+    """A live audit's hourly observations and audit report so far, rewritten at the end of
+    each hour, both marked interim."""
     write_text(folder.hourly_observations, render_hourly(hourly_rows(so_far), interim=True))
+    if report is not None:
+        write_text(folder.audit_report, report(folder, so_far))
 
 
 def write_deliverables(data: AuditData, folder: RunFolder) -> list[Path]:

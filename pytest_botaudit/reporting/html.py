@@ -1,5 +1,6 @@
-"""The audit in pytest-html: a verdict banner, Verdict / Measured / Thresholds columns, and
-each check's evidence in its row's extras."""
+"""The audit in pytest-html: the verdict banner, the audit identity and the findings table with
+its verdict filter above the results; charts, incidents, hourly table and analyses below them;
+Verdict / Measured / Thresholds columns; each check's evidence and chart in its row's extras."""
 
 from __future__ import annotations
 
@@ -9,28 +10,38 @@ from typing import Any
 
 import pytest
 
+from ..judging.preflight import PreflightResult
 from ..judging.verdicts import CheckResult
-from .model import OVERALL_COLOURS, VERDICT_COLOURS, ReportModel
+from .htmlparts import (
+    FILTER_SCRIPT,
+    STYLE,
+    RowContext,
+    analyses_section,
+    banner,
+    charts_section,
+    findings_table,
+    hourly_section,
+    identity_table,
+    incidents_section,
+    result_extras,
+)
+from .model import VERDICT_COLOURS, ReportModel
 
-# the CheckResult behind a test item, for its HTML extras
-RESULT_KEY = pytest.StashKey[CheckResult]()
+# the result behind a test item, for its HTML extras
+RESULT_KEY = pytest.StashKey[CheckResult | PreflightResult]()
 _COLOUR_BY_NAME = {v.value: colour for v, colour in VERDICT_COLOURS.items()}
-
-
-def _evidence_html(result: CheckResult) -> str:
-    rows = "".join(f"<li>{html.escape(e)}</li>" for e in result.evidence) or "<li>none</li>"
-    return (
-        f'<div class="botaudit-evidence"><p><b>{html.escape(result.message)}</b></p>'
-        f"<p>margin: {'' if result.margin is None else f'{result.margin:g}'}</p>"
-        f"<ul>{rows}</ul></div>"
-    )
 
 
 class AuditHtml:
     """pytest-html hooks, registered only when pytest-html is active."""
 
-    def __init__(self, model: Callable[[], ReportModel | None]) -> None:
+    def __init__(
+        self,
+        model: Callable[[], ReportModel | None],
+        context: Callable[[pytest.Item], RowContext],
+    ) -> None:
         self._model = model  # the session's report model, built at session finish
+        self._context = context  # a check's run folder and series, once collected
 
     def pytest_html_report_title(self, report: Any) -> None:
         report.title = "Trading bot audit"
@@ -39,17 +50,21 @@ class AuditHtml:
         self, prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session
     ) -> None:
         model = self._model()
-        if model is None or not model.rows:
+        if model is None or not model.runs:
             return
-        colour = OVERALL_COLOURS[model.overall]
-        counts = ", ".join(
-            f'<span style="color:{VERDICT_COLOURS[v]}">{n} {v.value}</span>'
-            for v, n in model.counts
-        )
-        prefix.append(
-            f'<p style="font-size:1.4em">Audit verdict: <b style="color:{colour}">'
-            f"{model.overall}</b> &mdash; {counts}</p>"
-        )
+        several = len(model.runs) > 1
+        prefix.append(STYLE)
+        prefix.append(f'<div class="botaudit">{banner(model)}')
+        for run in model.runs:
+            heading = f"<h3>Run {html.escape(run.identity.run_id)}</h3>" if several else ""
+            prefix.append(f"{heading}{identity_table(run)}{findings_table(run)}")
+        prefix.append(f"</div>{FILTER_SCRIPT}")
+        for run in model.runs:
+            heading = f"<h3>Run {html.escape(run.identity.run_id)}</h3>" if several else ""
+            postfix.append(
+                f'<div class="botaudit">{heading}{charts_section(run)}{incidents_section(run)}'
+                f"{hourly_section(run)}{analyses_section(run)}</div>"
+            )
 
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
         cells.insert(1, '<th class="sortable" data-column-type="verdict">Verdict</th>')
@@ -81,8 +96,9 @@ class AuditHtml:
         outcome = yield
         report = outcome.get_result()
         result = item.stash.get(RESULT_KEY, None)
-        # a failed check already shows its evidence in the failure text
-        if report.when == "call" and result is not None and not report.failed:
+        # pytest-html reads a report's extras as soon as it is logged: made here, per check
+        if report.when == "call" and result is not None:
             from pytest_html import extras
 
-            report.extras = [*getattr(report, "extras", []), extras.html(_evidence_html(result))]
+            html_extra = extras.html(result_extras(result, self._context(item)))
+            report.extras = [*getattr(report, "extras", []), html_extra]

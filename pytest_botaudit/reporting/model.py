@@ -1,23 +1,62 @@
 """The report model: an audit's results and figures computed once at the end of the session,
-which the terminal, pytest-html (and later Markdown and JSON) only render."""
+which the terminal, pytest-html, ``audit_report.md``, the summary JSON and JUnit only render."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import enum
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from .. import __version__
+from ..judging.audit import AuditData
 from ..judging.preflight import PreflightResult
-from ..judging.verdicts import CheckResult, Verdict
+from ..judging.verdicts import CheckResult, Kind, MetricSpec, Verdict
+from ..record.folder import RunFolder
+from ..record.model import CollectionResult, StopReason
+from .series import Series
 
 Result = CheckResult | PreflightResult
-OVERALL_COLOURS = {"GREEN": "#1a7f37", "YELLOW": "#b58900", "RED": "#cf222e"}
+# the layout of the JUnit properties and the summary JSON's verdicts; compare reads it
+FORMAT_VERSION = "2"
+OVERALL_COLOURS = {"GREEN": "#1a7f37", "YELLOW": "#9a6700", "RED": "#cf222e"}
 VERDICT_COLOURS = {
     Verdict.PASS: "#1a7f37",
-    Verdict.WARN: "#b58900",
+    Verdict.WARN: "#9a6700",
     Verdict.FAIL: "#cf222e",
     Verdict.NO_DATA: "#6e40c9",
 }
+# worst first: a metric's finding takes the worst verdict of its checks
+VERDICT_ORDER = (Verdict.FAIL, Verdict.NO_DATA, Verdict.WARN, Verdict.PASS)
+
+
+class AuditStatus(enum.Enum):
+    """Whether the audit ran at all: CI tells "the bot is RED" from "no audit happened"."""
+
+    COMPLETED = "completed"
+    PREFLIGHT_FAILED = "preflight_failed"
+    INTERRUPTED = "interrupted"
+    ABORTED = "aborted"
+    ERROR = "error"
+
+
+def audit_status(
+    collection: CollectionResult | None, error: str | None, preflight_failed: bool
+) -> AuditStatus:
+    if preflight_failed:
+        return AuditStatus.PREFLIGHT_FAILED
+    if error is not None or collection is None:
+        return AuditStatus.ERROR
+    return {
+        StopReason.COMPLETED: AuditStatus.COMPLETED,
+        StopReason.INTERRUPTED: AuditStatus.INTERRUPTED,
+        StopReason.ABORTED_ON_CRITICAL: AuditStatus.ABORTED,
+        StopReason.ERROR: AuditStatus.ERROR,
+    }[collection.stop_reason]
 
 
 def overall(results: Sequence[Result]) -> str:
@@ -36,6 +75,60 @@ def thresholds_text(result: CheckResult) -> str:
     return ", ".join(x for x in (good, warning) if x)
 
 
+def thresholds_digest(metrics: Mapping[str, MetricSpec]) -> str:
+    """The thresholds a run was judged by, as 12 hex digits: equal digests, equal limits."""
+    table = {
+        m.metric_id: [str(m.good or ""), str(m.warning or ""), m.critical]
+        for m in sorted(metrics.values(), key=lambda m: m.metric_id)
+    }
+    return hashlib.sha256(json.dumps(table).encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Which audit this is: the header of every report and the JUnit suite properties."""
+
+    run_id: str
+    mode: str
+    window_start: datetime | None
+    window_end: datetime | None
+    duration: float
+    interval: float
+    dsn: str  # redacted
+    profile: str
+    profile_hash: str
+    thresholds_hash: str
+    logs: tuple[str, ...]
+    bot_version: str | None
+    ticks_expected: int
+    ticks_taken: int
+    gaps: int
+    status: AuditStatus
+    plugin_version: str = __version__
+
+    def properties(self) -> list[tuple[str, str]]:
+        """The suite-level JUnit properties (overall verdict and counts are added by the model)."""
+        return [
+            ("botaudit_format", FORMAT_VERSION),
+            ("run_id", self.run_id),
+            ("audit_status", self.status.value),
+            ("mode", self.mode),
+            ("window_start", self.window_start.isoformat() if self.window_start else ""),
+            ("window_end", self.window_end.isoformat() if self.window_end else ""),
+            ("duration_seconds", f"{self.duration:g}"),
+            ("interval_seconds", f"{self.interval:g}"),
+            ("ticks_expected", str(self.ticks_expected)),
+            ("ticks_taken", str(self.ticks_taken)),
+            ("gap_ticks", str(self.gaps)),
+            ("profile", self.profile),
+            ("profile_hash", self.profile_hash),
+            ("thresholds_hash", self.thresholds_hash),
+            ("plugin_version", self.plugin_version),
+            ("bot_version", self.bot_version or ""),
+            ("dsn", self.dsn),
+        ]
+
+
 @dataclass(frozen=True, slots=True)
 class ReportRow:
     name: str  # the check's test name
@@ -46,37 +139,156 @@ class ReportRow:
         result = self.result
         if not isinstance(result, CheckResult) or result.value is None:
             return "-"
-        return f"{result.value:g} {result.unit}"
+        return result.shown_value
+
+    def to_json(self) -> dict[str, Any]:
+        """The check's verdict as the summary JSON carries it (its JUnit properties' twin)."""
+        data: dict[str, Any] = {"name": self.name, **dict(self.result.properties())}
+        if isinstance(self.result, CheckResult):
+            data["value"] = self.result.value
+            data["margin"] = self.result.margin
+            data["near_miss"] = self.result.near_miss
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One metric: its good indicator and warning sign side by side, judged by the worse."""
+
+    metric: str
+    title: str
+    checks: tuple[CheckResult, ...]
+    names: tuple[str, ...]
+
+    @property
+    def verdict(self) -> Verdict:
+        return min((c.verdict for c in self.checks), key=VERDICT_ORDER.index)
+
+    @property
+    def value(self) -> str:
+        return next((c.shown_value for c in self.checks if c.value is not None), "-")
+
+    @property
+    def thresholds(self) -> str:
+        return thresholds_text(self.checks[0])
+
+    @property
+    def margin(self) -> float | None:
+        """The smaller safe-side margin of the metric's checks (negative: a limit crossed)."""
+        margins = [c.margin for c in self.checks if c.margin is not None]
+        return min(margins) if margins else None
+
+    @property
+    def near_miss(self) -> bool:
+        return any(c.near_miss for c in self.checks)
+
+    @property
+    def reason(self) -> str:
+        """The message of the check that decided the verdict."""
+        return next(c.message for c in self.checks if c.verdict is self.verdict)
+
+
+def findings(rows: Sequence[ReportRow]) -> list[Finding]:
+    """The judged metrics in catalogue order of first appearance."""
+    grouped: dict[str, list[tuple[str, CheckResult]]] = {}
+    for row in rows:
+        if isinstance(row.result, CheckResult):
+            grouped.setdefault(row.result.metric, []).append((row.name, row.result))
+    return [
+        Finding(
+            metric,
+            pairs[0][1].title or metric,
+            tuple(sorted((r for _, r in pairs), key=lambda r: r.kind is not Kind.GOOD_INDICATOR)),
+            tuple(n for n, _ in pairs),
+        )
+        for metric, pairs in grouped.items()
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """One audited run: its identity, its checks' results and the data they judged."""
+
+    identity: Identity
+    rows: tuple[ReportRow, ...]
+    folder: RunFolder | None
+    data: AuditData | None
+    error: str | None
+    collection_seconds: float | None
+    series: tuple[Series, ...] = ()  # every per-tick metric, for charts and issues
+    comparison: Any = None  # reruns.compare.Comparison against --audit-baseline, if given
+
+    @property
+    def overall(self) -> str:
+        return overall([row.result for row in self.rows])
+
+    @property
+    def counts(self) -> tuple[tuple[Verdict, int], ...]:
+        verdicts = [row.result.verdict for row in self.rows]
+        return tuple((v, verdicts.count(v)) for v in Verdict)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return findings(self.rows)
+
+    @property
+    def collection(self) -> CollectionResult | None:
+        return self.data.collection if self.data else None
+
+    def properties(self) -> list[tuple[str, str]]:
+        """Every suite-level property: identity, overall verdict and the count of each verdict."""
+        counts = [(f"count_{v.value.lower().replace('-', '_')}", str(n)) for v, n in self.counts]
+        return [*self.identity.properties(), ("overall", self.overall), *counts]
+
+    def verdicts_json(self) -> dict[str, Any]:
+        """What the summary JSON adds: status, identity, every verdict and the overall colour."""
+        return {
+            "botaudit_format": FORMAT_VERSION,
+            "run_id": self.identity.run_id,
+            "audit_status": self.identity.status.value,
+            "identity": dict(self.identity.properties()),
+            "overall": self.overall,
+            "counts": {v.value: n for v, n in self.counts},
+            "verdicts": [row.to_json() for row in self.rows],
+        }
 
 
 @dataclass(frozen=True, slots=True)
 class ReportModel:
-    rows: tuple[ReportRow, ...]
-    overall: str
-    counts: tuple[tuple[Verdict, int], ...]
-    collection_seconds: float | None
-    snapshot_path: Path | None
-    summary_path: Path | None
-    audit_error: str | None
-    notified: tuple[int, int] | None = None  # notifications (sent, failed)
+    """Every run of the session (one, unless ``--audit-run all`` replays several)."""
 
-    @classmethod
-    def build(
-        cls,
-        results: Sequence[tuple[str, Result]],
-        collection_seconds: float | None = None,
-        snapshot_path: Path | None = None,
-        summary_path: Path | None = None,
-        audit_error: str | None = None,
-    ) -> ReportModel:
-        rows = tuple(ReportRow(nodeid.split("::")[-1], result) for nodeid, result in results)
-        verdicts = [row.result.verdict for row in rows]
-        return cls(
-            rows=rows,
-            overall=overall([row.result for row in rows]),
-            counts=tuple((v, verdicts.count(v)) for v in Verdict),
-            collection_seconds=collection_seconds,
-            snapshot_path=snapshot_path,
-            summary_path=summary_path,
-            audit_error=audit_error,
-        )
+    runs: tuple[RunReport, ...]
+    notified: tuple[int, int] | None = None  # notifications (sent, failed)
+    gate: tuple[str, ...] | None = None  # --audit-fail-on-regression: why it failed, if it did
+
+    @property
+    def rows(self) -> tuple[ReportRow, ...]:
+        return tuple(row for run in self.runs for row in run.rows)
+
+    @property
+    def overall(self) -> str:
+        return overall([row.result for row in self.rows])
+
+    @property
+    def counts(self) -> tuple[tuple[Verdict, int], ...]:
+        verdicts = [row.result.verdict for row in self.rows]
+        return tuple((v, verdicts.count(v)) for v in Verdict)
+
+    @property
+    def collection_seconds(self) -> float | None:
+        seconds = [r.collection_seconds for r in self.runs if r.collection_seconds is not None]
+        return sum(seconds) if seconds else None
+
+    @property
+    def audit_error(self) -> str | None:
+        return next((r.error for r in self.runs if r.error), None)
+
+    @property
+    def summary_path(self) -> Path | None:
+        collection = self.runs[0].collection if self.runs else None
+        return collection.summary_path if collection else None
+
+    @property
+    def snapshot_path(self) -> Path | None:
+        collection = self.runs[0].collection if self.runs else None
+        return collection.snapshot_path if collection else None

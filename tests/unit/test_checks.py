@@ -48,6 +48,8 @@ def test_result_carries_value_thresholds_margin_and_evidence() -> None:
     props = dict(result.properties())
     assert props == {
         "metric": "ws_reconnects",
+        "title": "WebSocket reconnects",
+        "direction": "lower_is_better",
         "verdict": "WARN",
         "value": "7",
         "unit": "reconnects",
@@ -58,6 +60,46 @@ def test_result_carries_value_thresholds_margin_and_evidence() -> None:
     }
     assert "bot.log:12" in result.explain()
     assert "from the log" in result.message
+
+
+@pytest.mark.parametrize(
+    ("metric", "kind", "value", "margin", "direction"),
+    [
+        # one meaning for both kinds: positive is the safe side of the check's own limit
+        ("ws_reconnects", Kind.GOOD_INDICATOR, 3, 2, "lower_is_better"),  # < 5
+        ("ws_reconnects", Kind.WARNING_SIGN, 3, 17, "lower_is_better"),  # > 20
+        ("ws_reconnects", Kind.WARNING_SIGN, 25, -5, "lower_is_better"),
+        ("snapshots_collected", Kind.GOOD_INDICATOR, 100, 0, "higher_is_better"),  # >= 100
+        ("snapshots_collected", Kind.WARNING_SIGN, 90, -10, "higher_is_better"),  # < 100
+        ("snapshots_collected", Kind.WARNING_SIGN, 100, 0, "higher_is_better"),
+    ],
+)
+def test_margin_is_positive_on_the_safe_side_for_both_kinds(
+    metric: str, kind: Kind, value: float, margin: float, direction: str
+) -> None:
+    result = judge(METRICS[metric], kind, Measurement(value))
+    props = dict(result.properties())
+    assert result.margin == margin
+    assert props["direction"] == direction
+    safe = result.verdict is Verdict.PASS
+    assert (margin >= 0) == safe
+
+
+def test_near_miss_and_singular_units() -> None:
+    near = judge(METRICS["api_errors"], Kind.WARNING_SIGN, Measurement(46))  # > 50
+    far = judge(METRICS["api_errors"], Kind.WARNING_SIGN, Measurement(10))
+    crossed = judge(METRICS["api_errors"], Kind.WARNING_SIGN, Measurement(51))
+    zero_limit = judge(METRICS["unprotected_positions"], Kind.GOOD_INDICATOR, Measurement(0))
+    assert near.near_miss
+    assert not far.near_miss
+    assert not crossed.near_miss
+    assert not zero_limit.near_miss  # a limit of 0 has no 10 % band
+    one = judge(METRICS["unprotected_positions"], Kind.GOOD_INDICATOR, Measurement(1))
+    assert one.shown_value == "1 position"
+    assert "= 1 position " in one.message
+    assert zero_limit.shown_value == "0 positions"
+    latency = judge(METRICS["api_response_ms"], Kind.GOOD_INDICATOR, Measurement(1))
+    assert latency.shown_value == "1 ms"
 
 
 def test_no_data_is_its_own_verdict_with_the_reason() -> None:

@@ -57,8 +57,16 @@ def test_the_demo_is_imported_only_by_the_demo_and_the_command_line() -> None:
 
 
 def test_plain_modules_do_not_import_pytest() -> None:
-    """Only the glue (plugin, session, runners, the pytest-html renderer) knows pytest."""
-    glue = {"plugin.py", "session.py", "runners.py", "reporting/html.py"}
+    """Only the glue (plugin, session, runners, inputs, finish, the pytest-html renderer)
+    knows pytest."""
+    glue = {
+        "plugin.py",
+        "session.py",
+        "runners.py",
+        "inputs.py",
+        "finish.py",
+        "reporting/html.py",
+    }
     users = [
         str(path.relative_to(PACKAGE))
         for path in _modules()

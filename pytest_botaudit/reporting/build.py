@@ -1,0 +1,164 @@
+"""The end of a session: each run's report built from what was collected and judged, and its
+files finished in its run folder (the summary JSON with the verdicts, ``audit_report.md``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..config.profile import Profile
+from ..config.settings import AuditSettings, Mode
+from ..database.window import WindowStats
+from ..judging.audit import AuditData
+from ..judging.verdicts import MetricSpec
+from ..record.folder import AuditDir, RunFolder
+from ..record.model import CollectionResult
+from ..record.summary import summary, write_json, write_text
+from .markdown import render_audit_report
+from .model import Identity, ReportRow, Result, RunReport, audit_status, thresholds_digest
+from .series import Series, tick_series
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """What the session knows of one run at its end (collected or not)."""
+
+    key: str | None
+    rows: Sequence[tuple[str, Result]]
+    folder: RunFolder | None
+    data: AuditData | None
+    error: str | None
+    seconds: float | None
+    series: tuple[Series, ...] = ()
+
+
+def identity(
+    settings: AuditSettings,
+    profile_source: str,
+    profile_digest: str,
+    metrics: Mapping[str, MetricSpec],
+    folder: RunFolder,
+    collection: CollectionResult | None,
+    error: str | None,
+    preflight_failed: bool,
+) -> Identity:
+    s = settings
+    start: datetime | None = None
+    end: datetime | None = None
+    if collection is not None:
+        start, end = collection.started_at, collection.ended_at
+        duration, interval = collection.duration, collection.interval
+        expected, taken, gaps = (
+            collection.expected_ticks,
+            len(collection.snapshots),
+            len(collection.gaps),
+        )
+    else:
+        duration, interval = s.duration, s.interval
+        expected, taken, gaps = s.expected_snapshots, 0, 0
+    return Identity(
+        run_id=folder.run_id,
+        mode=s.mode.value,
+        window_start=start,
+        window_end=end,
+        duration=duration,
+        interval=interval,
+        dsn=s.redacted_dsn if s.dsn or s.mode is not Mode.REPLAY else "(none: replay)",
+        profile=profile_source,
+        profile_hash=profile_digest,
+        thresholds_hash=thresholds_digest(metrics),
+        logs=tuple(str(p) for p in s.log),
+        bot_version=s.bot_version,
+        ticks_expected=expected,
+        ticks_taken=taken,
+        gaps=gaps,
+        status=audit_status(collection, error, preflight_failed),
+    )
+
+
+def finish_run(
+    outcome: RunOutcome,
+    settings: AuditSettings,
+    profile_source: str,
+    profile_digest: str,
+    metrics: Mapping[str, MetricSpec],
+    preflight_failed: bool,
+) -> RunReport:
+    """The run's report; its folder (made now if the audit never started) gets the final
+    summary JSON and ``audit_report.md``."""
+    folder = outcome.folder or AuditDir(settings.out).new_run()
+    collection = outcome.data.collection if outcome.data else None
+    return RunReport(
+        identity=identity(
+            settings,
+            profile_source,
+            profile_digest,
+            metrics,
+            folder,
+            collection,
+            outcome.error,
+            preflight_failed,
+        ),
+        rows=tuple(ReportRow(nodeid.split("::")[-1], result) for nodeid, result in outcome.rows),
+        folder=folder,
+        data=outcome.data,
+        error=outcome.error,
+        collection_seconds=outcome.seconds,
+        series=outcome.series,
+    )
+
+
+def write_run_files(run: RunReport) -> RunReport:
+    """The summary JSON, now with every verdict, and the filled audit report."""
+    folder = run.folder
+    assert folder is not None
+    collection = run.collection
+    base = summary(collection) if collection is not None else {"error": run.error}
+    path = (
+        collection.summary_path
+        if collection is not None and collection.summary_path is not None
+        else folder.summary_file(datetime.now(UTC))
+    )
+    write_json(path, {**base, **run.verdicts_json()})
+    if run.data is not None and collection is not None and collection.summary_path != path:
+        data = replace(run.data, collection=replace(collection, summary_path=path))
+        run = replace(run, data=data)
+    write_text(folder.audit_report, render_audit_report(run))
+    return run
+
+
+def relative(path: Path, folder: RunFolder | None) -> str:
+    """A path as the run folder's reader wants it: relative when it lies inside the folder."""
+    if folder is None:
+        return str(path)
+    try:
+        return str(path.resolve().relative_to(folder.path.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def interim_report(
+    settings: AuditSettings,
+    profile: Profile,
+    metrics: Mapping[str, MetricSpec],
+    folder: RunFolder,
+    so_far: CollectionResult,
+) -> str:
+    """``audit_report.md`` of a live audit still running: what is collected so far, no
+    verdicts and no analyses yet (both come at the end)."""
+    window = WindowStats(error="analysed when the audit ends")
+    data = AuditData(so_far, None, window, profile, metrics)
+    run = RunReport(
+        identity=identity(
+            settings, profile.source, profile.digest, metrics, folder, so_far, None, False
+        ),
+        rows=(),
+        folder=folder,
+        data=data,
+        error=None,
+        collection_seconds=None,
+        series=tuple(tick_series(so_far, metrics)),
+    )
+    return render_audit_report(run, interim=True)

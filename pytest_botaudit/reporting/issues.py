@@ -1,0 +1,179 @@
+"""What the filled audit report states about a run: the category scores, the issues found
+(one per failing or warning check and per CRITICAL incident) and the key findings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..judging.verdicts import CheckResult, MetricSpec, Verdict
+from ..record.model import Severity
+from .model import RunReport
+from .series import Series
+
+# each category's catalogue metrics (both their checks count)
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "System stability": (
+        "snapshots_collected",
+        "snapshot_gaps",
+        "ws_reconnects",
+        "timeouts",
+        "api_errors",
+    ),
+    "Data integrity": ("zombie_orders", "aged_positions", "warning_alerts"),
+    "Performance": (
+        "api_response_ms",
+        "sl_update_latency_ms",
+        "slow_operations",
+        "ts_updates_per_position",
+        "ts_updates_per_minute",
+    ),
+    "Risk management": ("unprotected_positions", "emergency_closes", "critical_alerts"),
+}
+CREDIT = {Verdict.PASS: 1.0, Verdict.WARN: 0.5, Verdict.FAIL: 0.0}
+SCORE_FORMULA = (
+    "score = 10 × (PASS + ½·WARN) / (PASS + WARN + FAIL), over the checks of the category's "
+    "metrics (good indicator and warning sign each count); NO-DATA checks are left out, and a "
+    "category with no judged check shows n/a. Rounded to one decimal."
+)
+PRIORITY = {"CRITICAL": "IMMEDIATE", "HIGH": "HIGH", "MEDIUM": "MEDIUM", "LOW": "LOW"}
+# where the database analysis (analysis_db.txt) shows a metric's detail
+SECTION_OF = {
+    "unprotected_positions": 2,
+    "sl_update_latency_ms": 5,
+    "api_response_ms": 5,
+    "api_errors": 4,
+    "timeouts": 4,
+    "aged_positions": 6,
+    "zombie_orders": 7,
+    "ws_reconnects": 9,
+    "ts_updates_per_position": 3,
+    "ts_updates_per_minute": 3,
+    "emergency_closes": 12,
+    "critical_alerts": 12,
+    "warning_alerts": 12,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    category: str
+    value: float | None
+    judged: int
+    no_data: int
+
+
+def scores(run: RunReport) -> list[Score]:
+    results = [r.result for r in run.rows if isinstance(r.result, CheckResult)]
+    found = []
+    for category, metrics in CATEGORIES.items():
+        mine = [r for r in results if r.metric in metrics]
+        judged = [r for r in mine if r.verdict in CREDIT]
+        value = (
+            round(10 * sum(CREDIT[r.verdict] for r in judged) / len(judged), 1) if judged else None
+        )
+        found.append(Score(category, value, len(judged), len(mine) - len(judged)))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class AuditIssue:
+    title: str
+    severity: str  # CRITICAL, HIGH, MEDIUM, LOW
+    frequency: str
+    first_seen: datetime | None
+    last_seen: datetime | None
+    evidence: tuple[str, ...]
+    test: str = ""  # the check that found it (empty for an incident)
+
+    @property
+    def priority(self) -> str:
+        return PRIORITY[self.severity]
+
+
+def severity_of(result: CheckResult, specs: Mapping[str, MetricSpec]) -> str:
+    spec = specs.get(result.metric)
+    if result.verdict is Verdict.FAIL:
+        return "CRITICAL" if spec is not None and spec.critical else "HIGH"
+    return "MEDIUM" if result.verdict is Verdict.WARN else "LOW"
+
+
+def issues(run: RunReport) -> list[AuditIssue]:
+    """One per FAIL or WARN check, then one per CRITICAL incident, worst first."""
+    specs = run.data.metrics if run.data else {}
+    series = {s.metric: s for s in (run_series(run))}
+    found: list[AuditIssue] = []
+    for row in run.rows:
+        result = row.result
+        if not isinstance(result, CheckResult) or result.verdict not in (
+            Verdict.FAIL,
+            Verdict.WARN,
+        ):
+            continue
+        found.append(_check_issue(row.name, result, specs, series.get(result.metric)))
+    collection = run.collection
+    for incident in collection.incidents_of(Severity.CRITICAL) if collection else []:
+        found.append(
+            AuditIssue(
+                title=f"CRITICAL incident: {incident.message}",
+                severity="CRITICAL",
+                frequency=f"{incident.count} snapshot(s), peak {incident.peak:g}",
+                first_seen=incident.first_seen,
+                last_seen=incident.last_seen,
+                evidence=(
+                    f"snapshots {incident.first_seen:%H:%M}–{incident.last_seen:%H:%M} UTC "
+                    f"(rule {incident.rule_id})",
+                    "analysis_db.txt: section 12 (critical events timeline)",
+                ),
+            )
+        )
+    order = list(PRIORITY)
+    return sorted(found, key=lambda i: order.index(i.severity))
+
+
+def _check_issue(
+    name: str, result: CheckResult, specs: Mapping[str, MetricSpec], series: Series | None
+) -> AuditIssue:
+    ticks = sorted({*series.breaches, *series.misses}) if series is not None else []
+    first = series.times[ticks[0]] if series is not None and ticks else None
+    last = series.times[ticks[-1]] if series is not None and ticks else None
+    if series is not None and ticks:
+        frequency = f"{len(ticks)} of {len(series.times)} snapshots beyond the limit"
+    else:
+        frequency = f"{result.shown_value} over the audit" if result.value is not None else "-"
+    evidence = list(result.evidence)
+    if first is not None and last is not None:
+        evidence.append(f"snapshot minutes {first:%H:%M}–{last:%H:%M} UTC")
+    if result.metric in SECTION_OF:
+        evidence.append(f"analysis_db.txt: section {SECTION_OF[result.metric]}")
+    return AuditIssue(
+        title=f"{result.title or result.metric}: {result.shown_value or 'no value'}",
+        severity=severity_of(result, specs),
+        frequency=frequency,
+        first_seen=first,
+        last_seen=last,
+        evidence=tuple(evidence),
+        test=name,
+    )
+
+
+def key_findings(run: RunReport) -> list[tuple[str, str]]:
+    """(tag, text): the issues by severity, then near misses (LOW)."""
+    specs = run.data.metrics if run.data else {}
+    found = [(i.severity, i.title) for i in issues(run)]
+    for row in run.rows:
+        result = row.result
+        if isinstance(result, CheckResult) and result.near_miss:
+            found.append(("LOW", f"{result.title}: {result.shown_value}, near its limit"))
+        elif (
+            isinstance(result, CheckResult)
+            and result.verdict is Verdict.NO_DATA
+            and result.metric in specs
+        ):
+            found.append(("LOW", f"{result.title}: no data ({result.message.split(': ')[-1]})"))
+    return found
+
+
+def run_series(run: RunReport) -> tuple[Series, ...]:
+    return run.series
