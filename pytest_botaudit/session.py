@@ -318,8 +318,7 @@ def collect_and_judge(
 ) -> AuditData:
     """One run collected (or rebuilt, or replayed) into its folder, and everything the checks
     judge gathered; the analyses and hourly observations written beside it."""
-    s, profile, metrics = configured.settings, configured.profile, configured.metrics
-    rules = configured.rule_overrides
+    s = configured.settings
     recorded = None
     if state.key is not None:
         recorded = next(r for r in replay_source(s)[1] if r.run_id == state.key)

@@ -97,3 +97,12 @@ def html_rows(path: Path) -> dict[str, dict[str, str]]:
         cells["log"] = entries[0].get("log", "")
         rows[test_id.split("::", 1)[1]] = cells
     return rows
+
+
+def latest_run(out: Path) -> Path:
+    """The newest run folder of an audit's --audit-out (named by DIR/latest)."""
+    from pytest_botaudit.record.folder import AuditDir
+
+    run = AuditDir(out).latest()
+    assert run is not None, f"no run folder in {out}: {sorted(p.name for p in out.iterdir())}"
+    return run.path

@@ -12,6 +12,7 @@ import time
 import urllib.parse
 from collections.abc import Coroutine
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,6 +25,7 @@ from ..config.values import format_duration
 from ..database.connection import describe_error
 from ..database.sqlfiles import load_sql
 from ..errors import BotAuditError
+from ..record.folder import AuditDir, run_id_of
 from .pgserver import EmbeddedPostgres
 from .simulator import BotSimulator
 
@@ -126,7 +128,11 @@ def demo(args: argparse.Namespace) -> int:
         _database_step(create_schema(dsn), dsn)
         # the embedded server trusts local roles: audit as the SELECT-only one, as recommended
         auditor = _database_step(reader_dsn(dsn), dsn) if args.dsn is None else dsn
-        log_path = out / "bot.log"
+        # each demo a fresh log of its own, kept beside the runs (the run folder names it)
+        started = run_id_of(datetime.now(UTC))
+        log_path = out / "logs" / f"bot-{started}.log"
+        log_path.parent.mkdir(exist_ok=True)
+        log_path.unlink(missing_ok=True)
         env_file = out / ".env"
         env_file.write_text("BINANCE_TESTNET=true\nBYBIT_TESTNET=true\nLOG_LEVEL=INFO\n")
         # the bot runs a little longer than the audit, as it would in real life
@@ -169,7 +175,11 @@ def demo(args: argparse.Namespace) -> int:
         code = subprocess.call(command, cwd=out)
         if bot.error is not None:
             raise BotAuditError(f"the simulated bot failed: {bot.error}")
-    print(f"botaudit demo: report {out / 'audit.html'}")
-    print(f"botaudit demo: JUnit XML {out / 'audit.xml'}")
+    html, xml = out / "audit.html", out / "audit.xml"
+    run = AuditDir(out).latest()
+    if run is not None and run.run_id >= started:  # this demo's run: its reports go there too
+        html, xml = (p.replace(run.path / p.name) if p.exists() else p for p in (html, xml))
+    print(f"botaudit demo: report {html}")
+    print(f"botaudit demo: JUnit XML {xml}")
     print(f"botaudit demo: pytest exited with {code}")
     return code

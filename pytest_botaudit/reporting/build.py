@@ -3,6 +3,7 @@ files finished in its run folder (the summary JSON with the verdicts, ``audit_re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -115,12 +116,18 @@ def write_run_files(run: RunReport) -> RunReport:
     folder = run.folder
     assert folder is not None
     collection = run.collection
-    base = summary(collection) if collection is not None else {"error": run.error}
-    path = (
-        collection.summary_path
-        if collection is not None and collection.summary_path is not None
-        else folder.summary_file(datetime.now(UTC))
-    )
+    existing = folder.summary_files()  # the collection's, when judging it failed
+    if collection is not None and collection.summary_path is not None:
+        path = collection.summary_path
+    else:
+        path = existing[-1] if existing else folder.summary_file(datetime.now(UTC))
+    if collection is not None:
+        base = summary(collection)
+    elif existing:
+        base = json.loads(existing[-1].read_text("utf-8"))
+    else:
+        base = {}
+    base["error"] = run.error or base.get("error")
     write_json(path, {**base, **run.verdicts_json()})
     if run.data is not None and collection is not None and collection.summary_path != path:
         data = replace(run.data, collection=replace(collection, summary_path=path))

@@ -11,7 +11,7 @@ from ..config.settings import AuditSettings, Mode
 from ..config.values import format_duration
 from ..judging.verdicts import CheckResult, Verdict
 from ..record.model import Incident
-from .model import ReportModel, thresholds_text
+from .model import ReportModel, RunReport, thresholds_text
 from .notify import Notifier, shown
 
 
@@ -36,6 +36,11 @@ def render_terminal(reporter: Any, model: ReportModel) -> None:
             reporter.write_line(f"{'':9}{result.message}")
     if model.rows:
         reporter.write_line(f"overall: {model.overall}", bold=True)
+    for run in model.runs:
+        for line in baseline_lines(run):
+            reporter.write_line(line, red=line.startswith("  regression"))
+    for reason in model.gate or ():
+        reporter.write_line(f"--audit-fail-on-regression: {reason}", red=True)
     if model.audit_error:
         reporter.write_line(f"audit error: {model.audit_error}", red=True)
     if model.collection_seconds is not None:
@@ -51,6 +56,24 @@ def render_terminal(reporter: Any, model: ReportModel) -> None:
         reporter.write_line(f"snapshots: {model.snapshot_path}")
     if model.summary_path is not None:
         reporter.write_line(f"summary:   {model.summary_path}")
+
+
+def baseline_lines(run: RunReport) -> list[str]:
+    """The comparison with ``--audit-baseline``, as the terminal shows it."""
+    comparison = run.comparison
+    if comparison is None:
+        return []
+    if isinstance(comparison, Exception):
+        return [f"vs baseline: not compared: {comparison}"]
+    lines = [f"vs baseline {comparison.old.source}:"]
+    lines += [f"  warning: not comparable: {w}" for w in comparison.warnings]
+    for title, changes in (
+        ("regressions", comparison.regressions),
+        ("improvements", comparison.improvements),
+    ):
+        lines.append(f"  {title} ({len(changes)})" + (":" if changes else ""))
+        lines += [f"  {title[:-1]}: {c.label}: {c.reason}" for c in changes]
+    return lines
 
 
 def terminal_observers(config: Any, expected: int, notifier: Notifier | None) -> Observers:

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from pytest_botaudit.collection.live import Collector, Progress
-from pytest_botaudit.collection.replay import replay
+from pytest_botaudit.collection.replay import recorded_runs, replay
 from pytest_botaudit.collection.window import reconstruct
 from pytest_botaudit.config.profile import load_profile
 from pytest_botaudit.demo.simulator import BotSimulator
+from pytest_botaudit.errors import ConfigError
 from pytest_botaudit.record.legacy import LEGACY_BLIND
 from pytest_botaudit.record.model import StopReason
 
@@ -22,24 +23,36 @@ from ..helpers import async_wait_for
 PROFILE = load_profile()
 
 
-def test_replay_of_the_real_legacy_run(legacy_run: Path) -> None:
-    collection = replay(legacy_run / "monitoring_snapshots_20251018.jsonl")
-    assert len(collection.snapshots) == 817
+def test_the_real_legacy_file_holds_several_runs_judged_one_by_one(legacy_run: Path) -> None:
+    path = legacy_run / "monitoring_snapshots_20251018.jsonl"
+    # bot_monitor.py appended every run of the day to one file: never judged as one run
+    with pytest.raises(ConfigError, match="holds 7 audits; name one with --audit-run") as error:
+        recorded_runs(path)
+    assert "20251018T070625Z (started 2025-10-18T07:06:25+00:00, 474 ticks every 1m)" in str(
+        error.value
+    )
+    runs = recorded_runs(path, "all")
+    assert sum(len(r.snapshots) for r in runs) == 817
+    # the runs its three legacy reports describe start where those reports say they did
+    starts = {r.run_id for r in runs}
+    for report in legacy_run.glob("monitoring_report_*.json"):
+        started = json.loads(report.read_text())["monitoring_start"]
+        assert started[:19].replace("-", "").replace(":", "") + "Z" in starts
+    [day] = recorded_runs(path, "20251018T070625Z")
+    collection = replay(path, run=day)
     assert collection.interval == 60
-    # the day holds several runs: the pauses between them are gaps, not missing zeros
-    assert len(collection.gaps) > 100
+    assert len(collection.snapshots) == 474
     assert len(collection.snapshots) + len(collection.gaps) == collection.expected_ticks
     assert collection.peak("unprotected_positions") == 7
-    assert collection.peak("aged_positions") == 53
     # the legacy monitor's blind columns are flagged, not trusted as zeros
     assert set(collection.missing_event_types) == set(LEGACY_BLIND)
     critical = [i for i in collection.incidents if i.severity.value == "CRITICAL"]
-    assert critical
     assert {i.rule_id for i in critical} == {"unprotected_positions"}
-    # the legacy report of 07:06-14:59 saw 50 CRITICAL alert lines; here they are incidents
+    # the legacy report of this run saw 50 CRITICAL alert lines; here they are incidents
     report = json.loads((legacy_run / "monitoring_report_20251018_145943.json").read_text())
     assert report["critical_alerts"] == 50
-    assert len(critical) < report["critical_alerts"]
+    assert 0 < len(critical) < report["critical_alerts"]
+    assert recorded_runs(path, "latest")[0].run_id == runs[-1].run_id
 
 
 @pytest.mark.asyncio

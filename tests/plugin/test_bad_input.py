@@ -63,7 +63,7 @@ ATTACKS: list[tuple[str, Callable[[Path], list[str]], list[str], str]] = [
     ("nan threshold", _nan_threshold, [], "expected a number, got nan"),
     ("interval below 0.1 s", _nothing, ["--audit-interval=0.001s"], "shorter than 0.1s"),
     ("out is a file", _out_is_a_file, [], "is a file, not a folder"),
-    ("resume with nothing to resume", _nothing, ["--audit-resume"], "no monitoring_snapshots"),
+    ("resume with nothing to resume", _nothing, ["--audit-resume"], "no unfinished audit"),
     ("log is a directory", _log_is_a_directory, [], "is not a regular file"),
     ("log is a FIFO", _log_is_a_fifo, [], "is not a regular file"),
     ("xdist", _nothing, ["-n", "2", "--audit-duration=1m"], "pytest-xdist (-n)"),

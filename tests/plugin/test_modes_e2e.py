@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from pytest_botaudit.demo.simulator import BotSimulator
+from pytest_botaudit.record.folder import AuditDir
 
 from ..conftest import REPO
 from ..helpers import audit_command, outcomes_by_test, wait_for
@@ -26,10 +27,15 @@ def test_replay_of_the_legacy_run_as_an_audit(
 ) -> None:
     monkeypatch.setenv("PGHOST", "/nonexistent")  # a replay must not need any database
     shutil.copytree(REPO / "audit_checks", pytester.path / "audit_checks")
+    snapshots = f"--audit-snapshots={legacy_run / 'monitoring_snapshots_20251018.jsonl'}"
+    refused = pytester.runpytest_subprocess("audit_checks", snapshots)
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    assert "holds 7 audits; name one with --audit-run ID|latest|all" in refused.stderr.str()
     result = pytester.runpytest_subprocess(
         "audit_checks",
-        f"--audit-snapshots={legacy_run / 'monitoring_snapshots_20251018.jsonl'}",
-        f"--audit-out={pytester.path}",
+        snapshots,
+        "--audit-run=all",
+        f"--audit-out={pytester.path / 'out'}",
         f"--junitxml={pytester.path / 'j.xml'}",
         "--audit-allow-no-data",
     )
@@ -37,13 +43,19 @@ def test_replay_of_the_legacy_run_as_an_audit(
         name.split("::")[-1]: props.get("verdict", props["outcome"])
         for name, props in outcomes_by_test(pytester.path / "j.xml").items()
     }
-    assert verdicts["test_all_positions_have_stop_loss"] == "FAIL"
-    assert verdicts["test_many_aged_positions"] == "FAIL"
-    assert verdicts["test_high_api_errors"] == "FAIL"
-    assert verdicts["test_missing_snapshots"] == "FAIL"
-    assert verdicts["test_no_emergency_closes"] == "NO-DATA"
-    assert verdicts["test_few_websocket_reconnects"] == "NO-DATA"
-    assert verdicts["test_zero_zombie_orders"] == "NO-DATA"
+    day = "[20251018T070625Z]"  # the run of the legacy report 07:06-14:59
+    assert verdicts[f"test_all_positions_have_stop_loss{day}"] == "FAIL"
+    assert verdicts[f"test_many_aged_positions{day}"] == "FAIL"
+    assert verdicts[f"test_high_api_errors{day}"] == "FAIL"
+    assert verdicts[f"test_missing_snapshots{day}"] == "PASS"  # no gap inside this run
+    assert verdicts[f"test_no_emergency_closes{day}"] == "NO-DATA"
+    assert verdicts[f"test_few_websocket_reconnects{day}"] == "NO-DATA"
+    assert verdicts[f"test_zero_zombie_orders{day}"] == "NO-DATA"
+    # the short first run of the day: a monitor restarted after one snapshot
+    assert verdicts["test_all_positions_have_stop_loss[20251018T025352Z]"] == "PASS"
+    # each of the 7 runs judged separately, in a folder of its own
+    assert sum(name.startswith("test_missing_snapshots[") for name in verdicts) == 7
+    assert len(AuditDir(pytester.path / "out").runs()) == 7
     assert verdicts["test_database_is_reachable"] == "skipped"
     assert result.ret == 1
     assert "event types ['zombie_cleaned'] never occur" in result.stdout.str()
@@ -101,7 +113,7 @@ def _run(command: list[str], *extra: str, cwd: Path) -> subprocess.CompletedProc
 
 
 def _snapshot_lines(out: Path) -> list[dict[str, Any]]:
-    files = list(out.glob("monitoring_snapshots_*.jsonl"))
+    files = list(out.glob("*/monitoring_snapshots_*.jsonl"))
     if not files:
         return []
     lines = []
@@ -129,21 +141,24 @@ def test_killed_audit_resumes_and_judges_the_whole_run(
         first.wait()
     kept = [x["tick"] for x in _snapshot_lines(out) if "tick" in x]
     resumed = _run(command, "--audit-resume", cwd=out)
-    assert "botaudit: resuming the audit started" in resumed.stdout, resumed.stdout
+    assert "botaudit: resuming run " in resumed.stdout, resumed.stdout
     records = _snapshot_lines(out)
     ticks = sorted(x["tick"] for x in records if "tick" in x)
     assert ticks == list(range(1, 21))  # every tick: a snapshot or a gap, none twice
     assert set(kept) <= set(ticks)
     gaps = [x for x in records if x.get("gap")]
     assert all("no audit process was running" in str(g["reason"]) for g in gaps)
-    [summary_file] = out.glob("monitoring_report_*.json")
+    [summary_file] = out.glob("*/monitoring_report_*.json")
     summary = json.loads(summary_file.read_text())
     assert summary["snapshots_collected"] + len(summary["gaps"]) == 20
     assert summary["monitoring_start"] == records[0]["audit"]["started_at"]
     again = _run(command, "--audit-resume", cwd=out)
     # nothing to resume is a usage error before any waiting, not a failing audit
     assert again.returncode == pytest.ExitCode.USAGE_ERROR
-    assert "already ended" in again.stderr
+    assert "no unfinished audit" in again.stderr
+    named = _run(command, "--audit-resume", "--audit-run=latest", cwd=out)
+    assert named.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "already ended" in named.stderr
 
 
 @pytest.mark.slow
@@ -218,7 +233,7 @@ def test_ctrl_c_in_window_mode_keeps_and_judges_what_was_rebuilt(
     lines = _snapshot_lines(pytester.path)
     assert lines[0]["audit"]["mode"] == "window"
     assert lines[-1]["audit_end"]["stop_reason"] == "interrupted"
-    [summary] = pytester.path.glob("monitoring_report_*.json")
+    [summary] = pytester.path.glob("*/monitoring_report_*.json")
     assert json.loads(summary.read_text())["stop_reason"] == "interrupted"
 
 
@@ -232,7 +247,7 @@ def test_a_second_ctrl_c_while_finishing_ends_quietly_with_the_artifacts(
     with subprocess.Popen(
         command, cwd=out, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as process:
-        _read_until(process, "botaudit: collecting for", 60)
+        _read_until(process, ": collecting for", 60)
         wait_for(lambda: sum("tick" in x for x in _snapshot_lines(out)) >= 2, 30, "2 ticks")
         process.send_signal(signal.SIGINT)
         _read_until(process, "snapshots (interrupted)", 60)
@@ -242,5 +257,5 @@ def test_a_second_ctrl_c_while_finishing_ends_quietly_with_the_artifacts(
     assert "interrupted while finishing the audit" in stdout + stderr
     assert "Traceback" not in stdout + stderr
     assert _snapshot_lines(out)[-1]["audit_end"]["stop_reason"] == "interrupted"
-    [summary] = out.glob("monitoring_report_*.json")
+    [summary] = out.glob("*/monitoring_report_*.json")
     assert json.loads(summary.read_text())["stop_reason"] == "interrupted"

@@ -75,7 +75,7 @@ def run_live_audit(
         command, cwd=out, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as process:
         wait_for(
-            lambda: any(out.glob("monitoring_snapshots_*.jsonl")) or process.poll() is not None,
+            lambda: any(out.glob("*/monitoring_snapshots_*.jsonl")) or process.poll() is not None,
             60,
             "the collection to start",
         )
@@ -105,6 +105,8 @@ def test_faulty_bot_fails_exactly_the_injected_checks(
     assert warned == FAULTY_WARNS
     assert xml["TestPositions::test_all_positions_have_stop_loss"] | {"outcome": ""} == {
         "metric": "unprotected_positions",
+        "title": "positions without stop-loss",
+        "direction": "lower_is_better",
         "verdict": "FAIL",
         "value": "2",
         "unit": "positions",
@@ -176,7 +178,7 @@ def test_ctrl_c_keeps_the_data_and_still_judges(
     ) as process:
 
         def snapshot_lines() -> int:
-            files = list(out.glob("monitoring_snapshots_*.jsonl"))
+            files = list(out.glob("*/monitoring_snapshots_*.jsonl"))
             return len(files[0].read_text().splitlines()) if files else 0
 
         wait_for(lambda: snapshot_lines() >= 4, 60, "three snapshots")
@@ -186,7 +188,7 @@ def test_ctrl_c_keeps_the_data_and_still_judges(
     xml = outcomes_by_test(out / "audit.xml")
     assert xml["TestMonitoring::test_all_expected_snapshots_collected"]["verdict"] == "WARN"
     assert xml["TestMonitoring::test_missing_snapshots"]["verdict"] == "FAIL"
-    [summary] = out.glob("monitoring_report_*.json")
+    [summary] = out.glob("*/monitoring_report_*.json")
     assert '"stop_reason": "interrupted"' in summary.read_text()
 
 
@@ -408,7 +410,7 @@ def test_failed_preflight_stops_the_audit_before_collecting(
             "*pre-flight failed, the audit did not start: test_bot_runs_on_testnet*",
         ]
     )
-    assert not list(pytester.path.glob("monitoring_snapshots_*.jsonl"))
+    assert not list(pytester.path.glob("*/monitoring_snapshots_*.jsonl"))
 
 
 def test_profile_thresholds_and_names_apply(pytester: pytest.Pytester, checks_dir: Path) -> None:

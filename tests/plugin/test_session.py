@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ..helpers import outcomes_by_test
+from ..helpers import latest_run, outcomes_by_test
 
 LOG_LINE = "2025-10-15 02:40:20,001 - m - INFO - started\n"
 INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
@@ -104,12 +104,12 @@ audit.analyze_files = boom
     result = _live(pytester, database)
     result.assert_outcomes(failed=2)
     output = result.stdout.str()
-    assert output.count("botaudit: collecting for") == 1
+    assert output.count(": collecting for") == 1
     assert output.count("RuntimeError: injected failure in the log analysis") >= 2
-    [snapshots] = pytester.path.glob("monitoring_snapshots_*.jsonl")
+    [snapshots] = pytester.path.glob("*/monitoring_snapshots_*.jsonl")
     headers = [line for line in snapshots.read_text().splitlines() if '"audit":' in line]
     assert len(headers) == 1
-    assert len(list(pytester.path.glob("monitoring_report_*.json"))) == 1
+    assert len(list(pytester.path.glob("*/monitoring_report_*.json"))) == 1
     xml = outcomes_by_test(pytester.path / "audit.xml")
     assert {props["outcome"] for props in xml.values()} == {"failed"}
 
@@ -162,7 +162,7 @@ async def test_no_statement_can_write(audit_db):
 def test_summary_json_of_a_run_is_written_once(pytester: pytest.Pytester, database: str) -> None:
     _two_checks(pytester)
     _live(pytester, database).assert_outcomes(passed=2)
-    [summary] = pytester.path.glob("monitoring_report_*.json")
+    [summary] = pytester.path.glob("*/monitoring_report_*.json")
     data = json.loads(summary.read_text())
     assert data["snapshots_expected"] == 8
     assert Path(data["snapshot_file"]).exists()
@@ -201,7 +201,7 @@ def test_the_analysis_is_a_fixture(audit_analysis):
     (pytester.path / "bot.log").write_text(LOG_LINE)
     result = _live(pytester, database, f"--audit-bot-pid={os.getpid()}")
     result.assert_outcomes(passed=2)
-    out = pytester.path
+    out = latest_run(pytester.path)
     assert (out / "analysis_db.txt").read_text().startswith("BOT DATABASE ANALYSIS")
     assert len(json.loads((out / "analysis_db.json").read_text())) == 14
     assert (out / "analysis_logs.txt").read_text().startswith("BOT LOG ANALYSIS")
