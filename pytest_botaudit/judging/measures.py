@@ -87,7 +87,7 @@ def _incidents(audit: AuditData, severity: Severity) -> Measurement:
     found = audit.collection.incidents_of(severity)
     evidence = tuple(
         f"{i.message} (first {minute(i.first_seen)}, last "
-        f"{minute(i.last_seen)}, {i.count} ticks, peak {i.peak:g})"
+        f"{minute(i.last_seen)}, {i.count} tick{'' if i.count == 1 else 's'}, peak {i.peak:g})"
         for i in found
     )
     return Measurement(

@@ -39,7 +39,7 @@ def safe_margin(kind: Kind, threshold: Threshold, value: float) -> float:
     """How far the value is on the safe side of the check's limit, for both kinds: positive
     is safe (a good indicator met, no warning sign), negative is the wrong side."""
     margin = threshold.margin(value)
-    return margin if kind is Kind.GOOD_INDICATOR else -margin
+    return (margin if kind is Kind.GOOD_INDICATOR else -margin) + 0.0  # never "-0"
 
 
 def plural_unit(unit: str, value: float | None) -> str:
@@ -143,6 +143,8 @@ class CheckResult:
         limit = self.threshold
         if self.verdict is not Verdict.PASS or self.margin is None or limit is None:
             return False
+        if self.unit == "%" and limit.op == ">=" and limit.limit >= 100:
+            return False  # all of it is the best there is, not a near miss
         return limit.limit != 0 and 0 <= self.margin <= 0.1 * abs(limit.limit)
 
     def properties(self) -> list[tuple[str, str]]:

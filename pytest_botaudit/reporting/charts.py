@@ -112,7 +112,9 @@ def incident_timeline(incidents: Sequence[Incident], start: datetime, end: datet
     with matplotlib.rc_context(RC):
         figure = Figure(figsize=(7.5, 0.6 + 0.45 * len(lanes)))
         axes = figure.subplots()
+        span = max((end - start).total_seconds(), 1.0)
         for lane, severity in enumerate(lanes):
+            last_label: datetime | None = None
             for incident in (i for i in incidents if i.severity is severity):
                 left = mdates.date2num(incident.first_seen)
                 width = max(mdates.date2num(incident.last_seen) - left, 1 / 86400)
@@ -122,12 +124,16 @@ def incident_timeline(incidents: Sequence[Incident], start: datetime, end: datet
                     color=SEVERITY_COLOURS[severity],
                     alpha=0.85,
                 )
-                axes.annotate(
-                    f"{incident.rule_id} (peak {incident.peak:g})",
-                    (left, lane + 0.38),
-                    fontsize=6.5,
-                    va="bottom",
-                )
+                # one label per stretch of the lane, so short incidents in a row stay legible
+                gap = (incident.first_seen - last_label).total_seconds() if last_label else span
+                if gap >= 0.15 * span:
+                    axes.annotate(
+                        f"{incident.rule_id} (peak {incident.peak:g})",
+                        (left, lane + 0.38),
+                        fontsize=6.5,
+                        va="bottom",
+                    )
+                    last_label = incident.first_seen
         axes.set_yticks(range(len(lanes)), [s.value for s in lanes])
         axes.set_ylim(-0.6, len(lanes) - 0.1 + 0.4)
         axes.set_xlim(mdates.date2num(start), mdates.date2num(end))

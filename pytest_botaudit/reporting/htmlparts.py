@@ -27,11 +27,13 @@ from .series import Series
 EVIDENCE_SHOWN = 10
 _WHERE = re.compile(r"^(?P<path>/\S+?):(?P<line>\d+)\b:?\s*(?P<rest>.*)$")
 STYLE = """<style>
-.botaudit h3{margin:1.2em 0 .4em}.botaudit table{border-collapse:collapse;margin:.3em 0}
+.botaudit{color:#1f2328}.botaudit h3{margin:1.2em 0 .4em}
+.botaudit table{border-collapse:collapse;margin:.3em 0;color:#1f2328}
 .botaudit td,.botaudit th{border:1px solid #d0d7de;padding:3px 8px;text-align:left;
 vertical-align:top}.botaudit th{background:#f6f8fa}.botaudit .num{text-align:right}
 .botaudit details{margin:.6em 0}.botaudit summary{cursor:pointer;font-weight:bold}
-.botaudit .chart{margin:.4em 0;max-width:100%}.botaudit .chart svg{max-width:100%;height:auto}
+.botaudit .chart{margin:.4em 0;max-width:100%}
+.botaudit .chart svg{width:900px;max-width:100%;height:auto}
 .botaudit-filter button{margin-right:4px}.botaudit-filter button.on{font-weight:bold;
 text-decoration:underline}.botaudit .near{color:#9a6700}.botaudit pre{white-space:pre-wrap}
 .botaudit-evidence li{font-family:monospace;font-size:12px}

@@ -106,12 +106,22 @@ def issues(run: RunReport) -> list[AuditIssue]:
     found: list[AuditIssue] = []
     for row in run.rows:
         result = row.result
-        if not isinstance(result, CheckResult) or result.verdict not in (
-            Verdict.FAIL,
-            Verdict.WARN,
-        ):
+        if result.verdict not in (Verdict.FAIL, Verdict.WARN):
             continue
-        found.append(_check_issue(row.name, result, specs, series.get(result.metric)))
+        if not isinstance(result, CheckResult):  # a pre-flight check that failed or warned
+            found.append(
+                AuditIssue(
+                    title=f"pre-flight: {result.message.split(': ', 1)[-1]}",
+                    severity="HIGH" if result.verdict is Verdict.FAIL else "MEDIUM",
+                    frequency="at the start of the audit",
+                    first_seen=None,
+                    last_seen=None,
+                    evidence=tuple(result.evidence) or (result.message,),
+                    test=row.name,
+                )
+            )
+            continue
+        found.append(_check_issue(row.name, result, specs, series.get(result.metric), run))
     collection = run.collection
     for incident in collection.incidents_of(Severity.CRITICAL) if collection else []:
         found.append(
@@ -132,18 +142,39 @@ def issues(run: RunReport) -> list[AuditIssue]:
     return sorted(found, key=lambda i: order.index(i.severity))
 
 
-def _check_issue(
-    name: str, result: CheckResult, specs: Mapping[str, MetricSpec], series: Series | None
-) -> AuditIssue:
-    ticks = sorted({*series.breaches, *series.misses}) if series is not None else []
-    first = series.times[ticks[0]] if series is not None and ticks else None
-    last = series.times[ticks[-1]] if series is not None and ticks else None
-    if series is not None and ticks:
-        frequency = f"{len(ticks)} of {len(series.times)} snapshots beyond the limit"
+INCIDENT_METRICS = {"critical_alerts": Severity.CRITICAL, "warning_alerts": Severity.WARNING}
+
+
+def _seen(result: CheckResult, series: Series | None, run: RunReport) -> tuple[list[datetime], str]:
+    """When the metric's problem showed (each time), and how often, in words."""
+    collection = run.collection
+    if result.metric in INCIDENT_METRICS and collection is not None:
+        found = collection.incidents_of(INCIDENT_METRICS[result.metric])
+        times = sorted([i.first_seen for i in found] + [i.last_seen for i in found])
+        return times, f"{len(found)} incident(s) over the audit"
+    if series is None:
+        return [], f"{result.shown_value} over the audit" if result.value is not None else "-"
+    if series.cumulative:  # a counter: the snapshots in which it counted something
+        steps = [b - a for a, b in zip((0.0, *series.values), series.values, strict=False)]
+        ticks = [i for i, step in enumerate(steps) if step > 0]
+        frequency = f"{result.shown_value} in {len(ticks)} of {len(series.times)} snapshots"
     else:
-        frequency = f"{result.shown_value} over the audit" if result.value is not None else "-"
+        ticks = sorted({*series.breaches, *series.misses})
+        frequency = f"{len(ticks)} of {len(series.times)} snapshots beyond the limit"
+    return [series.times[i] for i in ticks], frequency
+
+
+def _check_issue(
+    name: str,
+    result: CheckResult,
+    specs: Mapping[str, MetricSpec],
+    series: Series | None,
+    run: RunReport,
+) -> AuditIssue:
+    times, frequency = _seen(result, series, run)
+    first, last = (times[0], times[-1]) if times else (None, None)
     evidence = list(result.evidence)
-    if first is not None and last is not None:
+    if first is not None and last is not None and series is not None:
         evidence.append(f"snapshot minutes {first:%H:%M}–{last:%H:%M} UTC")
     if result.metric in SECTION_OF:
         evidence.append(f"analysis_db.txt: section {SECTION_OF[result.metric]}")
@@ -159,20 +190,25 @@ def _check_issue(
 
 
 def key_findings(run: RunReport) -> list[tuple[str, str]]:
-    """(tag, text): the issues by severity, then near misses (LOW)."""
+    """(tag, text), one per metric: failing and warning ones by severity, CRITICAL incidents,
+    then near misses and metrics without data (LOW)."""
     specs = run.data.metrics if run.data else {}
-    found = [(i.severity, i.title) for i in issues(run)]
-    for row in run.rows:
-        result = row.result
-        if isinstance(result, CheckResult) and result.near_miss:
-            found.append(("LOW", f"{result.title}: {result.shown_value}, near its limit"))
-        elif (
-            isinstance(result, CheckResult)
-            and result.verdict is Verdict.NO_DATA
-            and result.metric in specs
-        ):
-            found.append(("LOW", f"{result.title}: no data ({result.message.split(': ')[-1]})"))
-    return found
+    found: list[tuple[str, str]] = []
+    low: list[tuple[str, str]] = []
+    for finding in run.findings:
+        worst = next(c for c in finding.checks if c.verdict is finding.verdict)
+        text = f"{finding.title}: {finding.value}"
+        if finding.verdict in (Verdict.FAIL, Verdict.WARN):
+            found.append((severity_of(worst, specs), text))
+        elif finding.verdict is Verdict.NO_DATA:
+            low.append(("LOW", f"{finding.title}: no data ({worst.message.split(': ')[-1]})"))
+        elif finding.near_miss:
+            low.append(("LOW", f"{text}, within 10 % of its limit"))
+    collection = run.collection
+    for incident in collection.incidents_of(Severity.CRITICAL) if collection else []:
+        found.append(("CRITICAL", f"CRITICAL incident: {incident.message}"))
+    order = list(PRIORITY)
+    return sorted(found, key=lambda f: order.index(f[0])) + low
 
 
 def run_series(run: RunReport) -> tuple[Series, ...]:

@@ -93,8 +93,10 @@ def tick_series(collection: CollectionResult, metrics: Mapping[str, MetricSpec])
         key = "positions" if gauge == "positions_total" else None
         per = (
             {
-                ex: tuple(s.by_exchange.get(ex, {}).get(key, 0.0) for s in snapshots)
+                ex: values
                 for ex in exchanges
+                for values in [tuple(s.by_exchange.get(ex, {}).get(key, 0.0) for s in snapshots)]
+                if any(values)
             }
             if key
             else {}
