@@ -119,6 +119,10 @@ class AuditDir:
             )
         if folder is None:
             known = ", ".join(r.run_id for r in self.runs()[-5:]) or "none"
+            if run == LATEST and recorded:
+                raise ConfigError(
+                    f"{option}: no run with snapshots in '{self.path}' (runs there: {known})"
+                )
             raise ConfigError(f"{option}: no run '{run}' in '{self.path}' (runs there: {known})")
         return folder
 

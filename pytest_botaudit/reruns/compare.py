@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..judging.verdicts import Direction, Verdict
-from .records import AuditRecord, CheckRecord, CompareError
+from .records import PREFLIGHT, AuditRecord, CheckRecord, CompareError
 
 __all__ = ["CompareError", "Comparison", "compare_records", "parse_tolerances"]
 
@@ -151,7 +151,7 @@ def deltas(records: Sequence[AuditRecord]) -> list[Delta]:
     rows: dict[str, Delta] = {}
     for record in (last, first):
         for check in record.checks.values():
-            if check.metric and check.metric not in rows:
+            if check.metric and check.kind != PREFLIGHT and check.metric not in rows:
                 rows[check.metric] = Delta(
                     check.metric,
                     check.label,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .compare import Change, Comparison, Delta
-from .records import AuditRecord
+from .records import PREFLIGHT, AuditRecord
 
 
 def _number(value: float | None, percent: bool = False) -> str:
@@ -123,7 +123,7 @@ def _metrics(records: Sequence[AuditRecord]) -> list[tuple[str, str]]:
     seen: dict[str, str] = {}
     for record in records:
         for check in record.checks.values():
-            if check.metric:
+            if check.metric and check.kind != PREFLIGHT:
                 seen.setdefault(check.metric, check.label)
     return list(seen.items())
 

@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from pytest_botaudit.cli import main
+from pytest_botaudit.record.folder import AuditDir
 
 from ..unit.test_logs import BOT_LOG
 
@@ -109,17 +110,43 @@ def test_simulate_rejects_a_bad_duration() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("scenario", "code"), [("faulty", 1), ("healthy", 0)])
-def test_demo_leaves_a_report_and_gates(tmp_path: Path, scenario: str, code: int) -> None:
-    done = botaudit("demo", "--duration", "6s", "--scenario", scenario, "--out", str(tmp_path))
-    assert done.returncode == code, done.stdout + done.stderr
-    assert f"botaudit demo: report {tmp_path / 'audit.html'}" in done.stdout
-    assert "initdb took" not in done.stdout + done.stderr
-    suite = ET.parse(tmp_path / "audit.xml").getroot().find("testsuite")
-    assert suite is not None
-    assert int(suite.get("tests", 0)) == 33
-    assert (int(suite.get("failures", 0)) > 0) is (scenario == "faulty")
-    assert (tmp_path / "audit.html").stat().st_size > 10_000
+def test_two_demos_into_one_folder_leave_two_separate_runs(tmp_path: Path) -> None:
+    done = {
+        scenario: botaudit(
+            "demo", "--duration", "8s", "--scenario", scenario, "--out", str(tmp_path)
+        )
+        for scenario in ("faulty", "healthy")
+    }
+    assert done["faulty"].returncode == 1, done["faulty"].stdout
+    assert done["healthy"].returncode == 0, done["healthy"].stdout
+    runs = AuditDir(tmp_path).runs()
+    assert len(runs) == 2
+    assert (tmp_path / "latest").read_text().strip() == runs[1].run_id
+    for run, (scenario, result) in zip(runs, done.items(), strict=True):
+        assert f"botaudit demo: report {run.path / 'audit.html'}" in result.stdout
+        assert "initdb took" not in result.stdout + result.stderr
+        suite = ET.parse(run.path / "audit.xml").getroot().find("testsuite")
+        assert suite is not None
+        assert int(suite.get("tests", 0)) == 33
+        assert (int(suite.get("failures", 0)) > 0) is (scenario == "faulty")
+        assert (run.path / "audit.html").stat().st_size > 10_000
+        assert (run.path / "audit_report.md").is_file()
+        [summary] = run.summary_files()  # one summary a run, none left from the other
+        assert json.loads(summary.read_text())["audit_status"] == "completed"
+        [snapshots] = run.snapshot_files()
+        assert snapshots.read_text().count('"audit":') == 1  # one run in its file
+    assert len(list((tmp_path / "logs").glob("bot-*.log"))) == 2  # each demo a fresh log
+    # the healthy rerun fixes what the faulty run broke, and compare says so from the folders
+    # (eight-second demos: latencies swing more than the default 10 %)
+    fixed = botaudit("compare", str(runs[0].path), str(runs[1].path), "--tolerance", "50%")
+    assert fixed.returncode == 0, fixed.stdout
+    assert "regressions (0):" in fixed.stdout
+    assert (
+        "positions without stop-loss (test_all_positions_have_stop_loss): verdict FAIL -> PASS"
+        in (fixed.stdout)
+    )
+    broken = botaudit("compare", str(runs[1].path / "audit.xml"), str(runs[0].path / "audit.xml"))
+    assert broken.returncode == 1
 
 
 def test_checks_dir_points_at_the_audit_checks(capsys: pytest.CaptureFixture[str]) -> None:
