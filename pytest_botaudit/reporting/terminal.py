@@ -149,15 +149,22 @@ def header_lines(s: AuditSettings, profile_source: str) -> list[str]:
         until = s.until.isoformat() if s.until else "now"
         what = f"mode window {s.since.isoformat() if s.since else ''} .. {until}"
     elif s.mode is Mode.REPLAY:
-        what = f"mode replay of {s.snapshots}"
+        source = s.snapshots if s.snapshots is not None else f"run {s.run} of {s.out}"
+        picked = f" (run {s.run})" if s.snapshots is not None and s.run else ""
+        what = f"mode replay of {source}{picked}"
     else:
         what = (
             f"mode live{' (resume)' if s.resume else ''}, duration "
             f"{format_duration(s.duration)} ({s.expected_snapshots} snapshots)"
         )
+    # a replay samples as its run was recorded: its own interval is printed when it is read
+    interval = (
+        "interval as recorded"
+        if s.mode is Mode.REPLAY
+        else (f"interval {format_duration(s.interval)}")
+    )
     return [
-        f"botaudit: {what}, interval {format_duration(s.interval)}, strict {s.strict}, "
-        f"allow-no-data {s.allow_no_data}",
+        f"botaudit: {what}, {interval}, strict {s.strict}, allow-no-data {s.allow_no_data}",
         f"botaudit: dsn {s.redacted_dsn}, log {logs}, profile {profile_source}, out {s.out}",
         *([f"botaudit: notify {', '.join(shown(url) for url in s.notify)}"] if s.notify else []),
     ]

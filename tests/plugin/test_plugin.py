@@ -190,6 +190,8 @@ def test_ctrl_c_keeps_the_data_and_still_judges(
     assert xml["TestMonitoring::test_missing_snapshots"]["verdict"] == "FAIL"
     [summary] = out.glob("*/monitoring_report_*.json")
     assert '"stop_reason": "interrupted"' in summary.read_text()
+    # CI tells an audit that could not finish from a RED bot
+    assert '"audit_status": "interrupted"' in summary.read_text()
 
 
 def test_plugin_is_inert_for_other_projects(

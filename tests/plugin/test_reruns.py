@@ -7,6 +7,7 @@ import asyncio
 import json
 import shutil
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -148,6 +149,33 @@ def test_a_changed_threshold_or_interval_makes_runs_not_comparable(
     assert strict.returncode == 2
     assert strict.stderr.count("\n") == 1
     assert "not comparable (--strict): thresholds differ" in strict.stderr
+    # an audit that did not complete is not compared unless asked
+    cut = pytester.path / "cut.xml"
+    cut.write_text(
+        first.read_text().replace(
+            'name="audit_status" value="completed"', 'name="audit_status" value="interrupted"'
+        )
+    )
+    refused = botaudit("compare", str(cut), str(first))
+    assert refused.returncode == 2
+    assert "the audit is 'interrupted', not completed" in refused.stderr
+    assert botaudit("compare", str(cut), str(first), "--allow-incomplete").returncode == 0
+    # --audit-run names a run of --audit-out to replay: no database, its recorded interval
+    replayed = pytester.runpytest_subprocess(
+        "audit_checks",
+        "--audit-run=latest",
+        f"--audit-out={pytester.path / 'runs'}",
+        f"--junitxml={pytester.path / 'replayed.xml'}",
+        "--audit-allow-no-data",
+    )
+    replayed.stdout.fnmatch_lines(
+        ["*mode replay of run latest of *, interval as recorded*", "*(recorded every 20s)*"]
+    )
+    suite = ET.parse(pytester.path / "replayed.xml").getroot().find("testsuite")
+    assert suite is not None
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["mode"] == "replay"
+    assert props["interval_seconds"] == "20"
 
 
 def test_bad_inputs_are_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -3,13 +3,15 @@ that every check lands in exactly one list."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_botaudit.judging.verdicts import Direction, Threshold, Verdict
 from pytest_botaudit.reruns.compare import comparability, compare_records, moved, parse_tolerances
-from pytest_botaudit.reruns.records import AuditRecord, CheckRecord, CompareError
+from pytest_botaudit.reruns.records import AuditRecord, CheckRecord, CompareError, load_record
 
 
 def check(
@@ -142,3 +144,23 @@ def test_every_check_is_in_exactly_one_list(
     ]
     assert sorted(listed) == sorted(set(old) & set(new))
     assert sorted([*listed, *result.added, *result.gone]) == sorted(set(old) | set(new))
+
+
+def test_an_older_junit_without_suite_properties_is_read_and_said_so(tmp_path: Path) -> None:
+    old = tmp_path / "old.xml"
+    old.write_text(
+        '<testsuites><testsuite name="pytest" tests="1"><testcase classname="c" name="t">'
+        '<properties><property name="metric" value="api_errors"/>'
+        '<property name="verdict" value="PASS"/><property name="value" value="3"/>'
+        '<property name="unit" value="errors"/><property name="good_threshold" value="&lt; 10"/>'
+        '<property name="warning_threshold" value="&gt; 50"/>'
+        '<property name="margin" value="-47"/><property name="kind" value="warning_sign"/>'
+        "</properties></testcase></testsuite></testsuites>"
+    )
+    record = load_record(old)
+    assert record.notes
+    assert "no suite properties" in record.notes[0]
+    check = record.checks["t"]
+    # the margin written then (the other sign) is ignored: recomputed, positive is safe
+    assert check.margin == 47
+    assert check.direction is Direction.LOWER_IS_BETTER
