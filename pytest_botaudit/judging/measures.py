@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..record.model import Severity
-from .evidence import EVIDENCE_LIMIT, log_samples, minute, ticks_over_zero
+from .evidence import EVIDENCE_LIMIT, capped, log_samples, minute, ticks_over_zero
 from .verdicts import Measurement
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def snapshots_collected(audit: AuditData) -> Measurement:
     if collection.error:
         evidence += (f"collector error: {collection.error}",)
     detail = f"{got} of {expected} snapshots, stopped: {collection.stop_reason.value}"
-    return Measurement(round(100.0 * got / expected, 2), evidence[:EVIDENCE_LIMIT], detail)
+    return Measurement(round(100.0 * got / expected, 2), capped(evidence), detail)
 
 
 def snapshot_gaps(audit: AuditData) -> Measurement:
@@ -80,7 +80,7 @@ def snapshot_gaps(audit: AuditData) -> Measurement:
     evidence = tuple(
         f"tick {g.tick} ({minute(g.window_start)}-{minute(g.window_end)}): {g.reason}" for g in gaps
     )
-    return Measurement(float(len(gaps)), evidence[:EVIDENCE_LIMIT])
+    return Measurement(float(len(gaps)), capped(evidence))
 
 
 def _incidents(audit: AuditData, severity: Severity) -> Measurement:
@@ -92,7 +92,7 @@ def _incidents(audit: AuditData, severity: Severity) -> Measurement:
     )
     return Measurement(
         float(len(found)),
-        evidence[:EVIDENCE_LIMIT],
+        capped(evidence),
         f"{len(audit.collection.snapshots)} snapshots judged",
     )
 

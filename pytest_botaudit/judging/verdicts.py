@@ -143,7 +143,8 @@ class CheckResult:
         limit = self.threshold
         if self.verdict is not Verdict.PASS or self.margin is None or limit is None:
             return False
-        if self.unit == "%" and limit.op == ">=" and limit.limit >= 100:
+        best = self.direction is Direction.HIGHER_IS_BETTER and self.unit == "%"
+        if best and self.value is not None and self.value >= 100:
             return False  # all of it is the best there is, not a near miss
         return limit.limit != 0 and 0 <= self.margin <= 0.1 * abs(limit.limit)
 

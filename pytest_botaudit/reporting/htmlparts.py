@@ -5,7 +5,6 @@ and both analyses. Every figure comes from the model; nothing here computes one.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -15,17 +14,15 @@ from typing import Any
 from ..config.values import format_duration
 from ..judging.preflight import PreflightResult
 from ..judging.verdicts import CheckResult, Verdict
-from ..logs.analyses.errors import shape_of
 from ..record.folder import RunFolder
 from .charts import incident_timeline, series_chart
 from .dbtext import _cell
+from .evidence import evidence_items
 from .hourly import hourly_rows
 from .logtext import render_log_report
 from .model import OVERALL_COLOURS, VERDICT_COLOURS, Finding, ReportModel, RunReport
 from .series import Series
 
-EVIDENCE_SHOWN = 10
-_WHERE = re.compile(r"^(?P<path>/\S+?):(?P<line>\d+)\b:?\s*(?P<rest>.*)$")
 STYLE = """<style>
 .botaudit{color:#1f2328}.botaudit h3{margin:1.2em 0 .4em}
 .botaudit table{border-collapse:collapse;margin:.3em 0;color:#1f2328}
@@ -315,38 +312,6 @@ def analyses_section(run: RunReport) -> str:
         + "</details>"
     )
     return "".join(parts)
-
-
-def _relative(text: str, folder: RunFolder | None) -> tuple[str, str]:
-    """(location relative to the run folder, the rest of the line) of an evidence line."""
-    match = _WHERE.match(text)
-    if match is None:
-        return "", text
-    path = match["path"]
-    if folder is not None:
-        path = os.path.relpath(path, folder.path)
-    return f"{path}:{match['line']}", match["rest"]
-
-
-def evidence_items(lines: Sequence[str], folder: RunFolder | None) -> list[str]:
-    """Lines of one shape grouped with their count and first place; at most ten shown."""
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for line in lines:
-        where, rest = _relative(line, folder)
-        groups.setdefault(shape_of(rest) if where else line, []).append((where, rest))
-    items = []
-    for members in groups.values():
-        where, rest = members[0]
-        place = f"{where} " if where else ""
-        count = (
-            f" (×{len(members)}, first at {where})"
-            if len(members) > 1 and where
-            else (f" (×{len(members)})" if len(members) > 1 else "")
-        )
-        items.append(f"{place if len(members) == 1 else ''}{rest}{count}")
-    if len(items) > EVIDENCE_SHOWN:
-        items = [*items[:EVIDENCE_SHOWN], f"and {len(items) - EVIDENCE_SHOWN} more"]
-    return items
 
 
 @dataclass(frozen=True, slots=True)

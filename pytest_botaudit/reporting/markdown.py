@@ -10,8 +10,10 @@ from typing import Any
 from ..config.values import format_duration
 from ..database.analysis import DatabaseAnalysis, Table
 from ..logs.model import LogAnalysis
+from ..record.folder import RunFolder
 from ..record.model import Severity
 from .dbtext import _cell
+from .evidence import evidence_items
 from .hourly import hourly_rows
 from .issues import SCORE_FORMULA, AuditIssue, issues, key_findings, scores
 from .model import RunReport
@@ -133,7 +135,7 @@ def render_audit_report(run: RunReport, interim: bool = False) -> str:
     )
     lines += ["", *_comparison(run), *_sections(run, analysis, log)]
     lines += ["", "## 4. Issues Found", ""]
-    lines += _issues(issues(run))
+    lines += _issues(issues(run), run.folder)
     lines += ["", "## 5. Recommendations", ""]
     lines += [f"{n}. [{i.priority}] {i.title}: {BLANK}" for n, i in enumerate(issues(run), 1)] or [
         "No failing or warning check: no recommendation is required by the audit."
@@ -143,7 +145,7 @@ def render_audit_report(run: RunReport, interim: bool = False) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _issues(found: Sequence[AuditIssue]) -> list[str]:
+def _issues(found: Sequence[AuditIssue], folder: RunFolder | None) -> list[str]:
     if not found:
         return ["No failing or warning check and no CRITICAL incident."]
     lines: list[str] = []
@@ -157,7 +159,7 @@ def _issues(found: Sequence[AuditIssue]) -> list[str]:
             f"**First seen:** {_when(issue.first_seen)}  **Last seen:** {_when(issue.last_seen)}",
             "",
             "**Evidence:**",
-            *[f"- {e}" for e in issue.evidence],
+            *[f"- {e}" for e in evidence_items(issue.evidence, folder)],
             "",
             f"**Root cause:** {BLANK}",
             "",

@@ -52,6 +52,12 @@ def render_terminal(reporter: Any, model: ReportModel) -> None:
         reporter.write_line(
             f"notifications: {sent} sent, {failed} failed", red=failed > 0, green=not failed
         )
+    for run in model.runs:
+        if run.folder is not None:
+            reporter.write_line(
+                f"run {run.identity.run_id} ({run.identity.status.value}): {run.folder.path}"
+            )
+            reporter.write_line(f"report:    {run.folder.audit_report}")
     if model.snapshot_path is not None:
         reporter.write_line(f"snapshots: {model.snapshot_path}")
     if model.summary_path is not None:

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import urllib.parse
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -18,11 +19,17 @@ from pytest_botaudit.cli import main
 from pytest_botaudit.collection.live import Collector, Progress
 from pytest_botaudit.collection.window import reconstruct
 from pytest_botaudit.config.profile import load_profile
+from pytest_botaudit.config.settings import AuditSettings
 from pytest_botaudit.database.analysis import SECTIONS, DatabaseAnalysis, run_analysis
 from pytest_botaudit.database.connection import connect
 from pytest_botaudit.demo.pgserver import find_bindir
 from pytest_botaudit.demo.scenarios import SCENARIOS
 from pytest_botaudit.demo.simulator import BotSimulator
+from pytest_botaudit.judging.catalogue import METRICS
+from pytest_botaudit.record.folder import RunFolder
+from pytest_botaudit.record.model import CollectionResult
+from pytest_botaudit.reporting.build import interim_report
+from pytest_botaudit.reporting.deliverables import write_interim
 from pytest_botaudit.reporting.hourly import hourly_rows
 
 from ..conftest import REPO
@@ -243,7 +250,14 @@ async def test_a_live_audit_hands_over_each_completed_hour(database: str, tmp_pa
 
     started = datetime.now(UTC) - timedelta(minutes=59, seconds=58)
     path = tmp_path / "monitoring_snapshots_x.jsonl"
+    folder = RunFolder(tmp_path)
     hours: list[int] = []
+    settings = AuditSettings(dsn=database, duration=7200.0, out=tmp_path)
+
+    def on_hour(so_far: CollectionResult) -> None:
+        hours.append(len(hourly_rows(so_far)))
+        write_interim(folder, partial(interim_report, settings, PROFILE, METRICS), so_far)
+
     collector = Collector(
         database,
         PROFILE,
@@ -251,7 +265,7 @@ async def test_a_live_audit_hands_over_each_completed_hour(database: str, tmp_pa
         60.0,
         tmp_path,
         settle=0.1,
-        on_hour=lambda so_far: hours.append(len(hourly_rows(so_far))),
+        on_hour=on_hour,
         resume=ResumePoint(path, started, (), ()),
     )
     run = asyncio.create_task(collector.run())
@@ -261,3 +275,9 @@ async def test_a_live_audit_hands_over_each_completed_hour(database: str, tmp_pa
     assert hours == [1]
     assert result.snapshots[-1].window_end - result.started_at == timedelta(hours=1)
     assert set(result.snapshots[-1].observed) == {"round_trip_ms", "db_connections"}
+    # the hour's interim files, both marked so: what is known so far, no verdicts yet
+    assert "Interim" in folder.hourly_observations.read_text()
+    report = folder.audit_report.read_text()
+    assert report.startswith("# Trading Bot Audit Report (INTERIM: the audit is still running)")
+    assert "**Overall health: not judged yet**" in report
+    assert "### 3.11 Hourly activity timeline" in report

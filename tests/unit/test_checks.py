@@ -178,3 +178,10 @@ def test_pyproject_thresholds_override_the_profile() -> None:
     both = configure_metrics({"ws_reconnects": {"warning": 30}}, "[tool.botaudit]", from_profile)
     spec = both["ws_reconnects"]
     assert (spec.good, spec.warning) == (Threshold("<", 3), Threshold(">", 30))
+
+
+def test_all_snapshots_collected_is_no_near_miss() -> None:
+    for kind in (Kind.GOOD_INDICATOR, Kind.WARNING_SIGN):
+        full = judge(METRICS["snapshots_collected"], kind, Measurement(100))
+        assert full.verdict is Verdict.PASS
+        assert not full.near_miss
