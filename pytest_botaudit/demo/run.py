@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import subprocess
 import sys
 import threading
@@ -27,7 +28,7 @@ from ..database.sqlfiles import load_sql
 from ..errors import BotAuditError
 from ..record.folder import AuditDir, run_id_of
 from .pgserver import EmbeddedPostgres
-from .simulator import BotSimulator
+from .simulator import BotSimulator, log_line
 
 T = TypeVar("T")
 
@@ -105,13 +106,26 @@ class BackgroundBot:
             self._loop.run_until_complete(self.simulator.run())
         except BaseException as exc:  # reported by the main thread after join
             self.error = exc
+        finally:
+            self._loop.close()
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self.simulator.stop)
+        with contextlib.suppress(RuntimeError):  # the bot already finished: its loop is closed
+            self._loop.call_soon_threadsafe(self.simulator.stop)
         self._thread.join(timeout=30)
+
+
+def _when_collecting(out: Path, started: str, audit: subprocess.Popen[bytes]) -> None:
+    """Wait until the audit's collector writes its run's snapshot file (or pytest ended)."""
+    deadline = time.monotonic() + 120
+    while audit.poll() is None and time.monotonic() < deadline:
+        run = AuditDir(out).latest()
+        if run is not None and run.run_id >= started and run.snapshot_files():
+            return
+        time.sleep(0.05)
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -140,11 +154,11 @@ def demo(args: argparse.Namespace) -> int:
             dsn, log_path, args.duration + interval * 2, args.scenario, args.seed
         )
         bot = BackgroundBot(simulator)
-        bot.start()
-        stack.callback(bot.stop)
-        deadline = time.monotonic() + 10
-        while not log_path.exists() and time.monotonic() < deadline and bot.error is None:
-            time.sleep(0.05)
+        # the bot's log exists before pytest checks it; the bot itself starts with the audit's
+        # collection, so every event it plays falls inside the audited window
+        log_path.write_text(
+            log_line(datetime.now(UTC), "bot.main", "INFO", "simulated bot starting")
+        )
         print(
             f"botaudit demo: simulating a {args.scenario} bot, auditing for "
             f"{format_duration(args.duration)} every {format_duration(interval)}"
@@ -172,7 +186,11 @@ def demo(args: argparse.Namespace) -> int:
             "--self-contained-html",
             f"--junitxml={out / 'audit.xml'}",
         ]
-        code = subprocess.call(command, cwd=out)
+        with subprocess.Popen(command, cwd=out) as pytest_run:
+            _when_collecting(out, started, pytest_run)
+            bot.start()
+            stack.callback(bot.stop)
+            code = pytest_run.wait()
         if bot.error is not None:
             raise BotAuditError(f"the simulated bot failed: {bot.error}")
     html, xml = out / "audit.html", out / "audit.xml"

@@ -106,9 +106,7 @@ class BotSimulator:
         self, stamp: datetime, logger: str, level: str, message: str, extra: tuple[str, ...] = ()
     ) -> None:
         assert self._log is not None
-        local = stamp.astimezone()  # Python logging's asctime is local time
-        asctime = local.strftime("%Y-%m-%d %H:%M:%S") + f",{local.microsecond // 1000:03d}"
-        self._log.write(f"{asctime} - {logger} - {level} - {message}\n")
+        self._log.write(log_line(stamp, logger, level, message))
         for line in extra:
             self._log.write(line + "\n")
         self.log_lines_written += 1 + len(extra)
@@ -147,3 +145,10 @@ class BotSimulator:
 
     def open_count(self) -> int:
         return sum(1 for p in self.positions.values() if p.is_open)
+
+
+def log_line(stamp: datetime, logger: str, level: str, message: str) -> str:
+    """One line as the bot's Python logging writes it (asctime is local time)."""
+    local = stamp.astimezone()
+    asctime = local.strftime("%Y-%m-%d %H:%M:%S") + f",{local.microsecond // 1000:03d}"
+    return f"{asctime} - {logger} - {level} - {message}\n"

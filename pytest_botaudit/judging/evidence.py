@@ -51,8 +51,6 @@ def ticks_over_zero(snapshots: Sequence[Snapshot], metric: str) -> tuple[str, ..
 def log_samples(log: LogAnalysis | None, category: str | None) -> tuple[str, ...]:
     if log is None or category is None:
         return ()
-    shown = tuple(
-        f"{s.where}: {s.message}" for s in log.samples.get(category, ())[:EVIDENCE_LIMIT]
-    )
+    shown = tuple(f"{s.where}: {s.message}" for s in log.samples.get(category, ())[:EVIDENCE_LIMIT])
     more = log.count(category) - len(shown)
     return (*shown, f"... and {more} more log lines") if more > 0 else shown
