@@ -136,11 +136,16 @@ def test_faulty_bot_fails_exactly_the_injected_checks(
     page = (pytester.path / "audit.html").read_text()
     assert re.search(r"Audit verdict: <b[^>]*>RED</b>.*>23 PASS<.*>2 WARN<.*>8 FAIL<", page)
     assert '<h1 id="title">Trading bot audit</h1>' in page
-    # the password appears nowhere: terminal, JUnit, HTML, JSON artifacts
+    # the password appears nowhere: terminal, JUnit, HTML, JSON, the run folder's reports
     assert PASSWORD not in result.stdout.str() + result.stderr.str()
-    for artifact in pytester.path.iterdir():
-        if artifact.suffix in {".xml", ".html", ".json", ".jsonl"}:
-            assert PASSWORD not in artifact.read_text(), artifact
+    artifacts = [
+        path
+        for path in pytester.path.rglob("*")
+        if path.suffix in {".xml", ".html", ".json", ".jsonl", ".md", ".txt"}
+    ]
+    assert any(path.name == "audit_report.md" for path in artifacts)
+    for artifact in artifacts:
+        assert PASSWORD not in artifact.read_text(), artifact
 
 
 @pytest.mark.slow
