@@ -69,6 +69,12 @@ def overall(results: Sequence[Result]) -> str:
     return "GREEN"
 
 
+def verdict_counts(rows: Sequence[ReportRow]) -> tuple[tuple[Verdict, int], ...]:
+    """How many rows have each verdict, in the order of the Verdict enum."""
+    verdicts = [row.result.verdict for row in rows]
+    return tuple((v, verdicts.count(v)) for v in Verdict)
+
+
 def thresholds_text(result: CheckResult) -> str:
     good = f"good {result.good_threshold}" if result.good_threshold else ""
     warning = f"warning {result.warning_threshold}" if result.warning_threshold else ""
@@ -224,8 +230,7 @@ class RunReport:
 
     @property
     def counts(self) -> tuple[tuple[Verdict, int], ...]:
-        verdicts = [row.result.verdict for row in self.rows]
-        return tuple((v, verdicts.count(v)) for v in Verdict)
+        return verdict_counts(self.rows)
 
     @property
     def findings(self) -> list[Finding]:
@@ -271,8 +276,7 @@ class ReportModel:
 
     @property
     def counts(self) -> tuple[tuple[Verdict, int], ...]:
-        verdicts = [row.result.verdict for row in self.rows]
-        return tuple((v, verdicts.count(v)) for v in Verdict)
+        return verdict_counts(self.rows)
 
     @property
     def collection_seconds(self) -> float | None:
