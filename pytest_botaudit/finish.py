@@ -14,7 +14,7 @@ from .inputs import Configured
 from .reporting.build import RunOutcome, finish_run, write_run_files
 from .reporting.model import ReportModel, RunReport
 from .reruns.compare import CompareError, Comparison, compare_records
-from .reruns.records import load_record, record_of
+from .reruns.records import AuditRecord, CheckRecord, load_record
 
 
 def build_model(
@@ -80,3 +80,12 @@ def suite_properties(config: pytest.Config, model: ReportModel) -> None:
     if len(model.runs) > 1:
         xml.add_global_property("run_ids", " ".join(r.identity.run_id for r in model.runs))
         xml.add_global_property("overall_all_runs", model.overall)
+
+
+def record_of(run: RunReport) -> AuditRecord:
+    """This session's run, as compare reads a finished one."""
+    checks = {
+        row.name: CheckRecord.from_properties(row.name, dict(row.result.properties()))
+        for row in run.rows
+    }
+    return AuditRecord(f"this run ({run.identity.run_id})", dict(run.properties()), checks)

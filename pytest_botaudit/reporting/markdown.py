@@ -12,6 +12,7 @@ from ..database.analysis import DatabaseAnalysis, Table
 from ..logs.model import LogAnalysis
 from ..record.folder import RunFolder
 from ..record.model import Severity
+from ..reruns.render import markdown_lines
 from .dbtext import _cell
 from .evidence import evidence_items
 from .hourly import hourly_rows
@@ -175,8 +176,6 @@ def _comparison(run: RunReport) -> list[str]:
     comparison = run.comparison
     if comparison is None:
         return []
-    from ..reruns.render import markdown_lines
-
     return ["### Against the baseline", "", *markdown_lines(comparison), ""]
 
 

@@ -14,7 +14,6 @@ from typing import Any
 from ..errors import BotAuditError
 from ..judging.verdicts import Direction, Kind, Threshold, Verdict, direction_of, safe_margin
 from ..record.folder import RunFolder
-from ..reporting.model import RunReport
 
 PREFLIGHT = "preflight"
 _THRESHOLD = re.compile(r"^\s*(<=|>=|<|>)\s*(-?[0-9.eE+-]+)\s*$")
@@ -172,12 +171,3 @@ def _from_folder(path: Path) -> AuditRecord:
         checks[props["name"]] = CheckRecord.from_properties(props["name"], props)
     identity = data.get("identity") or {}
     return AuditRecord(str(path), {str(k): str(v) for k, v in identity.items()}, checks)
-
-
-def record_of(run: RunReport) -> AuditRecord:
-    """This session's run, as compare reads a finished one."""
-    checks = {
-        row.name: CheckRecord.from_properties(row.name, dict(row.result.properties()))
-        for row in run.rows
-    }
-    return AuditRecord(f"this run ({run.identity.run_id})", dict(run.properties()), checks)
