@@ -137,8 +137,9 @@ def test_one_model_four_renderings(pytester: pytest.Pytester, database: str, sce
         assert heading in report
 
     # HTML: banner, findings, one chart per per-tick metric, incidents, hours, analyses
+    html = (pytester.path / "audit.html").read_text()
     page = _Page()
-    page.feed((pytester.path / "audit.html").read_text())
+    page.feed(html)
     assert f"Audit verdict: {summary['overall']}" in " ".join(page.banner.split())
     findings = page.rows["botaudit-findings"][1:]  # after the header row
     metrics = {v["metric"] for v in summary["verdicts"] if v["kind"] != "preflight"}
@@ -149,13 +150,16 @@ def test_one_model_four_renderings(pytester: pytest.Pytester, database: str, sce
     assert page.classes["botaudit-chart"] == len(series)  # the charts section
     # ... and each check of a per-tick metric carries its chart in its row's extras (kept in
     # pytest-html's JSON blob, so its quotes are escaped there)
-    html = (pytester.path / "audit.html").read_text()
     in_rows = re.findall(r'data-metric=\\"(\w+)', unescape(html))
     with_series = {s.metric for s in series}
     assert sorted(in_rows) == sorted(
         v["metric"] for v in summary["verdicts"] if v.get("metric") in with_series
     )
     assert len(page.rows.get("botaudit-incidents", [])) - 1 == len(summary["incidents"])
+    # one bar per incident in the timeline's SVG (matplotlib draws each as a PolyCollection)
+    timeline = html[html.index('class="botaudit-timeline"') :]
+    timeline = timeline[: timeline.index("</details>")]
+    assert timeline.count('<g id="PolyCollection_') == len(summary["incidents"])
     assert len(page.rows["botaudit-hourly"]) - 1 == len(hourly_rows(collection)) == 2
     assert page.classes["botaudit-db-section"] == 14
     assert page.classes["botaudit-log-analysis"] == 1
