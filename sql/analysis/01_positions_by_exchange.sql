@@ -1,4 +1,4 @@
--- 1. Positions per exchange and in total (the last row, exchange NULL) over [since, until):
+-- 1. Positions per exchange and in total (the last row, 'all exchanges') over [since, until):
 -- opened, closed, active at the end, rolled back or failed, ever unprotected beyond the grace,
 -- and the most positions open at once.
 WITH open_in_window AS (
@@ -28,7 +28,7 @@ running AS (
            sum(delta) OVER (ORDER BY at, delta DESC ROWS UNBOUNDED PRECEDING) AS overall
     FROM moves
 )
-SELECT o.exchange,
+SELECT CASE WHEN GROUPING(o.exchange) = 1 THEN 'all exchanges' ELSE o.exchange END AS exchange,
        count(*) FILTER (WHERE o.opened_at >= :'since'::timestamptz) AS opened,
        count(*) FILTER (WHERE o.closed_at < :'until'::timestamptz) AS closed,
        count(*) FILTER (WHERE o.closed_at IS NULL OR o.closed_at >= :'until'::timestamptz)
@@ -41,10 +41,10 @@ SELECT o.exchange,
                  > o.opened_at + make_interval(secs => :'sl_grace_seconds'::float8)
              AND (s.at IS NOT NULL OR o.has_stop_loss IS NOT TRUE)
        ) AS ever_unprotected,
-       CASE WHEN o.exchange IS NULL THEN (SELECT max(overall) FROM running)
+       CASE WHEN GROUPING(o.exchange) = 1 THEN (SELECT max(overall) FROM running)
             ELSE (SELECT max(r.per_exchange) FROM running AS r WHERE r.exchange = o.exchange)
        END AS max_concurrent
 FROM open_in_window AS o
 JOIN first_sl AS s ON s.id = o.id
 GROUP BY ROLLUP (o.exchange)
-ORDER BY o.exchange NULLS LAST;
+ORDER BY GROUPING(o.exchange), o.exchange NULLS LAST;

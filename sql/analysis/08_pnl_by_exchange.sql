@@ -1,10 +1,10 @@
--- 8. PnL of the positions closed in [since, until), per exchange and in total (exchange NULL).
+-- 8. PnL of the positions closed in [since, until), per exchange and in total ('all exchanges').
 WITH closed AS (
     SELECT p.exchange, coalesce(p.realized_pnl, p.pnl) AS pnl
     FROM :"schema".:"positions_table" AS p
     WHERE p.closed_at >= :'since'::timestamptz AND p.closed_at < :'until'::timestamptz
 )
-SELECT exchange,
+SELECT CASE WHEN GROUPING(exchange) = 1 THEN 'all exchanges' ELSE exchange END AS exchange,
        count(*) AS closed,
        count(*) FILTER (WHERE pnl > 0) AS winners,
        count(*) FILTER (WHERE pnl < 0) AS losers,
@@ -15,4 +15,4 @@ SELECT exchange,
        min(pnl) AS worst
 FROM closed
 GROUP BY ROLLUP (exchange)
-ORDER BY exchange NULLS LAST;
+ORDER BY GROUPING(exchange), exchange NULLS LAST;
