@@ -84,7 +84,9 @@ async def test_faulty_run_numbers(database: str, tmp_path: Path) -> None:
     # 8: PnL totals and win rate of what closed in the window, from the rows themselves
     closed = [p for p in positions if p["closed_at"] is not None]
     pnl = [float(p["realized_pnl"]) for p in closed]
-    [everything] = [r for r in _records(analysis, 8, "08_pnl_by_exchange") if r["exchange"] == "all exchanges"]
+    [everything] = [
+        r for r in _records(analysis, 8, "08_pnl_by_exchange") if r["exchange"] == "all exchanges"
+    ]
     assert everything["closed"] == len(closed)
     assert float(str(everything["total"])) == pytest.approx(sum(pnl), abs=1e-4)
     winners = sum(1 for value in pnl if value > 0)
