@@ -53,6 +53,7 @@ class AuditHtml:
         if model is None or not model.runs:
             return
         several = len(model.runs) > 1
+        _environment(session.config, model)
         prefix.append(STYLE)
         prefix.append(f'<div class="botaudit">{banner(model)}')
         for run in model.runs:
@@ -102,3 +103,26 @@ class AuditHtml:
 
             html_extra = extras.html(result_extras(result, self._context(item)))
             report.extras = [*getattr(report, "extras", []), html_extra]
+
+
+def _environment(config: pytest.Config, model: ReportModel) -> None:
+    """The audit's identity in pytest-html's Environment box too (pytest-metadata's table,
+    which pytest-html renders when it writes the file, right after this hook)."""
+    try:
+        from pytest_metadata.plugin import metadata_key
+    except ImportError:  # an older pytest-metadata: the summary's identity table says it all
+        return
+    metadata = config.stash.get(metadata_key, None)
+    if metadata is None:
+        return
+    for run in model.runs:
+        i = run.identity
+        suffix = f" ({i.run_id})" if len(model.runs) > 1 else ""
+        window = (
+            f"{i.window_start:%Y-%m-%d %H:%M} → {i.window_end:%Y-%m-%d %H:%M} UTC"
+            if (i.window_start and i.window_end)
+            else "not collected"
+        )
+        metadata[f"Audit{suffix}"] = f"run {i.run_id}, {i.mode} mode, {i.status.value}"
+        metadata[f"Audit window{suffix}"] = window
+        metadata[f"Bot version{suffix}"] = i.bot_version or "not given"

@@ -164,6 +164,12 @@ def test_one_model_four_renderings(pytester: pytest.Pytester, database: str, sce
     assert page.classes["botaudit-db-section"] == 14
     assert page.classes["botaudit-log-analysis"] == 1
     assert len(html) < 5_000_000
+    # pytest-html's Environment box names the audit too, not only Python and the plugins
+    blob = re.search(r'data-jsonblob="([^"]*)"', html)
+    assert blob is not None
+    environment = json.loads(unescape(blob[1]))["environment"]
+    assert environment["Audit"] == f"run {run.run_id}, window mode, completed"
+    assert environment["Bot version"] == "deadbeef"
     assert "deadbeef" in html
     assert load_profile().digest in html
 
