@@ -17,6 +17,7 @@ from ..judging.verdicts import MetricSpec
 from ..record.folder import AuditDir, RunFolder
 from ..record.model import CollectionResult
 from ..record.summary import summary, write_json, write_text
+from .hourly import hourly_rows
 from .markdown import render_audit_report
 from .model import Identity, ReportRow, Result, RunReport, audit_status, thresholds_digest
 from .series import Series, tick_series
@@ -108,6 +109,7 @@ def finish_run(
         error=outcome.error,
         collection_seconds=outcome.seconds,
         series=outcome.series,
+        hours=tuple(hourly_rows(collection)) if collection is not None else (),
     )
 
 
@@ -167,5 +169,6 @@ def interim_report(
         error=None,
         collection_seconds=None,
         series=tuple(tick_series(so_far, metrics)),
+        hours=tuple(hourly_rows(so_far)),
     )
     return render_audit_report(run, interim=True)

@@ -18,7 +18,6 @@ from ..record.folder import RunFolder
 from .charts import incident_timeline, series_chart
 from .dbtext import _cell
 from .evidence import evidence_items
-from .hourly import hourly_rows
 from .logtext import render_log_report
 from .model import OVERALL_COLOURS, VERDICT_COLOURS, Finding, ReportModel, RunReport
 from .series import Series
@@ -242,7 +241,7 @@ def hourly_section(run: RunReport) -> str:
             r.responsive,
             "; ".join(r.anomalies) or "none",
         )
-        for r in hourly_rows(collection)
+        for r in run.hours
     ]
     table = _table(
         [

@@ -15,7 +15,6 @@ from ..record.model import Severity
 from ..reruns.render import markdown_lines
 from .dbtext import _cell
 from .evidence import evidence_items
-from .hourly import hourly_rows
 from .issues import SCORE_FORMULA, AuditIssue, issues, key_findings, scores
 from .model import RunReport
 
@@ -294,7 +293,7 @@ def _sections(
                     f"{r.api_errors:g}",
                     "; ".join(r.anomalies) or "none",
                 )
-                for r in hourly_rows(run.collection)
+                for r in run.hours
             ],
         )
         lines.append("")

@@ -18,6 +18,7 @@ from ..judging.preflight import PreflightResult
 from ..judging.verdicts import CheckResult, Kind, MetricSpec, Verdict
 from ..record.folder import RunFolder
 from ..record.model import CollectionResult, StopReason
+from .hourly import HourRow
 from .series import Series
 
 Result = CheckResult | PreflightResult
@@ -222,6 +223,7 @@ class RunReport:
     error: str | None
     collection_seconds: float | None
     series: tuple[Series, ...] = ()  # every per-tick metric, for charts and issues
+    hours: tuple[HourRow, ...] = ()  # the hourly observations
     comparison: Any = None  # reruns.compare.Comparison against --audit-baseline, if given
 
     @property
