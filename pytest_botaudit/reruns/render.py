@@ -52,13 +52,28 @@ def text_lines(comparison: Comparison) -> list[str]:
     rows = delta_rows(c.deltas)
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(DELTA_COLUMNS)]
     lines.append("  ".join(h.ljust(w) for h, w in zip(DELTA_COLUMNS, widths, strict=True)))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.append(verdict_line(c))
     return lines
+
+
+def verdict_line(comparison: Comparison) -> str:
+    """The one line to act on: worse, better or the same, and whether to trust it."""
+    c = comparison
+    caveat = f" (not comparable: {len(c.warnings)} difference(s) above)" if c.warnings else ""
+    if c.regressions:
+        return (
+            f"result: WORSE: {len(c.regressions)} regression(s), {len(c.improvements)} "
+            f"improvement(s){caveat}"
+        )
+    if c.improvements:
+        return f"result: better: {len(c.improvements)} improvement(s), no regression{caveat}"
+    return f"result: no change beyond the tolerances{caveat}"
 
 
 def markdown_lines(comparison: Comparison) -> list[str]:
     c = comparison
-    lines = [f"Compared with `{c.old.source}` (run {c.old.run_id}).", ""]
+    lines = [f"Compared with `{c.old.source}` (run {c.old.run_id}): **{verdict_line(c)}**", ""]
     lines += [f"> note: {n}" for n in (*c.old.notes, *c.new.notes)]
     lines += [f"> **not comparable:** {w}" for w in c.warnings]
     for title, changes in (("Regressions", c.regressions), ("Improvements", c.improvements)):
