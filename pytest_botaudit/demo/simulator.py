@@ -87,7 +87,13 @@ class BotSimulator:
                                 await asyncio.wait_for(self._stop.wait(), min(due, 0.25))
                             continue
                     batch: list[Action] = []
-                    horizon = (time.monotonic() - loop_start) if live else self.plan[index].at
+                    # a backfill writes 5 s of bot time a transaction, as the bot batches its
+                    # inserts; each row keeps its own stamp
+                    horizon = (
+                        (time.monotonic() - loop_start)
+                        if live
+                        else self.plan[index].at + BACKFILL_BATCH_SECONDS
+                    )
                     while index < len(self.plan) and self.plan[index].at <= horizon + 1e-9:
                         batch.append(self.plan[index])
                         index += 1
@@ -145,6 +151,9 @@ class BotSimulator:
 
     def open_count(self) -> int:
         return sum(1 for p in self.positions.values() if p.is_open)
+
+
+BACKFILL_BATCH_SECONDS = 5.0
 
 
 def log_line(stamp: datetime, logger: str, level: str, message: str) -> str:
