@@ -40,6 +40,7 @@ BEGIN READ ONLY;
 \if :{?ts_update_types} \else \set ts_update_types '{trailing_stop_updated}' \endif
 \if :{?zombie_types} \else \set zombie_types '{zombie_orders_detected,zombie_order_cancelled,zombie_cleanup_completed,zombie_alert_triggered,aggressive_cleanup_triggered}' \endif
 \if :{?error_types} \else \set error_types '{exchange_error,error_occurred,database_error,position_error,stop_loss_error,stop_loss_set_failed,trailing_stop_sl_update_failed,position_creation_failed,signal_execution_failed,health_check_failed}' \endif
+\if :{?sync_types} \else \set sync_types '{synchronization_started,synchronization_completed,phantom_position_detected,phantom_position_closed,missing_position_added,missing_position_added_with_synthetic_id,quantity_mismatch_detected,quantity_updated,position_verified,sync_started,sync_completed}' \endif
 \if :{?alert_types} \else \set alert_types '{emergency_close_all_triggered,emergency_stop_placed,risk_limits_exceeded,positions_without_sl_detected,zombie_alert_triggered}' \endif
 \set QUIET off
 
@@ -79,8 +80,9 @@ BEGIN READ ONLY;
 \ir analysis/12_critical_timeline.sql
 \echo '13. LIFECYCLE OF SAMPLE POSITIONS'
 \ir analysis/13_position_lifecycle.sql
-\echo '14. DATABASE HEALTH'
+\echo '14. DATA INTEGRITY AND DATABASE HEALTH'
 \ir analysis/14_table_health.sql
 \ir analysis/14b_connections.sql
+\ir analysis/14c_synchronization.sql
 
 COMMIT;

@@ -84,6 +84,19 @@ DEFAULT_ANALYSIS_TYPES: dict[str, tuple[str, ...]] = {
         "zombie_alert_triggered",
         "aggressive_cleanup_triggered",
     ),
+    "sync": (
+        "synchronization_started",
+        "synchronization_completed",
+        "phantom_position_detected",
+        "phantom_position_closed",
+        "missing_position_added",
+        "missing_position_added_with_synthetic_id",
+        "quantity_mismatch_detected",
+        "quantity_updated",
+        "position_verified",
+        "sync_started",
+        "sync_completed",
+    ),
 }
 
 

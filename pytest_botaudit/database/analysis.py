@@ -44,7 +44,11 @@ SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec(11, "Hourly distribution", ("11_hourly",)),
     SectionSpec(12, "Critical events timeline", ("12_critical_timeline",)),
     SectionSpec(13, "Lifecycle of sample positions", ("13_position_lifecycle",)),
-    SectionSpec(14, "Database health", ("14_table_health", "14b_connections")),
+    SectionSpec(
+        14,
+        "Data integrity and database health",
+        ("14_table_health", "14b_connections", "14c_synchronization"),
+    ),
 )
 # what makes a table "not available" on this database, rather than an error of the audit
 _UNAVAILABLE = (asyncpg.PostgresError, asyncpg.InterfaceError, ReadOnlyViolation)

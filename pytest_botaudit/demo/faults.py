@@ -31,6 +31,29 @@ async def zombie_check(
     )
 
 
+async def synchronization(
+    bot: BotSimulator, conn: asyncpg.Connection, data: dict[str, Any], stamp: datetime
+) -> None:
+    """The bot's periodic reconciliation with an exchange: every open position verified."""
+    exchange = data["exchange"]
+    verified = sum(1 for p in bot.positions.values() if p.is_open and p.exchange == exchange)
+    await bot.event(conn, stamp, "synchronization_started", {}, exchange=exchange, echo=False)
+    await bot.event(
+        conn,
+        stamp,
+        "synchronization_completed",
+        {"verified": verified, "phantoms": 0, "missing": 0},
+        exchange=exchange,
+        echo=False,
+    )
+    bot.line(
+        stamp,
+        "core.position_synchronizer",
+        "INFO",
+        f"🔄 Synchronization with {exchange} completed: {verified} positions verified",
+    )
+
+
 # -- faults --------------------------------------------------------------------------------
 
 

@@ -196,6 +196,10 @@ def build_plan(scenario: Scenario, duration: float, seed: int, speed: float = 1.
     # periodic zombie checks that find nothing
     for k in range(max(1, int(bot_seconds / 30))):
         actions.append(Action(at((k + 1) * 30.0), "zombie_check", {"k": k + 1}))
+    # the bot reconciles its positions with each exchange every two minutes
+    for k in range(max(1, int(bot_seconds / 120))):
+        for exchange in EXCHANGES:
+            actions.append(Action(at((k + 1) * 120.0), "synchronization", {"exchange": exchange}))
     for i in range(scenario.background_ws_reconnects):
         actions.append(Action(duration * (0.7 + 0.05 * i), "ws_flap", {"stream": "bybit"}))
 

@@ -29,6 +29,7 @@ ACTIONS: dict[str, trading.Handler] = {
     "close": trading.close_position,
     "sl_placed": trading.sl_placed,
     "zombie_check": faults.zombie_check,
+    "synchronization": faults.synchronization,
     "sl_missing": faults.sl_missing,
     "sl_placed_late": faults.sl_placed_late,
     "emergency_close": faults.emergency_close,

@@ -262,7 +262,7 @@ def _sections(
         lines.append("")
     lines += _db_tables(analysis, 4) + _db_tables(analysis, 5, "05b_transaction_latency")
     lines += ["### 3.6 Data integrity", ""]
-    lines += _db_tables(analysis, 14)
+    lines += _db_tables(analysis, 14, "14c_synchronization", "14_table_health", "14b_connections")
     lines += ["### 3.7 Aged positions", "", *_db_tables(analysis, 6)]
     lines += ["### 3.8 Zombie orders", "", *_db_tables(analysis, 7)]
     lines += ["### 3.9 PnL", "", *_db_tables(analysis, 8)]

@@ -94,6 +94,17 @@ async def test_faulty_run_numbers(database: str, tmp_path: Path) -> None:
     assert float(str(everything["win_rate_pct"])) == pytest.approx(
         round(100 * winners / len(pnl), 1)
     )
+    # 14: the synchronizations with each exchange, as the events table holds them
+    synced = await _fetch(
+        database,
+        "SELECT event_type, exchange, count(*) AS n FROM monitoring.events"
+        " WHERE event_type LIKE 'synchronization_%' GROUP BY 1, 2",
+    )
+    sync = _records(analysis, 14, "14c_synchronization")
+    assert synced
+    assert {(r["event_type"], r["exchange"], r["events"]) for r in sync} == {
+        (r["event_type"], r["exchange"], r["n"]) for r in synced
+    }
     # 10: the bot writes a stop-loss in the same instant as each protected opening
     pairs = {r["pair"]: r["occurrences"] for r in _records(analysis, 10, "10_race_conditions")}
     # (the two unprotected ones were opened before the window, twenty minutes before found)
