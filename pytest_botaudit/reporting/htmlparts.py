@@ -108,7 +108,7 @@ def _baseline_cell(run: RunReport, finding: Finding) -> str:
     names = set(finding.names)
     for title, changes in (
         ("regression", comparison.regressions),
-        ("improved", comparison.improvements),
+        ("improvement", comparison.improvements),
     ):
         hit = next((c for c in changes if c.name in names), None)
         if hit is not None:
