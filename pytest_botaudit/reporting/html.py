@@ -56,9 +56,9 @@ class AuditHtml:
         _environment(session.config, model)
         prefix.append(STYLE)
         prefix.append(f'<div class="botaudit">{banner(model)}')
-        for run in model.runs:
+        for n, run in enumerate(model.runs):
             heading = f"<h3>Run {html.escape(run.identity.run_id)}</h3>" if several else ""
-            prefix.append(f"{heading}{identity_table(run)}{findings_table(run)}")
+            prefix.append(f"{heading}{identity_table(run)}{findings_table(run, n)}")
         prefix.append(f"</div>{FILTER_SCRIPT}")
         for run in model.runs:
             heading = f"<h3>Run {html.escape(run.identity.run_id)}</h3>" if several else ""

@@ -36,15 +36,17 @@ text-decoration:underline}.botaudit .near{color:#9a6700}.botaudit pre{white-spac
 </style>"""
 FILTER_SCRIPT = """<script>
 (function(){
-  var bar=document.getElementById('botaudit-filter');
-  if(!bar){return;}
-  bar.addEventListener('click',function(e){
-    var want=e.target.getAttribute('data-show'); if(!want){return;}
-    bar.querySelectorAll('button').forEach(function(b){b.classList.toggle('on',b===e.target);});
-    document.querySelectorAll('#botaudit-findings tbody tr').forEach(function(row){
-      var v=row.getAttribute('data-verdict'), near=row.getAttribute('data-near')==='1';
-      var show=want==='all'||v===want||(want==='near'&&near);
-      row.style.display=show?'':'none';
+  document.querySelectorAll('.botaudit-filter').forEach(function(bar){
+    var table=document.getElementById(bar.getAttribute('data-table'));
+    if(!table){return;}
+    bar.addEventListener('click',function(e){
+      var want=e.target.getAttribute('data-show'); if(!want){return;}
+      bar.querySelectorAll('button').forEach(function(b){b.classList.toggle('on',b===e.target);});
+      table.querySelectorAll('tbody tr').forEach(function(row){
+        var v=row.getAttribute('data-verdict'), near=row.getAttribute('data-near')==='1';
+        var show=want==='all'||v===want||(want==='near'&&near);
+        row.style.display=show?'':'none';
+      });
     });
   });
 })();
@@ -116,7 +118,9 @@ def _baseline_cell(run: RunReport, finding: Finding) -> str:
     return "unchanged" if any(c.name in names for c in comparison.unchanged) else "new check"
 
 
-def findings_table(run: RunReport) -> str:
+def findings_table(run: RunReport, n: int = 0) -> str:
+    """The run's findings with their verdict filter (the n-th run of the page: ids unique)."""
+    suffix = f"-{n}" if n else ""
     baseline = run.comparison is not None
     heads = ["Check", "Measured", "Thresholds", "Margin (+ safe)", "Verdict"]
     heads += ["vs baseline"] if baseline else []
@@ -162,11 +166,12 @@ def findings_table(run: RunReport) -> str:
     if isinstance(run.comparison, Exception):
         error = f"<p>Baseline not compared: {escape(str(run.comparison))}</p>"
     return (
-        f'<h3>Findings</h3><p class="botaudit-filter" id="botaudit-filter">{bar}</p>'
+        f'<h3>Findings</h3><p class="botaudit-filter" id="botaudit-filter{suffix}" '
+        f'data-table="botaudit-findings{suffix}">{bar}</p>'
         "<p><small>pytest's own boxes below count a WARN as Passed; these buttons filter by "
         "verdict.</small></p>"
-        f'<table id="botaudit-findings"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}'
-        f"</tbody></table>{error}"
+        f'<table id="botaudit-findings{suffix}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>{error}"
     )
 
 
