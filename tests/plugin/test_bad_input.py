@@ -67,6 +67,10 @@ ATTACKS: list[tuple[str, Callable[[Path], list[str]], list[str], str]] = [
     ("log is a directory", _log_is_a_directory, [], "is not a regular file"),
     ("log is a FIFO", _log_is_a_fifo, [], "is not a regular file"),
     ("xdist", _nothing, ["-n", "2", "--audit-duration=1m"], "pytest-xdist (-n)"),
+    ("malformed run id", _nothing, ["--audit-run=yesterday"], "expected a run id"),
+    ("replay of a run not there", _nothing, ["--audit-run=20200101T000000Z"], "no run '2020"),
+    ("baseline missing", _nothing, ["--audit-baseline=nope.xml"], "does not exist"),
+    ("gate without baseline", _nothing, ["--audit-fail-on-regression"], "needs --audit-baseline"),
 ]
 
 
