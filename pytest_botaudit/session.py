@@ -228,7 +228,6 @@ class AuditSession:
         keys = list(self._runs) or [None]
         outcomes = [
             RunOutcome(
-                key,
                 # pre-flight rows belong to no replayed run: they go with the first
                 [
                     (nodeid, r)

@@ -7,7 +7,6 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 from ..config.profile import Profile
 from ..config.settings import AuditSettings, Mode
@@ -27,7 +26,6 @@ from .series import Series, tick_series
 class RunOutcome:
     """What the session knows of one run at its end (collected or not)."""
 
-    key: str | None
     rows: Sequence[tuple[str, Result]]
     folder: RunFolder | None
     data: AuditData | None
@@ -136,16 +134,6 @@ def write_run_files(run: RunReport) -> RunReport:
         run = replace(run, data=data)
     write_text(folder.audit_report, render_audit_report(run))
     return run
-
-
-def relative(path: Path, folder: RunFolder | None) -> str:
-    """A path as the run folder's reader wants it: relative when it lies inside the folder."""
-    if folder is None:
-        return str(path)
-    try:
-        return str(path.resolve().relative_to(folder.path.resolve()))
-    except ValueError:
-        return str(path)
 
 
 def interim_report(

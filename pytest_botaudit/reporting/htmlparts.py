@@ -4,11 +4,9 @@ and both analyses. Every figure comes from the model; nothing here computes one.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
-from pathlib import Path
 from typing import Any
 
 from ..config.values import format_duration
@@ -343,7 +341,3 @@ def result_extras(result: CheckResult | PreflightResult, context: RowContext) ->
         f'<div class="botaudit botaudit-evidence"><p><b>{escape(result.message)}</b></p>{margin}'
         f"<ul>{rows}</ul>{chart}</div>"
     )
-
-
-def relative_path(path: Path, folder: RunFolder | None) -> str:
-    return os.path.relpath(path, folder.path) if folder else str(path)

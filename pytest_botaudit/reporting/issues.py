@@ -102,7 +102,7 @@ def severity_of(result: CheckResult, specs: Mapping[str, MetricSpec]) -> str:
 def issues(run: RunReport) -> list[AuditIssue]:
     """One per FAIL or WARN check, then one per CRITICAL incident, worst first."""
     specs = run.data.metrics if run.data else {}
-    series = {s.metric: s for s in (run_series(run))}
+    series = {s.metric: s for s in run.series}
     found: list[AuditIssue] = []
     for row in run.rows:
         result = row.result
@@ -209,7 +209,3 @@ def key_findings(run: RunReport) -> list[tuple[str, str]]:
         found.append(("CRITICAL", f"CRITICAL incident: {incident.message}"))
     order = list(PRIORITY)
     return sorted(found, key=lambda f: order.index(f[0])) + low
-
-
-def run_series(run: RunReport) -> tuple[Series, ...]:
-    return run.series

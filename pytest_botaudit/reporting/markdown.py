@@ -134,10 +134,11 @@ def render_audit_report(run: RunReport, interim: bool = False) -> str:
         ],
     )
     lines += ["", *_comparison(run), *_sections(run, analysis, log)]
+    found = issues(run)
     lines += ["", "## 4. Issues Found", ""]
-    lines += _issues(issues(run), run.folder)
+    lines += _issues(found, run.folder)
     lines += ["", "## 5. Recommendations", ""]
-    lines += [f"{n}. [{i.priority}] {i.title}: {BLANK}" for n, i in enumerate(issues(run), 1)] or [
+    lines += [f"{n}. [{i.priority}] {i.title}: {BLANK}" for n, i in enumerate(found, 1)] or [
         "No failing or warning check: no recommendation is required by the audit."
     ]
     lines += ["", "## 6. Appendices", ""]

@@ -84,10 +84,6 @@ class Comparison:
     deltas: tuple[Delta, ...]
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
-    @property
-    def regression_names(self) -> set[str]:
-        return {c.name for c in self.regressions}
-
 
 def moved(old: float, new: float, direction: Direction, tolerance: float) -> int:
     """+1 when the value moved the good way beyond the tolerance, -1 the bad way, else 0.
