@@ -9,6 +9,7 @@ import time
 from collections.abc import Generator
 from dataclasses import dataclass, replace
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from .judging.audit import AuditData, complete_audit
 from .judging.preflight import PreflightResult
 from .judging.verdicts import CheckResult, Verdict
 from .record.folder import RunFolder
+from .record.jsonl import RecordedRun
 from .reporting.build import RunOutcome, interim_report
 from .reporting.deliverables import write_deliverables, write_interim
 from .reporting.html import RESULT_KEY
@@ -87,6 +89,7 @@ class AuditSession:
         self.report: ReportModel | None = None
         self._configured: Configured | None = None
         self._runs: dict[str | None, RunState] = {}
+        self._replayed: tuple[Path, list[RecordedRun]] | None = None
         self._refused: str | None = None  # an xdist worker never collects
         self._header_shown = False
         self._notifier: Notifier | None = None
@@ -139,8 +142,14 @@ class AuditSession:
     def run_keys(self) -> list[str | None]:
         s = self.settings
         if s.mode is Mode.REPLAY and s.run == ALL_RUNS:
-            return [run.run_id for run in replay_source(s)[1]]
+            return [run.run_id for run in self.replayed()[1]]
         return [None]
+
+    def replayed(self) -> tuple[Path, list[RecordedRun]]:
+        """The replayed file and the runs of it to judge, read once per session."""
+        if self._replayed is None:
+            self._replayed = replay_source(self.settings)
+        return self._replayed
 
     def _state(self, key: str | None) -> RunState:
         return self._runs.setdefault(key, RunState(key))
@@ -290,7 +299,10 @@ class AuditSession:
         state.collected = True
         started = time.monotonic()
         try:
-            state.data = collect_and_judge(self.config, self.configured(), state, self.notifier())
+            source = self.replayed() if self.settings.mode is Mode.REPLAY else None
+            state.data = collect_and_judge(
+                self.config, self.configured(), state, self.notifier(), source
+            )
         except KeyboardInterrupt:  # again, while the stopped audit was being finished
             pytest.exit(
                 "interrupted while finishing the audit: what was collected is in "
@@ -313,14 +325,20 @@ class AuditSession:
 
 
 def collect_and_judge(
-    config: pytest.Config, configured: Configured, state: RunState, notifier: Notifier | None
+    config: pytest.Config,
+    configured: Configured,
+    state: RunState,
+    notifier: Notifier | None,
+    source: tuple[Path, list[RecordedRun]] | None,
 ) -> AuditData:
-    """One run collected (or rebuilt, or replayed) into its folder, and everything the checks
-    judge gathered; the analyses and hourly observations written beside it."""
+    """One run collected (or rebuilt, or replayed from ``source``) into its folder, and
+    everything the checks judge gathered; the analyses and hourly observations written beside
+    it."""
     s = configured.settings
     recorded = None
-    if state.key is not None:
-        recorded = next(r for r in replay_source(s)[1] if r.run_id == state.key)
+    if source is not None:
+        path, runs = source
+        recorded = (path, next(r for r in runs if r.run_id == state.key) if state.key else runs[0])
     folder = state.folder = run_folder(s)
     observers = replace(
         terminal_observers(config, s.expected_snapshots, notifier),

@@ -50,6 +50,11 @@ def replay_source(settings: AuditSettings) -> tuple[Path, list[RecordedRun]]:
     return path, recorded_runs(path, LATEST)
 
 
+def _only_run(settings: AuditSettings) -> tuple[Path, RecordedRun]:
+    path, runs = replay_source(settings)
+    return path, runs[0]
+
+
 def run_folder(settings: AuditSettings) -> RunFolder:
     """Where this session's run is written: the resumed run's folder, or a new one."""
     if settings.resume:
@@ -64,16 +69,16 @@ def collect(
     rule_overrides: Mapping[str, float],
     observers: Observers | None = None,
     folder: RunFolder | None = None,
-    recorded: RecordedRun | None = None,
+    recorded: tuple[Path, RecordedRun] | None = None,
 ) -> CollectionResult:
     """The run the checks judge: collected now (live), rebuilt (window) or read back (replay,
-    of ``recorded`` or the only run there is), its files in ``folder`` (default: a new one)."""
+    of ``recorded`` -- the file and one run read from it -- or the only run there is), its
+    files in ``folder`` (default: a new one)."""
     observers = observers or Observers()
     s = settings
     folder = folder or run_folder(s)
     if s.mode is Mode.REPLAY:
-        path, runs = replay_source(s)
-        chosen = recorded or runs[0]
+        path, chosen = recorded or _only_run(s)
         assert chosen.header is not None
         observers.say(
             f"botaudit: replaying run {chosen.run_id} of {path} (recorded every "
