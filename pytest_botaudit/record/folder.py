@@ -107,23 +107,21 @@ class AuditDir:
     def named(self, run: str, option: str = "--audit-run", recorded: bool = False) -> RunFolder:
         """The run ``ID`` or ``latest`` (with ``recorded``: the newest that holds snapshots,
         not a replay's); a one-line error naming what there is otherwise."""
-        folder = None
+        known = ", ".join(r.run_id for r in self.runs()[-5:]) or "none"
         if run == LATEST:
-            with_data = [r for r in self.runs() if r.snapshot_files()] if recorded else []
-            folder = with_data[-1] if with_data else None if recorded else self.latest()
-        if run != LATEST and RUN_ID.match(run) and (self.path / run).is_dir():
-            folder = RunFolder(self.path / run)
-        if folder is not None and recorded and not folder.snapshot_files():
+            candidates = [r for r in self.runs() if r.snapshot_files()] if recorded else []
+            folder = (candidates[-1] if candidates else None) if recorded else self.latest()
+            if folder is None:
+                what = "run with snapshots" if recorded else "run"
+                raise ConfigError(f"{option}: no {what} in '{self.path}' (runs there: {known})")
+            return folder
+        if not (RUN_ID.match(run) and (self.path / run).is_dir()):
+            raise ConfigError(f"{option}: no run '{run}' in '{self.path}' (runs there: {known})")
+        folder = RunFolder(self.path / run)
+        if recorded and not folder.snapshot_files():
             raise ConfigError(
                 f"{option}: run '{folder.run_id}' in '{self.path}' holds no snapshots"
             )
-        if folder is None:
-            known = ", ".join(r.run_id for r in self.runs()[-5:]) or "none"
-            if run == LATEST and recorded:
-                raise ConfigError(
-                    f"{option}: no run with snapshots in '{self.path}' (runs there: {known})"
-                )
-            raise ConfigError(f"{option}: no run '{run}' in '{self.path}' (runs there: {known})")
         return folder
 
 
