@@ -208,6 +208,8 @@ def _parse(opt: Option, found: Source) -> Any:
         if opt.multiple:
             items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
             return tuple(opt.parse(str(item)) for item in items if str(item).strip())
+        if isinstance(raw, list | tuple | dict):  # a TOML array or table where one value goes
+            raise ValueError(f"expected one value, not a {type(raw).__name__}")
         if isinstance(raw, bool) and opt.parse is parse_bool:
             return raw
         if (
@@ -219,4 +221,6 @@ def _parse(opt: Option, found: Source) -> Any:
         return opt.parse(str(raw))
     except ValueError as exc:
         shown = redact_dsn(str(raw)) if opt.name == "dsn" else str(raw)
+        if isinstance(raw, dict) or (isinstance(raw, list | tuple) and not opt.multiple):
+            shown = f"a TOML {'table' if isinstance(raw, dict) else 'array'}"  # may hold secrets
         raise ConfigError(f"{found.origin}: invalid value '{shown}' for {opt.cli}: {exc}") from None

@@ -136,6 +136,18 @@ def test_interval_longer_than_duration_is_rejected() -> None:
         resolve({"duration": "1m", "interval": "2m"}, {}, _no_ini, {})
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("bot_version", ["abc"]), ("dsn", {"host": "db", "password": "hunter2"}), ("run", ["x"])],
+)
+def test_a_toml_array_or_table_for_a_single_value_is_rejected(key: str, value: object) -> None:
+    with pytest.raises(ConfigError, match=rf"\[tool.botaudit\] {key}: invalid value .*one value"):
+        resolve({}, {}, _no_ini, {key: value})
+    with pytest.raises(ConfigError) as caught:
+        resolve({}, {}, _no_ini, {key: value})
+    assert "hunter2" not in str(caught.value)
+
+
 def test_unknown_tool_setting_is_rejected() -> None:
     with pytest.raises(ConfigError, match=r"unknown setting 'duraton'"):
         resolve({}, {}, _no_ini, {"duraton": "8h"})
