@@ -90,6 +90,7 @@ class AuditSession:
         self._configured: Configured | None = None
         self._runs: dict[str | None, RunState] = {}
         self._replayed: tuple[Path, list[RecordedRun]] | None = None
+        self._report_error: str | None = None
         self._refused: str | None = None  # an xdist worker never collects
         self._header_shown = False
         self._notifier: Notifier | None = None
@@ -252,9 +253,14 @@ class AuditSession:
             for n, key in enumerate(keys)
             for state in [self._state(key)]
         ]
-        self.report = build_model(
-            session, outcomes, self.configured(), bool(self.preflight_failures)
-        )
+        try:
+            self.report = build_model(
+                session, outcomes, self.configured(), bool(self.preflight_failures)
+            )
+        except Exception as exc:  # a report that cannot be built must not cost JUnit and HTML
+            self._report_error = f"{type(exc).__name__}: {exc}"
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            return
         notifier = self._notifier
         if notifier is not None:
             counts = ", ".join(f"{n} {v.value}" for v, n in self.report.counts if n)
@@ -263,8 +269,7 @@ class AuditSession:
             self.report = replace(self.report, notified=(notifier.sent, notifier.failed))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.report is not None:
-            render_terminal(terminalreporter, self.report)
+        render_terminal(terminalreporter, self.report, self._report_error)
 
     # -- the audit ------------------------------------------------------------------------
 

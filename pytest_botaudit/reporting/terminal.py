@@ -15,7 +15,17 @@ from .model import ReportModel, RunReport, thresholds_text
 from .notify import Notifier, shown
 
 
-def render_terminal(reporter: Any, model: ReportModel) -> None:
+def render_terminal(
+    reporter: Any, model: ReportModel | None, report_error: str | None = None
+) -> None:
+    if report_error is not None:
+        reporter.write_line(
+            f"botaudit: the report could not be built: {report_error}; the collected run is "
+            "in its folder",
+            red=True,
+        )
+    if model is None:
+        return
     reporter.write_sep("=", "botaudit verdicts")
     for row in model.rows:
         result = row.result

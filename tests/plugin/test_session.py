@@ -87,6 +87,32 @@ def test_collection_is_outside_every_check_duration(
     assert all(float(case.get("time", "0")) < 2.0 for case in cases)
 
 
+def test_a_report_that_cannot_be_built_costs_neither_junit_nor_the_run(
+    pytester: pytest.Pytester, database: str
+) -> None:
+    _two_checks(pytester)
+    pytester.makeconftest(
+        """
+import pytest_botaudit.reporting.build as build
+
+def boom(*args, **kwargs):
+    raise RuntimeError("injected failure in the Markdown report")
+
+build.render_audit_report = boom
+"""
+    )
+    result = _live(pytester, database)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # the checks passed; the report did not
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    result.stdout.fnmatch_lines(
+        ["*botaudit: the report could not be built: RuntimeError: injected failure*"]
+    )
+    cases = list(ET.parse(pytester.path / "audit.xml").iter("testcase"))
+    assert [case.get("name") for case in cases] == ["test_first", "test_second"]
+    [snapshots] = pytester.path.glob("*/monitoring_snapshots_*.jsonl")
+    assert snapshots.read_text().count('"gauges"') == 8  # every tick of the 2 s audit
+
+
 def test_an_error_after_collection_is_recorded_once(
     pytester: pytest.Pytester, database: str
 ) -> None:
