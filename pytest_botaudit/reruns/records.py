@@ -164,10 +164,17 @@ def _from_folder(path: Path) -> AuditRecord:
             f"'{summaries[-1]}': no verdicts (a summary written before they were recorded)"
         )
     checks = {}
-    for entry in verdicts:
-        props = {k: "" if v is None else str(v) for k, v in entry.items()}
-        if entry.get("value") is not None:
-            props["value"] = repr(float(entry["value"]))
-        checks[props["name"]] = CheckRecord.from_properties(props["name"], props)
-    identity = data.get("identity") or {}
+    for number, entry in enumerate(verdicts, 1):
+        try:
+            props = {str(k): "" if v is None else str(v) for k, v in entry.items()}
+            if entry.get("value") is not None:
+                props["value"] = repr(float(entry["value"]))
+            checks[props["name"]] = CheckRecord.from_properties(props["name"], props)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise CompareError(
+                f"'{summaries[-1]}': verdict {number} of the wrong shape "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
+    identity = data.get("identity")
+    identity = identity if isinstance(identity, dict) else {}
     return AuditRecord(str(path), {str(k): str(v) for k, v in identity.items()}, checks)

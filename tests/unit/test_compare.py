@@ -3,6 +3,7 @@ that every check lands in exactly one list."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,30 @@ def test_an_older_junit_without_suite_properties_is_read_and_said_so(tmp_path: P
     # the margin written then (the other sign) is ignored: recomputed, positive is safe
     assert check.margin == 47
     assert check.direction is Direction.LOWER_IS_BETTER
+
+
+@pytest.mark.parametrize(
+    "verdicts",
+    [[1, 2], [{"verdict": "PASS"}], [{"name": "t", "verdict": "PASS", "value": "lots"}]],
+    ids=["not objects", "no name", "value not a number"],
+)
+def test_a_run_folder_with_verdicts_of_the_wrong_shape_is_one_error(
+    tmp_path: Path, verdicts: list[object]
+) -> None:
+    (tmp_path / "monitoring_report_20250101_000000.json").write_text(
+        json.dumps({"verdicts": verdicts})
+    )
+    with pytest.raises(CompareError, match="verdict 1 of the wrong shape"):
+        load_record(tmp_path)
+
+
+def test_a_run_folder_with_an_identity_of_the_wrong_shape_is_read_without_it(
+    tmp_path: Path,
+) -> None:
+    verdict = {"name": "t", "verdict": "PASS", "value": 3, "kind": "preflight"}
+    (tmp_path / "monitoring_report_20250101_000000.json").write_text(
+        json.dumps({"identity": [1], "verdicts": [verdict]})
+    )
+    record = load_record(tmp_path)
+    assert record.properties == {}
+    assert record.checks["t"].verdict is Verdict.PASS
