@@ -14,11 +14,11 @@ from ..config.dsn import asyncpg_dsn, redact_dsn, secrets_of
 from ..errors import DatabaseUnavailable, ReadOnlyViolation
 
 # Every session is read-only at the server: the plugin cannot write to the bot's database even
-# by mistake. TimeZone=UTC makes `timestamp without time zone` columns compare as UTC.
+# by mistake. The session's TimeZone is set to UTC once the server's own one has been read
+# (the zone of the bot's naive columns, database/zones.py).
 SERVER_SETTINGS = {
     "default_transaction_read_only": "on",
     "application_name": "pytest-botaudit",
-    "TimeZone": "UTC",
     # the audit's queries are small and read one window: compiling them (JIT, chosen by the
     # cost estimates of a big table) would take longer than running them
     "jit": "off",
@@ -67,21 +67,24 @@ async def connect(
     """A read-only session; asyncpg fills what the DSN leaves out from libpq's PG* variables."""
     spec = Target.of(target)
     dsn = spec.dsn
+    failures = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError)
     try:
         connection = await asyncpg.connect(
             asyncpg_dsn(dsn) if dsn else None,
             timeout=connect_timeout,
             server_settings=spec.server_settings(),
         )
-    except (
-        OSError,
-        TimeoutError,
-        asyncpg.PostgresError,
-        asyncpg.InterfaceError,
-        ValueError,
-    ) as exc:
+    except failures as exc:
         raise DatabaseUnavailable(describe_error(exc, dsn)) from None
-    return ReadOnlySession(connection)
+    try:
+        # the zone the database gives its sessions (what the bot's DEFAULT now() writes in
+        # naive columns), then UTC for ours: every time the audit shows is UTC
+        server_zone = str(await connection.fetchval("SELECT current_setting('TimeZone')"))
+        await connection.execute("SET TimeZone TO 'UTC'")
+    except failures as exc:
+        connection.terminate()
+        raise DatabaseUnavailable(describe_error(exc, dsn)) from None
+    return ReadOnlySession(connection, server_zone)
 
 
 def describe_error(exc: BaseException, target: Target | str | None) -> str:
@@ -101,9 +104,10 @@ class ReadOnlySession:
     whoever holds a raw connection (``SET default_transaction_read_only = off``); a
     transaction's mode cannot be changed once it ran a query, so no statement can write."""
 
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: asyncpg.Connection, server_zone: str = "UTC") -> None:
         self._connection = connection
         self._grouped = False
+        self.server_zone = server_zone
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[ReadOnlySession]:

@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from ..config.profile import Profile
+from ..config.profile import OPTIONAL_TABLES, Profile
 from ..errors import ReadOnlyViolation
 from .connection import ReadOnlySession
 from .sqlfiles import query
+from .variables import sql_variables
+from .zones import ColumnZones
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +52,32 @@ class UnprotectedPosition:
     id: int
     symbol: str
     exchange: str
-    opened_at: str
+    opened_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WindowPosition:
+    """A position open at some moment of a past period, as window mode rebuilds its ticks:
+    ``ended_at`` its close or force-close (``forced_path`` says which rule), ``protected_at``
+    its first stop-loss event."""
+
+    id: int
+    symbol: str
+    exchange: str
+    status: str
+    opened_at: datetime
+    ended_at: datetime | None
+    forced_path: str | None
+    protected_at: datetime | None
+    has_stop_loss: bool
 
 
 @dataclass(frozen=True, slots=True)
 class WindowRows:
-    """Window mode's raw material: per-tick event counts and per-tick position gauges."""
+    """Window mode's raw material: per-tick event counts and the positions of the period."""
 
     counts: tuple[asyncpg.Record, ...]
-    gauges: tuple[asyncpg.Record, ...]
+    positions: tuple[WindowPosition, ...]
 
 
 def _float(value: object) -> float | None:
@@ -68,10 +87,13 @@ def _float(value: object) -> float | None:
 class AuditDatabase:
     """The queries of an audit, rendered once from the profile and run on one session."""
 
-    def __init__(self, session: ReadOnlySession, profile: Profile) -> None:
+    def __init__(
+        self, session: ReadOnlySession, profile: Profile, zones: ColumnZones | None = None
+    ) -> None:
         self.session = session
         self.profile = profile
-        names = profile.sql_names()
+        self.zones = zones or ColumnZones(session.server_zone)
+        names = sql_variables(profile, self.zones)
         self._tick = query("tick.sql", names)
         self._vocabulary = query("vocabulary.sql", names)
         self._latency = query("latency.sql", names)
@@ -80,7 +102,15 @@ class AuditDatabase:
         self._columns = query("columns.sql", names)
         self._privileges = query("privileges.sql", names)
         self._window_counts = query("window_counts.sql", names)
-        self._window_gauges = query("window_gauges.sql", names)
+        self._window_positions = query("window_positions.sql", names)
+
+    @classmethod
+    async def open(cls, session: ReadOnlySession, profile: Profile) -> AuditDatabase:
+        """The audit's queries for this database: its naive timestamp columns read in the
+        zone the profile (or, unnamed, the server) gives them."""
+        probe = cls(session, profile)
+        zones = ColumnZones.resolve(profile, session.server_zone, await probe.columns())
+        return cls(session, profile, zones)
 
     async def server_info(self) -> ServerInfo:
         started = time.perf_counter()
@@ -99,12 +129,7 @@ class AuditDatabase:
         aged_cutoff = taken_at - timedelta(hours=self.profile.max_age_hours)
         grace_cutoff = taken_at - timedelta(seconds=self.profile.sl_grace_seconds)
         return await self.session.fetch(
-            self._tick,
-            window_start,
-            window_end,
-            list(self.profile.open_statuses),
-            aged_cutoff,
-            grace_cutoff,
+            self._tick, window_start, window_end, aged_cutoff, grace_cutoff
         )
 
     async def profile_queries(
@@ -164,35 +189,34 @@ class AuditDatabase:
         ]
 
     async def unprotected_positions(self, limit: int = 20) -> list[UnprotectedPosition]:
-        rows = await self.session.fetch(
-            self._unprotected,
-            list(self.profile.open_statuses),
-            limit,
-            self.profile.sl_grace_seconds,
-        )
+        grace_cutoff = datetime.now(UTC) - timedelta(seconds=self.profile.sl_grace_seconds)
+        rows = await self.session.fetch(self._unprotected, limit, grace_cutoff)
         return [
             UnprotectedPosition(int(r["id"]), r["symbol"], r["exchange"], r["opened_at"])
             for r in rows
         ]
 
-    async def window_rows(
-        self, since: datetime, end: datetime, interval: float, moments: Sequence[datetime]
-    ) -> WindowRows:
-        """sql/window_counts.sql and sql/window_gauges.sql over a past period, in one
+    async def window_rows(self, since: datetime, end: datetime, interval: float) -> WindowRows:
+        """sql/window_counts.sql and sql/window_positions.sql over a past period, in one
         read-only transaction."""
-        profile = self.profile
-        statuses = list(dict.fromkeys([*profile.open_statuses, *profile.closed_statuses]))
         async with self.session.transaction():
             counts = await self.session.fetch(self._window_counts, since, end, interval)
-            gauges = await self.session.fetch(
-                self._window_gauges,
-                list(moments),
-                statuses,
-                list(profile.stop_loss_event_types),
-                profile.max_age_hours * 3600,
-                profile.sl_grace_seconds,
+            rows = await self.session.fetch(self._window_positions, since, end)
+        positions = tuple(
+            WindowPosition(
+                int(r["id"]),
+                r["symbol"],
+                r["exchange"],
+                r["status"],
+                r["opened_at"],
+                r["ended_at"],
+                r["forced_path"],
+                r["protected_at"],
+                bool(r["has_stop_loss"]),
             )
-        return WindowRows(tuple(counts), tuple(gauges))
+            for r in rows
+        )
+        return WindowRows(tuple(counts), positions)
 
     async def columns(self) -> dict[str, dict[str, str]]:
         tables = list(self.profile.tables.values())
@@ -209,10 +233,13 @@ class AuditDatabase:
         return [f"{self.profile.schema}.{r['table_name']}: {r['privilege']}" for r in rows]
 
     async def missing_columns(self) -> list[str]:
-        """``schema.table.column`` names the profile needs but the database lacks."""
+        """``schema.table.column`` names the profile needs but the database lacks (the tables
+        only the analysis reads, where the bot has them, are not needed)."""
         present = await self.columns()
         missing: list[str] = []
         for key, columns in self.profile.columns.items():
+            if key in OPTIONAL_TABLES:
+                continue
             table = self.profile.tables[key]
             if table not in present:
                 missing.append(f"{self.profile.schema}.{table} (table)")

@@ -27,9 +27,13 @@ from ..conftest import REPO, reader
 from ..helpers import async_wait_for
 
 PROFILE = replace(load_profile(), log_timezone=UTC)
+# one reconnect: a stream goes unhealthy, then is connected again (an outage, two lines); each
+# line its own stream, so files read in any order count the same outages
 RECONNECT = (
     "2025-10-15 02:40:{second:02d},000 - websocket.improved_stream - WARNING - "
-    "binance connection unhealthy, reconnecting...\n"
+    "binance{second} connection unhealthy, reconnecting...\n"
+    "2025-10-15 02:40:{second:02d},500 - websocket.improved_stream - INFO - "
+    "binance{second} WebSocket connected\n"
 )
 
 
@@ -176,6 +180,7 @@ async def test_following_across_rotations_loses_nothing(database: str, tmp_path:
     result = await task
     whole = analyze_files([log], PROFILE)
     assert whole.count("ws_disconnected") == written == 45
+    assert whole.ws_reconnects == written
     assert result.total("ws_reconnects") == written  # the per-tick sums equal the whole log
 
 
