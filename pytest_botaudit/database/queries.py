@@ -202,11 +202,13 @@ class AuditDatabase:
             found.setdefault(row["table_name"], {})[row["column_name"]] = row["data_type"]
         return found
 
-    async def write_privileges(self) -> list[str]:
-        """``schema.table: PRIVILEGE`` for every way the session's role could change a table."""
+    async def role_powers(self) -> list[str]:
+        """Every power of the session's role beyond reading, by name (sql/privileges.sql):
+        ``SUPERUSER``, ``member of pg_execute_server_program``, ``CREATE on schema s``,
+        ``schema.table: INSERT`` ..."""
         tables = list(self.profile.tables.values())
         rows = await self.session.fetch(self._privileges, self.profile.schema, tables)
-        return [f"{self.profile.schema}.{r['table_name']}: {r['privilege']}" for r in rows]
+        return [r["power"] for r in rows]
 
     async def missing_columns(self) -> list[str]:
         """``schema.table.column`` names the profile needs but the database lacks."""
