@@ -81,6 +81,15 @@ class PreflightRunner:
             )
         )
 
+    def queries(self) -> preflight.PreflightResult:
+        if self.settings.dsn is None:
+            self._skip_in_replay("the profile's queries")
+        return self.run(
+            lambda: asyncio.run(
+                preflight.profile_queries_read_only(target(self.settings), self.profile)
+            )
+        )
+
     def testnet(self) -> preflight.PreflightResult:
         self._skip_in_replay("the bot's .env")
         env_file = self.settings.env_file

@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from ..config.profile import Profile
-from ..errors import ReadOnlyViolation
+from ..config.profile import Profile, QuerySpec
+from ..errors import QueryRefused, ReadOnlyViolation
 from .connection import ReadOnlySession
+from .querysafety import query_refusal
 from .sqlfiles import query
 
 
@@ -54,11 +55,31 @@ class UnprotectedPosition:
 
 
 @dataclass(frozen=True, slots=True)
+class QueryVetting:
+    """Pre-flight's word on one profile query: refused (why), or not parsed (the error)."""
+
+    name: str
+    refusal: str | None = None
+    error: str | None = None
+
+    def describe(self) -> str:
+        if self.refusal:
+            return f"query {self.name}: refused: {self.refusal}"
+        if self.error:
+            return f"query {self.name}: does not parse (the schema check fails it): {self.error}"
+        return f"query {self.name}: one SELECT, only readers called"
+
+
+@dataclass(frozen=True, slots=True)
 class WindowRows:
     """Window mode's raw material: per-tick event counts and per-tick position gauges."""
 
     counts: tuple[asyncpg.Record, ...]
     gauges: tuple[asyncpg.Record, ...]
+
+
+def _first_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 
 def _float(value: object) -> float | None:
@@ -81,6 +102,7 @@ class AuditDatabase:
         self._privileges = query("privileges.sql", names)
         self._window_counts = query("window_counts.sql", names)
         self._window_gauges = query("window_gauges.sql", names)
+        self._vetted: set[str] = set()  # the profile queries found safe on this session
 
     async def server_info(self) -> ServerInfo:
         started = time.perf_counter()
@@ -110,24 +132,56 @@ class AuditDatabase:
     async def profile_queries(
         self, window_start: datetime, window_end: datetime
     ) -> dict[str, float]:
-        """The profile's own per-tick metrics, by name."""
+        """The profile's own per-tick metrics, by name. Each query runs only once it was found
+        safe on this session (database/querysafety.py): a refused one raises QueryRefused and
+        the audit stops there, by name, without ever running it."""
         values: dict[str, float] = {}
         for spec in self.profile.queries:
+            await self._vet(spec)
             args = (window_start, window_end)[: spec.parameters]
             values[spec.name] = float(await self.session.fetchval(spec.sql, *args) or 0)
         return values
 
+    async def _vet(self, spec: QuerySpec) -> None:
+        """Refuse ``spec`` unless it is one SELECT calling only readers; the server's error
+        for one that does not parse."""
+        if spec.name in self._vetted:
+            return
+        refusal = await query_refusal(self.session, spec.sql)
+        if refusal is not None:
+            raise QueryRefused(spec.name, refusal)
+        self._vetted.add(spec.name)
+
+    async def vet_profile_queries(self) -> list[QueryVetting]:
+        """Pre-flight's look at every profile query, none of them run."""
+        found: list[QueryVetting] = []
+        for spec in self.profile.queries:
+            try:
+                await self._vet(spec)
+            except QueryRefused as exc:
+                found.append(QueryVetting(spec.name, refusal=exc.reason))
+                continue
+            except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                found.append(QueryVetting(spec.name, error=_first_line(exc)))
+                continue
+            found.append(QueryVetting(spec.name))
+        return found
+
     async def failing_profile_queries(self) -> list[tuple[str, str]]:
-        """Each profile query run once over the last minute: ``(name, error)`` of those that
-        fail (a syntax error, a missing table, an attempt to write)."""
+        """Each safe profile query run once over the last minute: ``(name, error)`` of those
+        that fail (a syntax error, a missing table, no permission). A refused query is never
+        run: the pre-flight check of the queries names it."""
         end = datetime.now(UTC)
         failing: list[tuple[str, str]] = []
         for spec in self.profile.queries:
             args = (end - timedelta(minutes=1), end)[: spec.parameters]
             try:
+                await self._vet(spec)
                 await self.session.fetchval(spec.sql, *args)
+            except QueryRefused:
+                continue
             except (asyncpg.PostgresError, asyncpg.InterfaceError, ReadOnlyViolation) as exc:
-                failing.append((spec.name, f"{type(exc).__name__}: {exc}".splitlines()[0]))
+                failing.append((spec.name, _first_line(exc)))
         return failing
 
     async def connections(self) -> float:

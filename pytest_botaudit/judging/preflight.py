@@ -212,6 +212,34 @@ def _powers(powers: Sequence[str]) -> str:
     return ", ".join([*named, *(f"{'/'.join(p)} on {table}" for table, p in grants.items())])
 
 
+async def profile_queries_read_only(dsn: Target | str | None, profile: Profile) -> PreflightResult:
+    """Each profile query is one SELECT whose every call only reads (database/querysafety.py);
+    one that is not is refused by name and never runs, so the audit does not start."""
+    if not profile.queries:
+        return PreflightResult("queries", Verdict.PASS, "PASS: the profile has no queries")
+
+    async def look(database: AuditDatabase) -> PreflightResult:
+        vettings = await database.vet_profile_queries()
+        evidence = tuple(v.describe() for v in vettings)
+        refused = [f"{v.name} ({v.refusal})" for v in vettings if v.refusal]
+        if refused:
+            return PreflightResult(
+                "queries",
+                Verdict.FAIL,
+                f"FAIL: profile queries refused, never run: {'; '.join(refused)}",
+                evidence,
+            )
+        return PreflightResult(
+            "queries",
+            Verdict.PASS,
+            f"PASS: {len(vettings)} profile queries, each one SELECT calling only IMMUTABLE or "
+            "STABLE functions or allowed readers",
+            evidence,
+        )
+
+    return await _inspect(dsn, profile, "queries", look)
+
+
 async def schema_present(dsn: Target | str | None, profile: Profile) -> PreflightResult:
     async def look(database: AuditDatabase) -> PreflightResult:
         missing = await database.missing_columns()
