@@ -11,8 +11,10 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from ..config.profile import OPTIONAL_TABLES, Profile
-from ..errors import ReadOnlyViolation
+from ..config.specs import QuerySpec
+from ..errors import QueryRefused, ReadOnlyViolation
 from .connection import ReadOnlySession
+from .querysafety import query_refusal
 from .sqlfiles import query
 from .variables import sql_variables
 from .zones import ColumnZones
@@ -73,11 +75,31 @@ class WindowPosition:
 
 
 @dataclass(frozen=True, slots=True)
+class QueryVetting:
+    """Pre-flight's word on one profile query: refused (why), or not parsed (the error)."""
+
+    name: str
+    refusal: str | None = None
+    error: str | None = None
+
+    def describe(self) -> str:
+        if self.refusal:
+            return f"query {self.name}: refused: {self.refusal}"
+        if self.error:
+            return f"query {self.name}: does not parse (the schema check fails it): {self.error}"
+        return f"query {self.name}: one SELECT, only readers called"
+
+
+@dataclass(frozen=True, slots=True)
 class WindowRows:
     """Window mode's raw material: per-tick event counts and the positions of the period."""
 
     counts: tuple[asyncpg.Record, ...]
     positions: tuple[WindowPosition, ...]
+
+
+def _first_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 
 def _float(value: object) -> float | None:
@@ -103,6 +125,7 @@ class AuditDatabase:
         self._privileges = query("privileges.sql", names)
         self._window_counts = query("window_counts.sql", names)
         self._window_positions = query("window_positions.sql", names)
+        self._vetted: set[str] = set()  # the profile queries found safe on this session
 
     @classmethod
     async def open(cls, session: ReadOnlySession, profile: Profile) -> AuditDatabase:
@@ -135,24 +158,56 @@ class AuditDatabase:
     async def profile_queries(
         self, window_start: datetime, window_end: datetime
     ) -> dict[str, float]:
-        """The profile's own per-tick metrics, by name."""
+        """The profile's own per-tick metrics, by name. Each query runs only once it was found
+        safe on this session (database/querysafety.py): a refused one raises QueryRefused and
+        the audit stops there, by name, without ever running it."""
         values: dict[str, float] = {}
         for spec in self.profile.queries:
+            await self._vet(spec)
             args = (window_start, window_end)[: spec.parameters]
             values[spec.name] = float(await self.session.fetchval(spec.sql, *args) or 0)
         return values
 
+    async def _vet(self, spec: QuerySpec) -> None:
+        """Refuse ``spec`` unless it is one SELECT calling only readers; the server's error
+        for one that does not parse."""
+        if spec.name in self._vetted:
+            return
+        refusal = await query_refusal(self.session, spec.sql)
+        if refusal is not None:
+            raise QueryRefused(spec.name, refusal)
+        self._vetted.add(spec.name)
+
+    async def vet_profile_queries(self) -> list[QueryVetting]:
+        """Pre-flight's look at every profile query, none of them run."""
+        found: list[QueryVetting] = []
+        for spec in self.profile.queries:
+            try:
+                await self._vet(spec)
+            except QueryRefused as exc:
+                found.append(QueryVetting(spec.name, refusal=exc.reason))
+                continue
+            except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                found.append(QueryVetting(spec.name, error=_first_line(exc)))
+                continue
+            found.append(QueryVetting(spec.name))
+        return found
+
     async def failing_profile_queries(self) -> list[tuple[str, str]]:
-        """Each profile query run once over the last minute: ``(name, error)`` of those that
-        fail (a syntax error, a missing table, an attempt to write)."""
+        """Each safe profile query run once over the last minute: ``(name, error)`` of those
+        that fail (a syntax error, a missing table, no permission). A refused query is never
+        run: the pre-flight check of the queries names it."""
         end = datetime.now(UTC)
         failing: list[tuple[str, str]] = []
         for spec in self.profile.queries:
             args = (end - timedelta(minutes=1), end)[: spec.parameters]
             try:
+                await self._vet(spec)
                 await self.session.fetchval(spec.sql, *args)
+            except QueryRefused:
+                continue
             except (asyncpg.PostgresError, asyncpg.InterfaceError, ReadOnlyViolation) as exc:
-                failing.append((spec.name, f"{type(exc).__name__}: {exc}".splitlines()[0]))
+                failing.append((spec.name, _first_line(exc)))
         return failing
 
     async def connections(self) -> float:
@@ -226,11 +281,13 @@ class AuditDatabase:
             found.setdefault(row["table_name"], {})[row["column_name"]] = row["data_type"]
         return found
 
-    async def write_privileges(self) -> list[str]:
-        """``schema.table: PRIVILEGE`` for every way the session's role could change a table."""
+    async def role_powers(self) -> list[str]:
+        """Every power of the session's role beyond reading, by name (sql/privileges.sql):
+        ``SUPERUSER``, ``member of pg_execute_server_program``, ``CREATE on schema s``,
+        ``schema.table: INSERT`` ..."""
         tables = list(self.profile.tables.values())
         rows = await self.session.fetch(self._privileges, self.profile.schema, tables)
-        return [f"{self.profile.schema}.{r['table_name']}: {r['privilege']}" for r in rows]
+        return [r["power"] for r in rows]
 
     async def missing_columns(self) -> list[str]:
         """``schema.table.column`` names the profile needs but the database lacks (the tables

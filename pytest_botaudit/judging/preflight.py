@@ -190,23 +190,69 @@ async def database_reachable(dsn: Target | str | None, profile: Profile) -> Pref
     return await _inspect(dsn, profile, "database", look)
 
 
-async def role_read_only(dsn: Target | str | None, profile: Profile) -> PreflightResult:
-    """A WARN (never blocking) when the audit's role could write to the bot's tables: every
-    statement runs read-only anyway, but a SELECT-only role is the safe set-up."""
+async def role_read_only(
+    dsn: Target | str | None, profile: Profile, require_read_only: bool = False
+) -> PreflightResult:
+    """Each power of the audit's role beyond reading, by name. A WARN: every statement runs
+    read-only and every profile query is checked anyway, but a SELECT-only role is the safe
+    set-up; a FAIL (the audit does not start) with --audit-require-read-only-role."""
 
     async def look(database: AuditDatabase) -> PreflightResult:
-        privileges = await database.write_privileges()
-        if privileges:
-            return PreflightResult(
-                "role",
-                Verdict.WARN,
-                "WARN: the audit's role could change the bot's tables "
-                f"({len(privileges)} privileges); use a SELECT-only role (README)",
-                tuple(privileges),
-            )
-        return PreflightResult("role", Verdict.PASS, "PASS: the audit's role can only read")
+        powers = await database.role_powers()
+        if not powers:
+            return PreflightResult("role", Verdict.PASS, "PASS: the audit's role can only read")
+        verdict = Verdict.FAIL if require_read_only else Verdict.WARN
+        return PreflightResult(
+            "role",
+            verdict,
+            f"{verdict.value}: the audit's role can do more than read: {_powers(powers)}; "
+            "audit with a SELECT-only role (README)"
+            + (" (--audit-require-read-only-role)" if require_read_only else ""),
+            tuple(powers),
+        )
 
     return await _inspect(dsn, profile, "role", look)
+
+
+def _powers(powers: Sequence[str]) -> str:
+    """``SUPERUSER, member of pg_signal_backend, INSERT/UPDATE on s.t``: grants by table."""
+    named: list[str] = []
+    grants: dict[str, list[str]] = {}
+    for power in powers:
+        table, grant, privilege = power.partition(": ")
+        if grant:
+            grants.setdefault(table, []).append(privilege)
+        else:
+            named.append(power)
+    return ", ".join([*named, *(f"{'/'.join(p)} on {table}" for table, p in grants.items())])
+
+
+async def profile_queries_read_only(dsn: Target | str | None, profile: Profile) -> PreflightResult:
+    """Each profile query is one SELECT whose every call only reads (database/querysafety.py);
+    one that is not is refused by name and never runs, so the audit does not start."""
+    if not profile.queries:
+        return PreflightResult("queries", Verdict.PASS, "PASS: the profile has no queries")
+
+    async def look(database: AuditDatabase) -> PreflightResult:
+        vettings = await database.vet_profile_queries()
+        evidence = tuple(v.describe() for v in vettings)
+        refused = [f"{v.name} ({v.refusal})" for v in vettings if v.refusal]
+        if refused:
+            return PreflightResult(
+                "queries",
+                Verdict.FAIL,
+                f"FAIL: profile queries refused, never run: {'; '.join(refused)}",
+                evidence,
+            )
+        return PreflightResult(
+            "queries",
+            Verdict.PASS,
+            f"PASS: {len(vettings)} profile queries, each one SELECT calling only IMMUTABLE or "
+            "STABLE functions or allowed readers",
+            evidence,
+        )
+
+    return await _inspect(dsn, profile, "queries", look)
 
 
 async def schema_present(dsn: Target | str | None, profile: Profile) -> PreflightResult:
