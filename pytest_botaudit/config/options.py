@@ -168,6 +168,12 @@ OPTIONS: tuple[Option, ...] = (
         "free text naming the audited bot's version (e.g. its git commit), kept in every report",
     ),
     Option(
+        "bot_source",
+        "a checkout of the audited bot: pre-flight holds the profile against its source "
+        "(event types, log templates) and WARNs on a fault it logs in words no pattern knows",
+        path,
+    ),
+    Option(
         "baseline",
         "an earlier audit's JUnit XML (or run folder) to compare this run with at the end",
         path,

@@ -58,6 +58,7 @@ class AuditSettings:
     resume: bool = False
     run: str | None = None
     bot_version: str | None = None
+    bot_source: Path | None = None
     baseline: Path | None = None
     fail_on_regression: bool = False
     bot_pid: int | None = None

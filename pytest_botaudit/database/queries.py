@@ -29,6 +29,15 @@ class ServerInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Clock:
+    """The server's now() and the newest times the bot wrote (None: no row yet)."""
+
+    server_now: datetime
+    newest_event: datetime | None
+    newest_opened: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class LatencyStats:
     """Latency (ms) of the events that carry a duration, over a window."""
 
@@ -125,6 +134,7 @@ class AuditDatabase:
         self._privileges = query("privileges.sql", names)
         self._window_counts = query("window_counts.sql", names)
         self._window_positions = query("window_positions.sql", names)
+        self._clock = query("clock.sql", names)
         self._vetted: set[str] = set()  # the profile queries found safe on this session
 
     @classmethod
@@ -209,6 +219,11 @@ class AuditDatabase:
             except (asyncpg.PostgresError, asyncpg.InterfaceError, ReadOnlyViolation) as exc:
                 failing.append((spec.name, _first_line(exc)))
         return failing
+
+    async def clock(self) -> Clock:
+        row = await self.session.fetchrow(self._clock)
+        assert row is not None
+        return Clock(row["server_now"], row["newest_event"], row["newest_opened"])
 
     async def connections(self) -> float:
         """Sessions connected to this database now (the bot's pool, the audit, others)."""
