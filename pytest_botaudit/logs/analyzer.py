@@ -8,7 +8,7 @@ from datetime import datetime
 
 from ..config.profile import Profile
 from .analyses.base import Groups, Span
-from .analyses.errors import Errors
+from .analyses.errors import Errors, Shapes
 from .analyses.exchanges import Exchanges
 from .analyses.lifecycle import Lifecycle
 from .analyses.stoploss import StopLoss
@@ -49,6 +49,7 @@ class LogAnalyzer:
         self.timing = Timing(profile.log_slow_ms)
         self.exchanges = Exchanges()
         self.errors = Errors(profile.redact)
+        self.warnings = Shapes(profile.redact)  # WARNING shapes: what a rerun newly warns of
         self._routes: dict[str, list[Callable[[LogRecord, str, Groups], None]]] = {}
         for analysis in (self.lifecycle, self.stop_loss, self.trailing, self.websocket):
             for category in analysis.categories:
@@ -94,6 +95,8 @@ class LogAnalyzer:
             named = self.categorizer.exchange_of(record.message)
             if named:
                 self.exchanges.error(named)
+        elif record.level == "WARNING":
+            self.warnings.feed(record)
         return matches
 
     def absorb(self, totals: ScanTotals) -> LogAnalyzer:
@@ -139,6 +142,7 @@ class LogAnalyzer:
         self.timing.merge(later.timing, shift)
         self.exchanges.merge(later.exchanges)
         self.errors.merge(later.errors, shift)
+        self.warnings.merge(later.warnings, shift)
         return self
 
     def _moment(self, stamp: str) -> datetime | None:
@@ -154,6 +158,10 @@ class LogAnalyzer:
         span = Span(self.since or first, self.until or last)
         tally = self.tally
         categories, samples = tally.result()
+
+        def iso(text: str) -> str:
+            return parse_timestamp(text, zone).isoformat()
+
         return LogAnalysis(
             since=self.since,
             until=self.until,
@@ -169,6 +177,7 @@ class LogAnalyzer:
             trailing_stop=self.trailing.result(tally, span),
             websocket=self.websocket.result(tally, span),
             exchanges=self.exchanges.result(),
-            errors=self.errors.result(lambda text: parse_timestamp(text, zone).isoformat()),
+            errors=self.errors.result(iso),
             timing=self.timing.result(tally, span),
+            warning_shapes=self.warnings.result(iso),
         )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from .grammar import exception_type, parse_timestamp
 
 if TYPE_CHECKING:
-    from .analyses.errors import ErrorsResult
+    from .analyses.errors import ErrorShape, ErrorsResult
     from .analyses.exchanges import ExchangeCounts
     from .analyses.lifecycle import LifecycleResult
     from .analyses.stoploss import StopLossResult
@@ -169,6 +169,7 @@ class LogAnalysis:
     exchanges: Mapping[str, ExchangeCounts]
     errors: ErrorsResult
     timing: TimingResult
+    warning_shapes: tuple[ErrorShape, ...] = ()  # the WARNING records' shapes
 
     def count(self, category: str) -> int:
         return self.categories.get(category, 0)

@@ -17,6 +17,7 @@ from pytest_botaudit.demo.simulator import ACTIONS
 from pytest_botaudit.errors import ProfileError
 from pytest_botaudit.judging.catalogue import METRICS
 from pytest_botaudit.judging.measures import MEASURERS
+from pytest_botaudit.judging.sampling import SAMPLERS, UNSAMPLED
 from pytest_botaudit.logs.analyses.lifecycle import Lifecycle
 from pytest_botaudit.logs.analyses.stoploss import StopLoss
 from pytest_botaudit.logs.analyses.timing import Timing
@@ -31,6 +32,11 @@ DEFAULT_TOML = REPO / "pytest_botaudit" / "config" / "profiles" / "default.toml"
 
 def test_every_metric_has_a_measurer_and_every_measurer_a_metric() -> None:
     assert set(MEASURERS) == set(METRICS)
+
+
+def test_every_metric_has_a_noise_model_or_says_why_not() -> None:
+    assert set(SAMPLERS) | set(UNSAMPLED) == set(METRICS)
+    assert not set(SAMPLERS) & set(UNSAMPLED)
 
 
 def test_every_planned_action_has_a_handler_and_every_handler_is_planned() -> None:

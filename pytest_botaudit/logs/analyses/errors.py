@@ -48,6 +48,7 @@ class ErrorShape:
     first_seen: str
     last_seen: str
     sample: str  # file:line
+    message: str = ""  # the first record's message, its secrets hidden
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +58,7 @@ class ErrorShape:
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
             "sample": self.sample,
+            "message": self.message,
         }
 
 
@@ -76,24 +78,15 @@ class ErrorsResult:
         }
 
 
-class Errors:
-    """Fed every ERROR and CRITICAL record, traceback included."""
+class Shapes:
+    """Message shapes of the records it is fed, each with its count, level, first and last
+    time and a sample; at most MAX_SHAPES, the rest counted as one ``<other>``."""
 
     def __init__(self, redact: Redact) -> None:
         self.redact = redact
-        self.types: Counter[str] = Counter()
-        self.modules: Counter[str] = Counter()
-        self.codes: Counter[str] = Counter()
         self.shapes: dict[str, _Shape] = {}
 
-    def feed(self, record: LogRecord, tally: Tally) -> None:
-        self.modules[record.logger] += 1
-        kind = record.exception_type or "(no traceback)"
-        self.types[kind] += 1
-        retcode = _RETCODE.search(record.message)
-        if retcode:
-            self.codes[retcode.group("code")] += 1
-        tally.sample(f"error:{kind}", record)
+    def feed(self, record: LogRecord) -> None:
         shape = shape_of(record.message)  # secrets are hidden when a shape is shown
         known = self.shapes.get(shape)
         if known is not None:
@@ -108,10 +101,7 @@ class Errors:
         stamp = record.stamp
         self.shapes[shape] = _Shape(1, record.level, stamp, stamp, sample_of(record, self.redact))
 
-    def merge(self, later: Errors, shift: Shift) -> None:
-        self.types.update(later.types)
-        self.modules.update(later.modules)
-        self.codes.update(later.codes)
+    def merge(self, later: Shapes, shift: Shift) -> None:
         for shape, theirs in later.shapes.items():
             known = self.shapes.get(shape)
             if known is not None:
@@ -128,9 +118,9 @@ class Errors:
                 theirs.count, theirs.level, theirs.first, theirs.last, shift(theirs.sample)
             )
 
-    def result(self, timestamp: Callable[[str], str]) -> ErrorsResult:
-        """``timestamp`` turns the log's own time text into an ISO time."""
-        shapes = tuple(
+    def result(self, timestamp: Callable[[str], str]) -> tuple[ErrorShape, ...]:
+        """Most frequent first; ``timestamp`` turns the log's own time text into an ISO time."""
+        return tuple(
             ErrorShape(
                 self.redact(shape),
                 s.count,
@@ -138,12 +128,42 @@ class Errors:
                 timestamp(s.first),
                 timestamp(s.last),
                 s.sample.where,
+                s.sample.message,
             )
             for shape, s in sorted(self.shapes.items(), key=lambda kv: (-kv[1].count, kv[0]))
         )
+
+
+class Errors:
+    """Fed every ERROR and CRITICAL record, traceback included."""
+
+    def __init__(self, redact: Redact) -> None:
+        self.types: Counter[str] = Counter()
+        self.modules: Counter[str] = Counter()
+        self.codes: Counter[str] = Counter()
+        self.shapes = Shapes(redact)
+
+    def feed(self, record: LogRecord, tally: Tally) -> None:
+        self.modules[record.logger] += 1
+        kind = record.exception_type or "(no traceback)"
+        self.types[kind] += 1
+        retcode = _RETCODE.search(record.message)
+        if retcode:
+            self.codes[retcode.group("code")] += 1
+        tally.sample(f"error:{kind}", record)
+        self.shapes.feed(record)
+
+    def merge(self, later: Errors, shift: Shift) -> None:
+        self.types.update(later.types)
+        self.modules.update(later.modules)
+        self.codes.update(later.codes)
+        self.shapes.merge(later.shapes, shift)
+
+    def result(self, timestamp: Callable[[str], str]) -> ErrorsResult:
+        """``timestamp`` turns the log's own time text into an ISO time."""
         return ErrorsResult(
             dict(self.types.most_common()),
             dict(self.modules.most_common()),
             dict(self.codes.most_common()),
-            shapes,
+            self.shapes.result(timestamp),
         )
