@@ -91,9 +91,9 @@ def render_trend_html(trend: Trend) -> str:
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>botaudit trend</title><style>{STYLE}</style></head><body>"
         f"<h1>Audit trend: {len(trend.records)} runs</h1><p>{escape(LEGEND)}</p>"
-        "<table><thead><tr>"
+        '<div style="overflow-x:auto"><table><thead><tr>'
         + "".join(f"<th>{escape(h)}</th>" for h in head)
-        + f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        + f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
         f'<h2>Each metric across the runs</h2><div class="charts">{charts}</div>'
         "</body></html>\n"
     )
