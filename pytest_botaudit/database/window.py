@@ -39,7 +39,7 @@ async def gather_window_stats(
     except DatabaseUnavailable as exc:
         return WindowStats(error=str(exc))
     try:
-        database = AuditDatabase(session, profile)
+        database = await AuditDatabase.open(session, profile)
         latencies = {
             spec.name: await database.latency(since, until, spec.event_types, spec.json_key)
             for spec in profile.latencies
@@ -49,7 +49,7 @@ async def gather_window_stats(
         )
         unprotected = await database.unprotected_positions()
         event_types = await database.event_types(since, until)
-        analysis = await run_analysis(session, profile, since, until)
+        analysis = await run_analysis(session, profile, since, until, database.zones)
         return WindowStats(
             latencies,
             tuple(ts_updates),

@@ -169,6 +169,10 @@ class LogAnalysis:
     exchanges: Mapping[str, ExchangeCounts]
     errors: ErrorsResult
     timing: TimingResult
+    # WARNING and above in shapes no pattern of the profile classifies (the bot's new words)
+    unclassified: tuple[ErrorShape, ...] = ()
+    # category -> records folded into an earlier occurrence (one error logged several times)
+    merged_repeats: Mapping[str, int] = field(default_factory=dict)
     warning_shapes: tuple[ErrorShape, ...] = ()  # the WARNING records' shapes
 
     def count(self, category: str) -> int:
@@ -229,5 +233,7 @@ class LogAnalysis:
             "errors": {"levels": dict(self.levels), **self.errors.to_json()},
             "timing": self.timing.to_json(),
             "echoed_events": dict(self.echoed_events),
+            "unclassified": [s.to_json() for s in self.unclassified],
+            "merged_repeats": dict(self.merged_repeats),
             "samples": {k: [s.to_json() for s in v] for k, v in self.samples.items()},
         }

@@ -58,6 +58,9 @@ class Timing:
             self.batches.setdefault(category, BatchMeans()).merge(batches)
         self.slow_operations += later.slow_operations
 
+    def retract(self, category: str, groups: Groups) -> None:
+        """Its categories are never repeats."""
+
     def result(self, tally: Tally, span: Span) -> TimingResult:
         return TimingResult(
             timeouts=tally.count("timeout"),
