@@ -12,6 +12,7 @@ import asyncpg
 
 from ..config.profile import OPTIONAL_TABLES, Profile
 from ..config.specs import QuerySpec
+from ..config.values import LATENCY_BATCH_SECONDS
 from ..errors import QueryRefused, ReadOnlyViolation
 from .connection import ReadOnlySession
 from .querysafety import query_refusal
@@ -45,6 +46,11 @@ class LatencyStats:
     avg_ms: float | None
     p95_ms: float | None
     max_ms: float | None
+    sd_ms: float | None = None  # sample standard deviation (None under two samples)
+    p50_ms: float | None = None
+    batches: int = 0  # time batches of LATENCY_BATCH_SECONDS holding samples
+    batch_mean_ms: float | None = None  # the mean and spread of the batches' means
+    batch_sd_ms: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +62,15 @@ class TrailingUpdates:
     updates: int
     first_at: datetime
     last_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventTypeCount:
+    """One event type written in a window: how often, and when first."""
+
+    event_type: str
+    events: int
+    first_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +143,7 @@ class AuditDatabase:
         self._tick = query("tick.sql", names)
         self._vocabulary = query("vocabulary.sql", names)
         self._latency = query("latency.sql", names)
+        self._event_types = query("event_types.sql", names)
         self._ts_updates = query("ts_updates.sql", names)
         self._unprotected = query("unprotected_positions.sql", names)
         self._columns = query("columns.sql", names)
@@ -239,11 +255,25 @@ class AuditDatabase:
     async def latency(
         self, since: datetime, until: datetime, event_types: Sequence[str], json_key: str
     ) -> LatencyStats:
-        row = await self.session.fetchrow(self._latency, since, until, list(event_types), json_key)
+        row = await self.session.fetchrow(
+            self._latency, since, until, list(event_types), json_key, LATENCY_BATCH_SECONDS
+        )
         assert row is not None
         return LatencyStats(
-            int(row["samples"]), _float(row["avg_ms"]), _float(row["p95_ms"]), _float(row["max_ms"])
+            int(row["samples"]),
+            _float(row["avg_ms"]),
+            _float(row["p95_ms"]),
+            _float(row["max_ms"]),
+            _float(row["sd_ms"]),
+            _float(row["p50_ms"]),
+            int(row["batches"]),
+            _float(row["batch_mean_ms"]),
+            _float(row["batch_sd_ms"]),
         )
+
+    async def event_types(self, since: datetime, until: datetime) -> list[EventTypeCount]:
+        rows = await self.session.fetch(self._event_types, since, until)
+        return [EventTypeCount(r["event_type"], int(r["events"]), r["first_at"]) for r in rows]
 
     async def ts_updates(
         self, since: datetime, until: datetime, limit: int = 20
