@@ -59,6 +59,7 @@ class BlockSplit:
     rest: list[int]
     starts: list[int]
     ends: list[int]
+    stamped: list[bool]  # per line left: may start with a bulk timestamp
     counts: list[int]  # per shape, bulk lines inside the window
     out_of_window: int  # bulk lines outside it
     words: list[bytes]  # the event words of the echoes inside the window
@@ -104,6 +105,7 @@ class ShapeTable:
         # a line is compared only when every word read lies inside the block
         usable = int(np.searchsorted(starts, len(block) - self.reach, side="right"))
         slot = np.full(lines, -1, np.int16)
+        stamped = np.ones(lines, np.bool_)
         counts = [0] * len(self.shapes)
         words: list[bytes] = []
         out = 0
@@ -124,6 +126,7 @@ class ShapeTable:
                     seen = differ[k]
                     differ[k] = off if seen is None else seen | off
             ok = bad == 0
+            stamped[:usable] = ok
             head = slot[:usable]
             for k, differs in enumerate(differ):
                 assert differs is not None  # every shape has a first word
@@ -150,6 +153,7 @@ class ShapeTable:
             rest.tolist(),
             starts[rest].tolist(),
             ends[rest].tolist(),
+            stamped[rest].tolist(),
             counts,
             out,
             words,

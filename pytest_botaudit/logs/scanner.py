@@ -17,6 +17,7 @@ from .blocks import MAX_SHAPES, STAMP, Shape, ShapeTable
 from .grammar import (
     CANONICAL,
     HEADER,
+    QUIET_LEVELS,
     WORD,
     bulk_combos,
     canonical_timestamp,
@@ -98,6 +99,15 @@ class Scanner:
             self._echo = b" - " + fast.echo_logger.encode() + b" - " if fast.echo_logger else b""
             self._combos = [(lv, p.encode()) for _, lv, p in bulk_combos(fast.prefixes)]
         self._echo_end = 2 + sum(1 for category, _ in self._slots if not category)
+        # a canonical header's parts tell whether the fast path would match its line: echo
+        # logger, level and event word, or level and prefix (unless the echo logger has a space)
+        echo_logger = fast.echo_logger.encode() if fast and fast.echo_logger else b""
+        self._derive = fast is not None and not any(c in b" \t\n\r\v\f" for c in echo_logger)
+        self._echo_logger = echo_logger or None
+        self._echo_levels = {lv.encode(): 2 + n for n, lv in enumerate(QUIET_LEVELS) if echo_logger}
+        self._prefixes: dict[bytes, list[tuple[bytes, int]]] = {}
+        for n, (level, prefix) in enumerate(self._combos):
+            self._prefixes.setdefault(level.encode(), []).append((prefix, self._echo_end + n))
         self._shapes = ShapeTable()
         self._tried: set[bytes] = set()
         self._hits = [0] * (len(self._slots) + 2)
@@ -107,8 +117,8 @@ class Scanner:
         self._line_no = 0
         self._records = 0
         self._out = 0
-        self._first = b""
-        self._last = b""
+        self._first = ""
+        self._last = ""
         self._first_line = 0  # where they were read
         self._last_line = 0
 
@@ -134,10 +144,12 @@ class Scanner:
         base = self._line_no
         line = self._line
         previous = -1
-        for index, start, end in zip(split.rest, split.starts, split.ends, strict=True):
+        for index, start, end, stamped in zip(
+            split.rest, split.starts, split.ends, split.stamped, strict=True
+        ):
             if index - previous > 1:  # bulk lines in between: they end the record in progress
                 self._bulk(emit)
-            line(block[start:end], base + index + 1, emit)
+            line(block[start:end], base + index + 1, emit, stamped)
             previous = index
         if split.lines - 1 > previous:
             self._bulk(emit)
@@ -151,11 +163,11 @@ class Scanner:
         if split.first is not None:
             number = base + split.first[0] + 1
             if not self._first or self._first_line > number:
-                self._first, self._first_line = split.first[1], number
+                self._first, self._first_line = split.first[1].decode(), number
         if split.last is not None:
             number = base + split.last[0] + 1
             if number > self._last_line:
-                self._last, self._last_line = split.last[1], number
+                self._last, self._last_line = split.last[1].decode(), number
         self._line_no = base + split.lines
         self.stats.lines += split.lines
 
@@ -166,36 +178,30 @@ class Scanner:
             emit(self._pending)
             self._pending = None
 
-    def _edge(self, stamp: bytes, number: int) -> None:
-        if not self._first:
-            self._first, self._first_line = stamp, number
-        self._last, self._last_line = stamp, number
-
-    def _line(self, raw: bytes, number: int, emit: Emit) -> None:
-        """One line by the grammar: a bulk line, a record header, or a continuation."""
+    def _line(self, raw: bytes, number: int, emit: Emit, stamped: bool = True) -> None:
+        """One line by the grammar: a bulk line, a record header, or a continuation.
+        ``stamped``: False when the line is known not to start with a bulk timestamp (then
+        neither the fast path nor the canonical header can match it)."""
         stats = self.stats
-        if self._fast is not None:
-            match = self._fast(raw)
-            if match is not None:  # the bulk: counted, never decoded
-                self._bulk(emit)
-                stats.records += 1
-                self._learn(raw, match)
-                stamp_b = match[1]
-                if self._windowed and (
-                    (self._since_b and stamp_b < self._since_b)
-                    or (self._until_b and stamp_b >= self._until_b)
-                ):
-                    self._out += 1
-                    return
-                self._edge(stamp_b, number)
-                index = match.lastindex or 0
-                self._hits[index] += 1
-                if index < self._echo_end:
-                    self._echoes[match[index]] += 1
-                return
-        match = CANONICAL.match(raw)
+        match = CANONICAL.match(raw) if stamped else None
         if match is not None and (match[1][5:10] != b"02-29" or valid_stamp(match[1].decode())):
             stamp_b, logger_b, level_b, word_b = match.groups()
+            if self._derive:  # is it bulk? the header's parts say what the fast path would
+                if word_b is not None and logger_b == self._echo_logger:
+                    index = self._echo_levels.get(level_b, 0)
+                    if index:
+                        self._counted(raw, number, emit, stamp_b, index, match.start(4), word_b)
+                        return
+                body_at = match.end(3) + 3
+                for prefix, index in self._prefixes.get(level_b, ()):
+                    if raw.startswith(prefix, body_at):
+                        self._counted(raw, number, emit, stamp_b, index, body_at + len(prefix))
+                        return
+            elif self._fast is not None:
+                bulky = self._fast(raw)
+                if bulky is not None:
+                    self._matched(raw, number, emit, bulky)
+                    return
             body = raw[match.end(3) + 3 :]
             try:
                 message = body.decode()
@@ -208,6 +214,11 @@ class Scanner:
             level = level_b.decode()
             word = word_b.decode() if word_b else None
         else:
+            if stamped and self._fast is not None:
+                bulky = self._fast(raw)
+                if bulky is not None:  # a bulk line with a timestamp no record has
+                    self._matched(raw, number, emit, bulky)
+                    return
             try:
                 text = raw.decode()
             except UnicodeDecodeError:
@@ -244,20 +255,55 @@ class Scanner:
         ):
             self._out += 1
             return
-        self._edge(stamp.encode(), number)
+        if not self._first:
+            self._first, self._first_line = stamp, number
+        self._last, self._last_line = stamp, number
         self._records += 1
         self._pending = LogRecord(self.name, number, stamp, logger, level, message, word, self.zone)
 
-    def _learn(self, raw: bytes, match: re.Match[bytes]) -> None:
+    def _matched(self, raw: bytes, number: int, emit: Emit, match: re.Match[bytes]) -> None:
+        index = match.lastindex or 0
+        if index < self._echo_end:
+            self._counted(raw, number, emit, match[1], index, match.start(index), match[index])
+        else:
+            self._counted(raw, number, emit, match[1], index, match.end(index))
+
+    def _counted(
+        self,
+        raw: bytes,
+        number: int,
+        emit: Emit,
+        stamp: bytes,
+        index: int,
+        head_end: int,
+        word: bytes | None = None,
+    ) -> None:
+        """A bulk line the grammar found: counted in its fast-path slot ``index``, never
+        decoded; its head (up to ``head_end``) may become a shape."""
+        self._bulk(emit)
+        self.stats.records += 1
+        self._learn(raw[STAMP:head_end], index)
+        if self._windowed and (
+            (self._since_b and stamp < self._since_b) or (self._until_b and stamp >= self._until_b)
+        ):
+            self._out += 1
+            return
+        text = stamp.decode()
+        if not self._first:
+            self._first, self._first_line = text, number
+        self._last, self._last_line = text, number
+        self._hits[index] += 1
+        if word is not None:
+            self._echoes[word] += 1
+
+    def _learn(self, head: bytes, index: int) -> None:
         """Keep the shape of a bulk line the grammar counted, so the next blocks find its like
         all at once: only a shape that makes every line of it bulk of the same slot."""
-        index = match.lastindex or 0
-        echo = index < self._echo_end
-        head = raw[STAMP : match.start(index) if echo else match.end(index)]
         tried = self._tried
         if head in tried or len(tried) >= _MAX_TRIED or len(self._shapes) >= MAX_SHAPES:
             return
         tried.add(head)
+        echo = index < self._echo_end
         if echo or self._learnable(head, index):
             self._shapes.add(Shape(head, index, echo))
 
@@ -293,7 +339,7 @@ class Scanner:
             out_of_window=self._out,
             bulk=bulk,
             echoes=Counter({word.decode(): n for word, n in self._echoes.items()}),
-            first=self._first.decode(),
-            last=self._last.decode(),
+            first=self._first,
+            last=self._last,
             lines=self._line_no,
         )

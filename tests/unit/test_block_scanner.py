@@ -220,6 +220,7 @@ MESSAGES = [
     "tick extra 1",
     "tick other",
     "tick: 5",
+    "tick - DEBUG - position_updated: {}",
     "binance WebSocket connected",
     "binance connection unhealthy, reconnecting...",
     "WebSocket error: boom",
@@ -293,6 +294,8 @@ FAST_PATHS = [
     FastPath(None, (("p", "📊 Position update: "), ("q", "📊 Position update"))),
     FastPath("m", (("p", "tick"), ("e", ""))),
     FastPath("core.event", (("p", "📊 Position update: "),)),
+    FastPath("we\tird", (("p", "tick"),)),  # an echo logger no canonical header can name
+    FastPath("m - INFO - tick", (("p", "tick"),)),  # one that reads as a header and more
 ]
 
 
@@ -468,3 +471,20 @@ def test_shapes_that_would_not_decide_their_line_are_never_learned(
         heads = {shape.head for shape in scanner._shapes.shapes}
         assert unlearned not in heads
         assert learned in heads
+
+
+def test_an_echo_logger_with_spaces_in_its_name(tmp_path: Path) -> None:
+    """Its echoes read as headers of another logger: the fast path's own pattern decides."""
+    fast = FastPath("m - INFO - tick", (("p", "tick"),))
+    kinds = ["m - INFO - tick - DEBUG - position_updated: {}", "m - INFO - tick 2", "m - INFO - x"]
+    content = "".join(f"2025-10-15 02:00:01,000 - {kinds[n % 3]}\n" for n in range(300)).encode()
+    path = tmp_path / "bot.log"
+    path.write_bytes(content)
+    want_records, want = reference(content, str(path), fast, None, None, MAX_LINE)
+    assert want["echoes"] == {"position_updated": 100}
+    for block_size in (50, 4096):
+        records: list[LogRecord] = []
+        scanner = Scanner(str(path), UTC, fast, vector_from=0)
+        totals = scan_file(path, scanner, records.append, block_size=block_size)
+        assert [as_tuple(r) for r in records] == want_records
+        assert summary(totals) == want
