@@ -1,15 +1,22 @@
-"""Log analysis speed and memory: this analyzer vs the Python floor vs grep -c.
+"""Log analysis speed and memory: this analyzer vs the bare Python per-line floor vs grep -c.
 
-Generates a realistic bot log (default ~1 GB: ~90 % price-tick lines, event echoes, tracebacks,
-reconnects) once, then prints MB/s and peak RSS of each reader, each in its own process.
+Generates realistic bot logs (~90 % price-tick lines, event echoes, tracebacks, reconnects) once
+per size, then measures each reader in its own process, side by side, several runs a size, and
+prints every run and the medians (MiB/s, the ratio to the floor of the same run, peak RSS).
 
-    python bench/log_bench.py [--size-mb 1000] [--path /tmp/botaudit-bench.log] [--jobs 2]
+    python bench/log_bench.py [--sizes-mb 100,1024] [--runs 3] [--jobs 2] [--dir /tmp]
+                              [--baseline /path/to/an/older/checkout]
+
+``--baseline`` also measures the analyzer of another checkout of this project (its one pass), in
+the same runs: the figure to compare a change with.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import statistics
 import subprocess
 import sys
 import time
@@ -113,41 +120,83 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
 
-def measure(label: str, command: list[str], size: int) -> None:
+def measure(
+    command: list[str], size: int, checkout: Path | None = None
+) -> tuple[float, float, str]:
+    """MiB/s (wall time of the whole process, start-up included), peak RSS in MB, output.
+    ``checkout``: run that checkout's package (from its folder, which comes first on the path)."""
+    env = {**os.environ, "PYTHONPATH": str(checkout)} if checkout else None
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", WRAP, *command], capture_output=True, text=True, check=True
+        [sys.executable, "-c", WRAP, *command],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=checkout,
     )
     elapsed = time.perf_counter() - started
     result, peak_kb = done.stdout.strip().splitlines()[-2:]
-    print(
-        f"{label:34} {size / 2**20 / elapsed:8.1f} MB/s {elapsed:7.2f} s "
-        f"{int(peak_kb) / 1024:7.1f} MB peak RSS  -> {result}"
-    )
+    return size / 2**20 / elapsed, int(peak_kb) / 1024, result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size-mb", type=int, default=1000)
-    parser.add_argument("--path", type=Path, default=Path("/tmp/botaudit-bench.log"))
+    parser.add_argument("--sizes-mb", default="100,1024")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp"))
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--baseline", type=Path, help="another checkout of this project")
     args = parser.parse_args()
-    if not args.path.exists() or args.path.stat().st_size < args.size_mb * 2**20 * 0.99:
-        print(f"generating {args.size_mb} MB at {args.path} ...")
-        generate(args.path, args.size_mb)
-    size = args.path.stat().st_size
-    print(f"log: {args.path} ({size / 2**20:.0f} MB)")
-    measure("grep -c (I/O limit)", ["grep", "-c", "", str(args.path)], size)
-    measure("python floor (1 regex/line)", [sys.executable, "-c", FLOOR, str(args.path)], size)
-    measure(
-        "botaudit analyzer, 1 process", [sys.executable, "-c", ANALYZER, str(args.path), "1"], size
-    )
-    if args.jobs > 1:
-        measure(
-            f"botaudit analyzer, {args.jobs} processes",
-            [sys.executable, "-c", ANALYZER, str(args.path), str(args.jobs)],
-            size,
+    medians = []
+    for size_mb in (int(part) for part in args.sizes_mb.split(",")):
+        path = args.dir / f"botaudit-bench-{size_mb}m.log"
+        if not path.exists() or path.stat().st_size < size_mb * 2**20 * 0.99:
+            print(f"generating {size_mb} MiB at {path} ...")
+            generate(path, size_mb)
+        size = path.stat().st_size
+        print(f"log: {path} ({size / 2**20:.0f} MiB)")
+        readers = {
+            "grep -c": ["grep", "-c", "", str(path)],
+            "floor": [sys.executable, "-c", FLOOR, str(path)],
+            "ours": [sys.executable, "-c", ANALYZER, str(path), "1"],
+            f"ours --jobs {args.jobs}": [sys.executable, "-c", ANALYZER, str(path), str(args.jobs)],
+        }
+        checkouts: dict[str, Path] = {}
+        if args.baseline:
+            readers["baseline"] = readers["ours"]
+            checkouts["baseline"] = args.baseline.resolve()
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in readers}
+        ratios = []
+        for run in range(1, args.runs + 1):
+            for name, command in readers.items():
+                speed, peak, result = measure(command, size, checkouts.get(name))
+                runs[name].append((speed, peak))
+                print(
+                    f"  run {run}  {name:16} {speed:8.1f} MiB/s {peak:7.1f} MB peak RSS -> {result}"
+                )
+            ratios.append(runs["ours"][-1][0] / runs["floor"][-1][0])
+            print(f"  run {run}  ours / floor: {ratios[-1]:.2f}x")
+            if args.baseline:
+                baseline = runs["baseline"][-1][0] / runs["floor"][-1][0]
+                print(f"  run {run}  baseline / floor: {baseline:.2f}x")
+        median = {name: statistics.median(s for s, _ in rows) for name, rows in runs.items()}
+        rss = statistics.median(p for _, p in runs["ours"])
+        jobs = median[f"ours --jobs {args.jobs}"]
+        baseline = f" {median['baseline']:.0f} |" if args.baseline else ""
+        medians.append(
+            f"| {size / 2**20:.0f} MiB | {median['floor']:.0f} | {median['ours']:.0f} | "
+            f"{statistics.median(ratios):.2f}x | {rss:.0f} MB | {jobs:.0f} "
+            f"({jobs / median['ours']:.2f}x) | {median['grep -c']:.0f} |{baseline}"
         )
+    print(f"\nmedians of {args.runs} runs (MiB/s; ratio: of each run's own floor)")
+    extra = (" baseline |", " --- |") if args.baseline else ("", "")
+    print(
+        f"| log | floor | ours | ours / floor | peak RSS | --jobs {args.jobs} | grep -c |{extra[0]}"
+    )
+    print(f"| --- | --- | --- | --- | --- | --- | --- |{extra[1]}")
+    for row in medians:
+        print(row)
 
 
 if __name__ == "__main__":

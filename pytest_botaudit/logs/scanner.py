@@ -31,6 +31,7 @@ Emit = Callable[[LogRecord], object]
 # below this many bytes a block is read line by line (the arrays would cost more than they save)
 MIN_VECTOR_BLOCK = 2048
 _MAX_TRIED = 1024  # bulk heads looked at for a shape (a log of ever new loggers stays bounded)
+_LEARN_LINES = 64  # lines of a block read one by one while no shape is known
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +128,23 @@ class Scanner:
         than MAX_LINE before it gets here)."""
         if not block:
             return
-        if len(self._shapes) and len(block) >= self.vector_from:
-            self._feed_shapes(block, emit)
-            return
+        if len(block) >= self.vector_from and self._fast is not None:
+            if not len(self._shapes):  # its first lines may teach the shapes of the rest
+                cut = 0
+                for _ in range(_LEARN_LINES):
+                    cut = block.find(b"\n", cut) + 1 or len(block)
+                self._feed_lines(block[:cut], emit)
+                block = block[cut:]
+            if len(self._shapes) and len(block) >= self.vector_from:
+                self._feed_shapes(block, emit)
+                return
+        self._feed_lines(block, emit)
+
+    def _feed_lines(self, block: bytes, emit: Emit) -> None:
         line = self._line
         base = self._line_no
+        if not block:
+            return
         lines = block.split(b"\n")
         lines.pop()  # what follows the last newline: nothing
         for number, raw in enumerate(lines, start=base + 1):
