@@ -6,7 +6,6 @@ window is applied here, once."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -14,17 +13,9 @@ from datetime import datetime, tzinfo
 
 from ..config.profile import Profile
 from .blocks import MAX_SHAPES, STAMP, Shape, ShapeTable
-from .grammar import (
-    CANONICAL,
-    HEADER,
-    QUIET_LEVELS,
-    WORD,
-    bulk_combos,
-    canonical_timestamp,
-    fast_path,
-    timestamp_text,
-    valid_stamp,
-)
+from .bulk import Bulk
+from .bulk import FastPath as FastPath  # the scanner's interface: where readers find it
+from .grammar import CANONICAL, HEADER, WORD, canonical_timestamp, timestamp_text, valid_stamp
 from .model import MAX_CONTINUATION, LogRecord, ReadStats
 
 Emit = Callable[[LogRecord], object]
@@ -32,14 +23,6 @@ Emit = Callable[[LogRecord], object]
 MIN_VECTOR_BLOCK = 2048
 _MAX_TRIED = 1024  # bulk heads looked at for a shape (a log of ever new loggers stays bounded)
 _LEARN_LINES = 64  # lines of a block read one by one while no shape is known
-
-
-@dataclass(frozen=True, slots=True)
-class FastPath:
-    """What may be counted unread: echoes of ``echo_logger`` and ``(category, prefix)`` lines."""
-
-    echo_logger: str | None
-    prefixes: tuple[tuple[str, str], ...]
 
 
 def bulk_of(profile: Profile, keep: Collection[str] = ()) -> FastPath:
@@ -90,28 +73,12 @@ class Scanner:
         self._since_b = self._since.encode()
         self._until_b = self._until.encode()
         self._windowed = bool(since or until)
-        self._fast: Callable[[bytes], re.Match[bytes] | None] | None = None
-        self._slots: list[tuple[str, str]] = []
-        self._echo = b""
-        self._combos: list[tuple[str, bytes]] = []  # per prefix slot: (level, prefix)
-        if fast is not None:
-            pattern, self._slots = fast_path(fast.echo_logger, fast.prefixes)
-            self._fast = pattern.match
-            self._echo = b" - " + fast.echo_logger.encode() + b" - " if fast.echo_logger else b""
-            self._combos = [(lv, p.encode()) for _, lv, p in bulk_combos(fast.prefixes)]
-        self._echo_end = 2 + sum(1 for category, _ in self._slots if not category)
-        # a canonical header's parts tell whether the fast path would match its line: echo
-        # logger, level and event word, or level and prefix (unless the echo logger has a space)
-        echo_logger = fast.echo_logger.encode() if fast and fast.echo_logger else b""
-        self._derive = fast is not None and not any(c in b" \t\n\r\v\f" for c in echo_logger)
-        self._echo_logger = echo_logger or None
-        self._echo_levels = {lv.encode(): 2 + n for n, lv in enumerate(QUIET_LEVELS) if echo_logger}
-        self._prefixes: dict[bytes, list[tuple[bytes, int]]] = {}
-        for n, (level, prefix) in enumerate(self._combos):
-            self._prefixes.setdefault(level.encode(), []).append((prefix, self._echo_end + n))
+        self._grammar = Bulk.of(fast) if fast is not None else None
+        self._echo_end = self._grammar.echo_end if self._grammar else 2
+        slots = self._grammar.slots if self._grammar else []
         self._shapes = ShapeTable()
         self._tried: set[bytes] = set()
-        self._hits = [0] * (len(self._slots) + 2)
+        self._hits = [0] * (len(slots) + 2)
         self._echoes: Counter[bytes] = Counter()
         self._pending: LogRecord | None = None
         self._seen = False  # a record header was met: later odd lines continue a record
@@ -128,7 +95,7 @@ class Scanner:
         than MAX_LINE before it gets here)."""
         if not block:
             return
-        if len(block) >= self.vector_from and self._fast is not None:
+        if len(block) >= self.vector_from and self._grammar is not None:
             if not len(self._shapes):  # its first lines may teach the shapes of the rest
                 cut = 0
                 for _ in range(_LEARN_LINES):
@@ -198,23 +165,13 @@ class Scanner:
         stats = self.stats
         match = CANONICAL.match(raw) if stamped else None
         if match is not None and (match[1][5:10] != b"02-29" or valid_stamp(match[1].decode())):
-            stamp_b, logger_b, level_b, word_b = match.groups()
-            if self._derive:  # is it bulk? the header's parts say what the fast path would
-                if word_b is not None and logger_b == self._echo_logger:
-                    index = self._echo_levels.get(level_b, 0)
-                    if index:
-                        self._counted(raw, number, emit, stamp_b, index, match.start(4), word_b)
-                        return
-                body_at = match.end(3) + 3
-                for prefix, index in self._prefixes.get(level_b, ()):
-                    if raw.startswith(prefix, body_at):
-                        self._counted(raw, number, emit, stamp_b, index, body_at + len(prefix))
-                        return
-            elif self._fast is not None:
-                bulky = self._fast(raw)
-                if bulky is not None:
-                    self._matched(raw, number, emit, bulky)
+            grammar = self._grammar
+            if grammar is not None:
+                found = grammar.of_header(raw, match)
+                if found is not None:
+                    self._counted(raw, number, emit, *found)
                     return
+            stamp_b, logger_b, level_b, word_b = match.groups()
             body = raw[match.end(3) + 3 :]
             try:
                 message = body.decode()
@@ -227,10 +184,10 @@ class Scanner:
             level = level_b.decode()
             word = word_b.decode() if word_b else None
         else:
-            if stamped and self._fast is not None:
-                bulky = self._fast(raw)
-                if bulky is not None:  # a bulk line with a timestamp no record has
-                    self._matched(raw, number, emit, bulky)
+            if stamped and self._grammar is not None:
+                found = self._grammar.of_line(raw)
+                if found is not None:  # a bulk line with a timestamp no record has
+                    self._counted(raw, number, emit, *found)
                     return
             try:
                 text = raw.decode()
@@ -274,13 +231,6 @@ class Scanner:
         self._records += 1
         self._pending = LogRecord(self.name, number, stamp, logger, level, message, word, self.zone)
 
-    def _matched(self, raw: bytes, number: int, emit: Emit, match: re.Match[bytes]) -> None:
-        index = match.lastindex or 0
-        if index < self._echo_end:
-            self._counted(raw, number, emit, match[1], index, match.start(index), match[index])
-        else:
-            self._counted(raw, number, emit, match[1], index, match.end(index))
-
     def _counted(
         self,
         raw: bytes,
@@ -288,14 +238,14 @@ class Scanner:
         emit: Emit,
         stamp: bytes,
         index: int,
-        head_end: int,
-        word: bytes | None = None,
+        head: int,
+        word: bytes | None,
     ) -> None:
         """A bulk line the grammar found: counted in its fast-path slot ``index``, never
-        decoded; its head (up to ``head_end``) may become a shape."""
+        decoded; its head (up to byte ``head``) may become a shape."""
         self._bulk(emit)
         self.stats.records += 1
-        self._learn(raw[STAMP:head_end], index)
+        self._learn(raw[STAMP:head], index)
         if self._windowed and (
             (self._since_b and stamp < self._since_b) or (self._until_b and stamp >= self._until_b)
         ):
@@ -316,23 +266,9 @@ class Scanner:
         if head in tried or len(tried) >= _MAX_TRIED or len(self._shapes) >= MAX_SHAPES:
             return
         tried.add(head)
-        echo = index < self._echo_end
-        if echo or self._learnable(head, index):
-            self._shapes.add(Shape(head, index, echo))
-
-    def _learnable(self, head: bytes, index: int) -> bool:
-        """A high-volume head decides its line's slot when no echo can start the same way and
-        no prefix tried before its own (same level) extends it (the rest of the message would
-        choose)."""
-        echo = self._echo
-        common = min(len(echo), len(head))
-        if echo and head[:common] == echo[:common]:
-            return False
-        level, prefix = self._combos[index - self._echo_end]
-        return not any(
-            other_level == level and other != prefix and other.startswith(prefix)
-            for other_level, other in self._combos[: index - self._echo_end]
-        )
+        assert self._grammar is not None  # only bulk lines are learned from
+        if self._grammar.decides(head, index):
+            self._shapes.add(Shape(head, index, index < self._echo_end))
 
     def release(self, emit: Emit) -> None:
         """Emit the record in progress now (its file was rotated away: newer records follow)."""
@@ -343,7 +279,7 @@ class Scanner:
     def finish(self, emit: Emit) -> ScanTotals:
         self.release(emit)
         bulk: Counter[tuple[str, str]] = Counter()
-        for index, slot in enumerate(self._slots, start=2):
+        for index, slot in enumerate(self._grammar.slots if self._grammar else [], start=2):
             if self._hits[index]:
                 bulk[slot] += self._hits[index]
         return ScanTotals(
