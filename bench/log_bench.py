@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -110,21 +111,29 @@ print(result.records)
 """
 
 
-# Runs one command and prints its children's peak RSS: a fresh wrapper per measurement, so
-# each figure is that reader's own (RUSAGE_CHILDREN keeps the largest child of a process).
+# Runs one command and prints its children's peak RSS and CPU time: a fresh wrapper per
+# measurement, so each figure is that reader's own (RUSAGE_CHILDREN keeps the largest child of
+# a process and adds up their CPU).
 WRAP = """
 import resource, subprocess, sys
 out = subprocess.run(sys.argv[1:], capture_output=True, text=True, check=True).stdout.strip()
 print(out.splitlines()[-1] if out else "")
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
 """
 
 
-def measure(
-    command: list[str], size: int, checkout: Path | None = None
-) -> tuple[float, float, str]:
-    """MiB/s (wall time of the whole process, start-up included), peak RSS in MB, output.
-    ``checkout``: run that checkout's package (from its folder, which comes first on the path)."""
+@dataclass(frozen=True)
+class Run:
+    wall: float  # MiB/s of the whole process (start-up included)
+    cpu: float  # MiB/s of its CPU time: what another process on a shared machine disturbs least
+    peak: float  # MB of peak RSS
+    result: str
+
+
+def measure(command: list[str], size: int, checkout: Path | None = None) -> Run:
+    """One reader in its own process. ``checkout``: run that checkout's package (from its
+    folder, which comes first on the path)."""
     env = {**os.environ, "PYTHONPATH": str(checkout)} if checkout else None
     started = time.perf_counter()
     done = subprocess.run(
@@ -136,8 +145,10 @@ def measure(
         cwd=checkout,
     )
     elapsed = time.perf_counter() - started
-    result, peak_kb = done.stdout.strip().splitlines()[-2:]
-    return size / 2**20 / elapsed, int(peak_kb) / 1024, result
+    result, usage = done.stdout.strip().splitlines()[-2:]
+    peak_kb, cpu = usage.split()
+    mib = size / 2**20
+    return Run(mib / elapsed, mib / max(float(cpu), 1e-6), int(peak_kb) / 1024, result)
 
 
 def main() -> None:
@@ -166,30 +177,25 @@ def main() -> None:
         if args.baseline:
             readers["baseline"] = readers["ours"]
             checkouts["baseline"] = args.baseline.resolve()
-        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in readers}
-        ratios = []
+        runs: dict[str, list[Run]] = {name: [] for name in readers}
         for run in range(1, args.runs + 1):
             for name, command in readers.items():
-                speed, peak, result = measure(command, size, checkouts.get(name))
-                runs[name].append((speed, peak))
+                done = measure(command, size, checkouts.get(name))
+                runs[name].append(done)
                 print(
-                    f"  run {run}  {name:16} {speed:8.1f} MiB/s {peak:7.1f} MB peak RSS -> {result}"
+                    f"  run {run}  {name:16} {done.wall:7.1f} MiB/s wall {done.cpu:7.1f} MiB/s cpu"
+                    f" {done.peak:6.1f} MB peak RSS -> {done.result}"
                 )
-            ratios.append(runs["ours"][-1][0] / runs["floor"][-1][0])
-            print(f"  run {run}  ours / floor: {ratios[-1]:.2f}x")
-            if args.baseline:
-                baseline = runs["baseline"][-1][0] / runs["floor"][-1][0]
-                print(f"  run {run}  baseline / floor: {baseline:.2f}x")
-        median = {name: statistics.median(s for s, _ in rows) for name, rows in runs.items()}
-        rss = statistics.median(p for _, p in runs["ours"])
-        jobs = median[f"ours --jobs {args.jobs}"]
-        baseline = f" {median['baseline']:.0f} |" if args.baseline else ""
-        medians.append(
-            f"| {size / 2**20:.0f} MiB | {median['floor']:.0f} | {median['ours']:.0f} | "
-            f"{statistics.median(ratios):.2f}x | {rss:.0f} MB | {jobs:.0f} "
-            f"({jobs / median['ours']:.2f}x) | {median['grep -c']:.0f} |{baseline}"
-        )
-    print(f"\nmedians of {args.runs} runs (MiB/s; ratio: of each run's own floor)")
+            for name in ("ours", "baseline"):
+                if name in runs:
+                    mine, floor = runs[name][-1], runs["floor"][-1]
+                    print(
+                        f"  run {run}  {name} / floor: {mine.wall / floor.wall:.2f}x wall, "
+                        f"{mine.cpu / floor.cpu:.2f}x cpu"
+                    )
+        medians.append(_medians(size, runs, args.jobs))
+    print(f"\nmedians of {args.runs} runs (MiB/s of wall time, and of CPU time; a ratio is")
+    print("taken in each run, to that run's floor, then its median)")
     extra = (" baseline |", " --- |") if args.baseline else ("", "")
     print(
         f"| log | floor | ours | ours / floor | peak RSS | --jobs {args.jobs} | grep -c |{extra[0]}"
@@ -197,6 +203,31 @@ def main() -> None:
     print(f"| --- | --- | --- | --- | --- | --- | --- |{extra[1]}")
     for row in medians:
         print(row)
+
+
+def _medians(size: int, runs: dict[str, list[Run]], jobs: int) -> str:
+    def median(name: str, field: str) -> float:
+        return statistics.median(getattr(run, field) for run in runs[name])
+
+    def ratio(name: str, field: str) -> float:
+        pairs = zip(runs[name], runs["floor"], strict=True)
+        return statistics.median(getattr(a, field) / getattr(b, field) for a, b in pairs)
+
+    parallel = median(f"ours --jobs {jobs}", "wall")
+    floor, ours = median("floor", "wall"), median("ours", "wall")
+    row = (
+        f"| {size / 2**20:.0f} MiB | {floor:.0f} (cpu {median('floor', 'cpu'):.0f})"
+        f" | {ours:.0f} (cpu {median('ours', 'cpu'):.0f})"
+        f" | {ratio('ours', 'wall'):.2f}x (cpu {ratio('ours', 'cpu'):.2f}x)"
+        f" | {median('ours', 'peak'):.0f} MB | {parallel:.0f} ({parallel / ours:.2f}x)"
+        f" | {median('grep -c', 'wall'):.0f} |"
+    )
+    if "baseline" in runs:
+        row += (
+            f" {median('baseline', 'wall'):.0f}, {ratio('baseline', 'wall'):.2f}x"
+            f" (cpu {ratio('baseline', 'cpu'):.2f}x) |"
+        )
+    return row
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ _STAMP_SHAPE = b"0000-00-00 00:00:00,000"
 _STAMP_WORDS = (0, 8, 15)  # three overlapping 8-byte words cover it
 MAX_SHAPES = 8  # each shape costs a few array operations per block
 _HIGH = np.uint64(0x8080808080808080)
+_FULL = np.uint64(2**64 - 1)
 
 Words = npt.NDArray[np.uint64]
 
@@ -112,20 +113,28 @@ class ShapeTable:
         first = last = None
         if usable:
             begin = starts[:usable]
+            at = np.empty_like(begin)
             view: Words = np.ndarray((len(block) - 7,), "<u8", block, 0, (1,))
-            stamps = [view[begin + offset] for offset in _STAMP_WORDS]
+            stamps = [view[np.add(begin, offset, out=at)] for offset in _STAMP_WORDS]
             bad = np.zeros(usable, np.uint64)
             for (_, flip, add), word in zip(_STAMP_TESTS, stamps, strict=True):
                 flipped = word ^ flip
-                bad |= ((flipped + add) | flipped) & _HIGH
+                bad |= flipped
+                flipped += add
+                bad |= flipped
             differ: list[Words | None] = [None] * len(self.shapes)
             for j, entries in enumerate(self._words):
-                word = view[begin + (STAMP + 8 * j)]
+                word = view[np.add(begin, STAMP + 8 * j, out=at)]
                 for k, bits, mask in entries:
-                    off = (word ^ bits) & mask
+                    off = word ^ bits
+                    if mask != _FULL:
+                        off &= mask
                     seen = differ[k]
-                    differ[k] = off if seen is None else seen | off
-            ok = bad == 0
+                    if seen is None:
+                        differ[k] = off
+                    else:
+                        seen |= off
+            ok = (bad & _HIGH) == 0
             stamped[:usable] = ok
             head = slot[:usable]
             for k, differs in enumerate(differ):
