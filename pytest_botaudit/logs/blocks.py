@@ -11,15 +11,18 @@ import numpy.typing as npt
 
 from .grammar import ECHO_WORD
 
-# a bulk timestamp (grammar's _BULK_TIMESTAMP): 23 bytes, 0 for an ASCII digit
+# a bulk timestamp (grammar's _BULK_TIMESTAMP) is 23 bytes; with the space after it, three
+# 8-byte words (0 stands for an ASCII digit)
 STAMP = 23
-_STAMP_SHAPE = b"0000-00-00 00:00:00,000"
-_STAMP_WORDS = (0, 8, 15)  # three overlapping 8-byte words cover it
+_STAMP_SHAPE = b"0000-00-00 00:00:00,000 "
+_STAMP_WORDS = len(_STAMP_SHAPE) // 8
 MAX_SHAPES = 8  # each shape costs a few array operations per block
 _HIGH = np.uint64(0x8080808080808080)
 _FULL = np.uint64(2**64 - 1)
+_SIXTY_FOUR = np.uint64(64)
 
 Words = npt.NDArray[np.uint64]
+Flags = npt.NDArray[np.bool_]
 
 
 def _word(data: bytes) -> int:
@@ -36,7 +39,7 @@ def _stamp_test(offset: int) -> tuple[np.uint64, np.uint64]:
     return np.uint64(flip), np.uint64(add)
 
 
-_STAMP_TESTS = [(offset, *_stamp_test(offset)) for offset in _STAMP_WORDS]
+_STAMP_TESTS = [_stamp_test(8 * n) for n in range(_STAMP_WORDS)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +72,13 @@ class BlockSplit:
 
 
 class ShapeTable:
-    """The bulk shapes met so far, with the words each compares."""
+    """The bulk shapes met so far, with the words each compares: a line's words are read 8
+    bytes at a time from its start (the stamp's, then the heads' from their second byte)."""
 
     def __init__(self) -> None:
         self.shapes: list[Shape] = []
-        self.reach = 0  # bytes from a line's start that a comparison reads
-        # per word (at STAMP + 8·j): (shape, its bytes, the mask of the bytes that count)
+        self._count = _STAMP_WORDS  # words read per line
+        # per word after the stamp's: (shape, its bytes, the mask of the bytes that count)
         self._words: list[list[tuple[int, np.uint64, np.uint64]]] = []
 
     def __len__(self) -> int:
@@ -82,17 +86,18 @@ class ShapeTable:
 
     def add(self, shape: Shape) -> None:
         self.shapes.append(shape)
-        count = max((len(s.head) + 7) // 8 for s in self.shapes)
+        heads = [known.head[1:] for known in self.shapes]  # the space is the stamp's
+        count = max((len(head) + 7) // 8 for head in heads)
         self._words = []
         for j in range(count):
             entries = []
-            for k, known in enumerate(self.shapes):
-                piece = known.head[8 * j : 8 * j + 8]
+            for k, head in enumerate(heads):
+                piece = head[8 * j : 8 * j + 8]
                 if piece:
                     mask = (1 << (8 * len(piece))) - 1
                     entries.append((k, np.uint64(_word(piece)), np.uint64(mask)))
             self._words.append(entries)
-        self.reach = STAMP + 8 * count
+        self._count = _STAMP_WORDS + count
 
     def split(self, block: bytes, since: bytes, until: bytes) -> BlockSplit:
         """``block``: whole lines, each ending in a newline. ``since``/``until``: the window
@@ -103,8 +108,10 @@ class ShapeTable:
         starts = np.empty(lines, np.int64)
         starts[:1] = 0
         starts[1:] = ends[:-1] + 1
+        aligned: Words = np.frombuffer(block, "<u8", len(block) // 8)
         # a line is compared only when every word read lies inside the block
-        usable = int(np.searchsorted(starts, len(block) - self.reach, side="right"))
+        limit = 8 * (len(aligned) - self._count) - 1
+        usable = int(np.searchsorted(starts, limit, side="right")) if limit >= 0 else 0
         slot = np.full(lines, -1, np.int16)
         stamped = np.ones(lines, np.bool_)
         counts = [0] * len(self.shapes)
@@ -113,18 +120,26 @@ class ShapeTable:
         first = last = None
         if usable:
             begin = starts[:usable]
-            at = np.empty_like(begin)
-            view: Words = np.ndarray((len(block) - 7,), "<u8", block, 0, (1,))
-            stamps = [view[np.add(begin, offset, out=at)] for offset in _STAMP_WORDS]
+            # a line's word n: two aligned words around it, shifted together
+            index = begin >> 3
+            right = (begin & 7).astype(np.uint64) << np.uint64(3)
+            left = _SIXTY_FOUR - right
+            at = np.empty_like(index)
+            low = aligned[index]
+            line_words = []
+            for n in range(self._count):
+                high = aligned[np.add(index, n + 1, out=at)]
+                line_words.append((low >> right) | (high << left))
+                low = high
+            stamps = line_words[:_STAMP_WORDS]
             bad = np.zeros(usable, np.uint64)
-            for (_, flip, add), word in zip(_STAMP_TESTS, stamps, strict=True):
+            for (flip, add), word in zip(_STAMP_TESTS, stamps, strict=True):
                 flipped = word ^ flip
                 bad |= flipped
                 flipped += add
                 bad |= flipped
             differ: list[Words | None] = [None] * len(self.shapes)
-            for j, entries in enumerate(self._words):
-                word = view[np.add(begin, STAMP + 8 * j, out=at)]
+            for word, entries in zip(line_words[_STAMP_WORDS:], self._words, strict=True):
                 for k, bits, mask in entries:
                     off = word ^ bits
                     if mask != _FULL:
@@ -199,18 +214,22 @@ def _stamp_at(block: bytes, start: int) -> bytes:
 
 
 def _key(stamp: bytes) -> tuple[int, int, int]:
-    return tuple(int.from_bytes(stamp[o : o + 8], "big") for o in _STAMP_WORDS)  # type: ignore[return-value]
+    """A window's edge as the stamp words compare: big-endian, with the space after it."""
+    text = stamp + b" "
+    first, second, third = (int.from_bytes(text[o : o + 8], "big") for o in (0, 8, 16))
+    return first, second, third
 
 
-def _before(stamps: list[Words], key: tuple[int, int, int]) -> npt.NDArray[np.bool_]:
-    """Which timestamps sort before ``key`` as text: the three words compared big-endian."""
+def _before(stamps: list[Words], key: tuple[int, int, int]) -> Flags:
+    """Which timestamps sort before ``key`` as text: the three words compared big-endian
+    (every bulk line has the same space after its timestamp)."""
     a, b, c = (word.byteswap() for word in stamps)
     ka, kb, kc = (np.uint64(part) for part in key)
-    result: npt.NDArray[np.bool_] = (a < ka) | ((a == ka) & ((b < kb) | ((b == kb) & (c < kc))))
+    result: Flags = (a < ka) | ((a == ka) & ((b < kb) | ((b == kb) & (c < kc))))
     return result
 
 
-def _within(stamps: list[Words], since: bytes, until: bytes) -> npt.NDArray[np.bool_]:
+def _within(stamps: list[Words], since: bytes, until: bytes) -> Flags:
     inside = np.ones(len(stamps[0]), np.bool_)
     if since:
         inside &= ~_before(stamps, _key(since))
