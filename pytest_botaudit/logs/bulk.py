@@ -62,12 +62,14 @@ class Bulk:
             _combos=combos,
         )
 
-    def of_header(self, raw: bytes, header: re.Match[bytes]) -> Found | None:
-        """Whether the line of this canonical ``header`` is bulk: ``(stamp, slot, end of its
-        head, event word)``, else None."""
+    def of_header(
+        self, raw: bytes, header: re.Match[bytes], parts: tuple[bytes, ...]
+    ) -> Found | None:
+        """Whether the line of this canonical ``header`` (its groups: ``parts``) is bulk:
+        ``(stamp, slot, end of its head, event word)``, else None."""
         if not self.derive:
             return self.of_line(raw)
-        stamp, logger, level, word = header.groups()
+        stamp, logger, level, word = parts
         if word is not None and logger == self.echo_logger:
             slot = self.echo_levels.get(level, 0)
             if slot:

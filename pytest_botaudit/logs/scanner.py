@@ -22,6 +22,8 @@ Emit = Callable[[LogRecord], object]
 # below this many bytes a block is read line by line (the arrays would cost more than they save)
 MIN_VECTOR_BLOCK = 2048
 _MAX_TRIED = 1024  # bulk heads looked at for a shape (a log of ever new loggers stays bounded)
+_canonical = CANONICAL.match
+_header = HEADER.match
 _LEARN_LINES = 64  # lines of a block read one by one while no shape is known
 
 
@@ -163,15 +165,16 @@ class Scanner:
         ``stamped``: False when the line is known not to start with a bulk timestamp (then
         neither the fast path nor the canonical header can match it)."""
         stats = self.stats
-        match = CANONICAL.match(raw) if stamped else None
-        if match is not None and (match[1][5:10] != b"02-29" or valid_stamp(match[1].decode())):
+        match = _canonical(raw) if stamped else None
+        if match is not None and (raw[5:10] != b"02-29" or valid_stamp(match[1].decode())):
+            parts = match.groups()
             grammar = self._grammar
             if grammar is not None:
-                found = grammar.of_header(raw, match)
+                found = grammar.of_header(raw, match, parts)
                 if found is not None:
                     self._counted(raw, number, emit, *found)
                     return
-            stamp_b, logger_b, level_b, word_b = match.groups()
+            stamp_b, logger_b, level_b, word_b = parts
             body = raw[match.end(3) + 3 :]
             try:
                 message = body.decode()
@@ -195,7 +198,7 @@ class Scanner:
                 stats.undecodable_lines += 1
                 text = raw.decode("utf-8", "replace")
             text = text.rstrip("\r")
-            generic = HEADER.match(text)
+            generic = _header(text)
             if generic is not None and not valid_stamp(generic["ts"]):
                 generic = None  # 29 February of a common year: no record
             if generic is None:
