@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_botaudit.config.profile import load_profile
+from pytest_botaudit.logs.files import analyze_files
 from pytest_botaudit.logs.grammar import (
     CANONICAL,
     HEADER,
@@ -28,6 +29,7 @@ from pytest_botaudit.logs.grammar import (
 from pytest_botaudit.logs.model import MAX_CONTINUATION, MAX_LINE, LogRecord
 from pytest_botaudit.logs.reader import LogFollower, scan_file
 from pytest_botaudit.logs.scanner import MIN_VECTOR_BLOCK, FastPath, Scanner, ScanTotals, bulk_of
+from pytest_botaudit.logs.window import log_counts_per_tick, tick_categories
 
 PROFILE = replace(load_profile(), log_timezone=UTC)
 SINCE = datetime(2025, 10, 15, 2, 0, 0, tzinfo=UTC)
@@ -488,3 +490,31 @@ def test_an_echo_logger_with_spaces_in_its_name(tmp_path: Path) -> None:
         totals = scan_file(path, scanner, records.append, block_size=block_size)
         assert [as_tuple(r) for r in records] == want_records
         assert summary(totals) == want
+
+
+def test_window_mode_counts_what_the_analysis_counts(tmp_path: Path) -> None:
+    """Per tick, the log-only counters' categories add up to the analysis's counts: a price
+    tick that mentions a timeout is a price tick for both (the bulk is counted unread)."""
+    lines = []
+    for n in range(3000):
+        second = n // 100
+        lines.append(_price(second % 60, n).replace("BTCUSDT,", "timed out," if n % 7 else "BTC,"))
+        if n % 50 == 0:
+            lines.append(
+                f"2025-10-15 02:00:{second % 60:02d},{n % 1000:03d} - websocket.improved_stream"
+                " - WARNING - binance connection unhealthy, reconnecting..."
+            )
+        if n % 90 == 0:
+            lines.append(f"2025-10-15 02:00:{second % 60:02d},900 - m - ERROR - request timed out")
+    path = tmp_path / "bot.log"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    since = datetime(2025, 10, 15, 2, 0, 3, tzinfo=UTC)
+    until = datetime(2025, 10, 15, 2, 0, 27, tzinfo=UTC)
+    per_tick = log_counts_per_tick([path], PROFILE, since, until, 5.0)
+    analysis = analyze_files([path], PROFILE, since, until)
+    for category in tick_categories(PROFILE):
+        total = sum(counts.get(category, 0) for counts in per_tick.values())
+        assert total == analysis.count(category)
+    assert analysis.count("timeout")
+    assert analysis.count("ws_disconnected")
+    assert set(per_tick) == {1, 2, 3, 4, 5}
