@@ -13,6 +13,10 @@ def test_profile_tables_and_columns_exist(audit_preflight):
     audit_preflight.schema()
 
 
+def test_profile_queries_only_read(audit_preflight):
+    audit_preflight.queries()
+
+
 def test_audit_role_can_only_read(audit_preflight):
     audit_preflight.role()
 

@@ -28,6 +28,7 @@ from .record.summary import write_json, write_text
 from .reporting.dbtext import render_db_report
 from .reporting.logtext import render_log_report
 from .reruns import command as compare_command
+from .vocabulary import command as vocabulary_command
 
 log = logging.getLogger("botaudit")
 
@@ -141,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="processes reading byte ranges of large files in parallel (default 1)",
     )
     compare_command.add_parser(commands)
+    vocabulary_command.add_parser(commands)
     return parser
 
 
@@ -236,6 +238,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "checks-dir": _checks_dir,
     "logs": _logs,
     "compare": compare_command.run,
+    "vocabulary": vocabulary_command.run,
 }
 
 

@@ -31,3 +31,12 @@ class EmbeddedPostgresError(BotAuditError):
 
 class ReadOnlyViolation(BotAuditError):
     """A statement tried to leave the read-only transaction the plugin opened for it."""
+
+
+class QueryRefused(BotAuditError):
+    """A profile query is not one read-only SELECT: it is never run (the message says why)."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"profile query {name!r} refused: {reason}")
+        self.name = name
+        self.reason = reason

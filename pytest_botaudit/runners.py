@@ -74,8 +74,20 @@ class PreflightRunner:
     def role(self) -> preflight.PreflightResult:
         if self.settings.dsn is None:
             self._skip_in_replay("the database role")
+        strict = self.settings.require_read_only_role
         return self.run(
-            lambda: asyncio.run(preflight.role_read_only(target(self.settings), self.profile))
+            lambda: asyncio.run(
+                preflight.role_read_only(target(self.settings), self.profile, strict)
+            )
+        )
+
+    def queries(self) -> preflight.PreflightResult:
+        if self.settings.dsn is None:
+            self._skip_in_replay("the profile's queries")
+        return self.run(
+            lambda: asyncio.run(
+                preflight.profile_queries_read_only(target(self.settings), self.profile)
+            )
         )
 
     def testnet(self) -> preflight.PreflightResult:

@@ -1,4 +1,6 @@
--- Reference schema of the audited bot (bot contract, 2025 column types).
+-- Reference schema of the audited bot (JacobJanuary/TradingBot's 2025 column types: naive
+-- `timestamp` positions columns filled by DEFAULT now(), i.e. in the server's TimeZone, as
+-- database/DEPLOY_SCHEMA.sql at 9d9879e has them).
 -- For the demo and the tests only: pytest-botaudit never creates or alters anything in a
 -- user's database. Run with: psql -f sql/schema.sql
 CREATE SCHEMA IF NOT EXISTS monitoring;
@@ -28,10 +30,10 @@ CREATE TABLE IF NOT EXISTS monitoring.positions (
     error_details     JSONB,
     retry_count       INTEGER DEFAULT 0,
     exchange_order_id VARCHAR(100),
-    opened_at         TIMESTAMP DEFAULT (now() AT TIME ZONE 'utc'),
+    opened_at         TIMESTAMP DEFAULT now(),
     closed_at         TIMESTAMP,
-    updated_at        TIMESTAMP DEFAULT (now() AT TIME ZONE 'utc'),
-    created_at        TIMESTAMP DEFAULT (now() AT TIME ZONE 'utc'),
+    updated_at        TIMESTAMP DEFAULT now(),
+    created_at        TIMESTAMP DEFAULT now(),
     last_error_at     TIMESTAMP
 );
 CREATE INDEX IF NOT EXISTS idx_positions_symbol ON monitoring.positions (symbol);
@@ -82,10 +84,10 @@ CREATE TABLE IF NOT EXISTS monitoring.trailing_stop_state (
     quantity               NUMERIC(20, 8),
     update_count           INTEGER DEFAULT 0,
     highest_profit_percent NUMERIC(10, 4),
-    created_at             TIMESTAMP DEFAULT (now() AT TIME ZONE 'utc'),
-    activated_at           TIMESTAMP,
-    last_update_time       TIMESTAMP,
-    last_sl_update_time    TIMESTAMP,
+    created_at             TIMESTAMPTZ DEFAULT now(),
+    activated_at           TIMESTAMPTZ,
+    last_update_time       TIMESTAMPTZ,
+    last_sl_update_time    TIMESTAMPTZ,
     last_updated_sl_price  NUMERIC(20, 8),
     metadata               JSONB,
     UNIQUE (symbol, exchange)

@@ -73,10 +73,15 @@ async def _make_template(server: Server) -> None:
 def reader(dsn: str) -> str:
     """The same database as the SELECT-only role of sql/reader_role.sql (its password, if the
     DSN has one, is kept: the test server trusts every local connection)."""
+    return as_role(dsn, READER)
+
+
+def as_role(dsn: str, role: str) -> str:
+    """The same database as another role, keeping the DSN's password if it has one."""
     parts = urllib.parse.urlsplit(dsn)
     user, at, host = parts.netloc.rpartition("@")
     secret = user.partition(":")[2]
-    netloc = f"{READER}{':' + secret if secret else ''}{at}{host}"
+    netloc = f"{role}{':' + secret if secret else ''}{at}{host}"
     return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 

@@ -50,8 +50,14 @@ class DatabaseLink:
             self._reconnect_at = moment + self._backoff
             self._backoff = min(self.interval / 2, self._backoff * 2)
             return None
+        try:
+            self._database = await AuditDatabase.open(self._session, self.profile)
+        except DB_ERRORS as exc:
+            self.last_failure = f"database unavailable: {describe_error(exc, self.dsn)}"
+            await self.disconnect()
+            self._reconnect_at = moment + self._backoff
+            return None
         self._backoff = self.interval / 8
-        self._database = AuditDatabase(self._session, self.profile)
         return self._database
 
     async def disconnect(self) -> None:

@@ -18,6 +18,7 @@ from ..database.connection import DB_ERRORS, Target, describe_error
 from ..logs.analyzer import LogAnalyzer
 from ..logs.reader import LogFollower
 from ..logs.scanner import bulk_of
+from ..logs.unprotected import UnprotectedMemory
 from ..logs.window import tick_categories
 from ..record.folder import RunFolder
 from ..record.jsonl import RunEnd, RunHeader, SnapshotWriter
@@ -34,9 +35,10 @@ from ..record.model import (
 from ..record.summary import write_summary
 from .alerts import AlertRule, IncidentTracker, seed_rules
 from .botprocess import BotProcess
+from .follow import follow_logs
 from .link import DatabaseLink
 from .signals import install_stop_signals
-from .snapshots import take_snapshot, with_log_counts
+from .snapshots import take_snapshot, with_log
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +98,12 @@ class Collector:
         self.log_paths = tuple(log_paths)
         self.tracker = IncidentTracker(rules if rules is not None else seed_rules(), persist)
         self.abort_on_critical = abort_on_critical
-        # Wait a little after each tick boundary: the bot stamps rows at transaction start and
-        # commits in batches, so a row of the closing window may land a moment later.
-        self.settle = settle if settle is not None else min(2.0, interval * 0.1)
+        # Wait after each tick boundary: the bot stamps a row when it logs the event and
+        # inserts it in a batch up to write_delay_seconds later (profile [events]), so a row of
+        # the closing window may land then; never more than half an interval.
+        self.settle = (
+            settle if settle is not None else min(profile.write_delay_seconds + 1.0, interval * 0.5)
+        )
         self.clock = clock
         self.monotonic = monotonic
         self.on_tick = on_tick
@@ -128,10 +133,11 @@ class Collector:
         missing_types: dict[str, tuple[str, ...]] = {}
         missing_columns: tuple[str, ...] = ()
         path = resumed.path if resumed else self.folder.snapshot_file(started)
-        # the bulk counts for no snapshot category: the followers count it unread
+        # the bulk counts for no tick (price ticks, event echoes): the followers count it unread
         bulk = bulk_of(self.profile, keep=tick_categories(self.profile))
         followers = [LogFollower(p, self.profile.log_timezone, fast=bulk) for p in self.log_paths]
         log_analyzer = LogAnalyzer(self.profile)
+        memory = UnprotectedMemory(self.profile.log_unprotected_seconds)
         carried: dict[str, int] = {}
         restore = install_stop_signals(self.request_stop)
         try:
@@ -140,15 +146,21 @@ class Collector:
                 missing_columns = await self.link.missing_columns()
                 for tick in range(first_tick, self.expected_ticks + 1):
                     due = began + tick * self.interval + self.settle
-                    if await self._wait_until(due):
+                    if await wait_until(self._stop, due - self.monotonic()):
                         break
                     window_start = started + timedelta(seconds=(tick - 1) * self.interval)
                     window_end = started + timedelta(seconds=tick * self.interval)
                     # records read while the database was away count at the next snapshot
                     log_counts = follow_logs(
-                        followers, log_analyzer, carried, final=tick == self.expected_ticks
+                        followers,
+                        log_analyzer,
+                        carried,
+                        memory,
+                        final=tick == self.expected_ticks,
                     )
-                    item = await self._sample(tick, window_start, window_end, log_counts)
+                    item = await self._sample(
+                        tick, window_start, window_end, log_counts, memory.at(self.clock())
+                    )
                     writer.tick(item)
                     if isinstance(item, Gap):
                         carried = log_counts
@@ -210,19 +222,11 @@ class Collector:
         error: BaseException | None = None,
     ) -> CollectionResult:
         return CollectionResult(
-            started_at=started,
-            ended_at=ended,
-            interval=self.interval,
-            duration=self.duration,
-            snapshots=tuple(snapshots),
-            gaps=tuple(sorted(gaps, key=lambda g: g.tick)),
-            incidents=tuple(self.tracker.incidents()),
-            stop_reason=self._stop_reason,
-            error=describe_error(error, self.dsn) if error else None,
-            missing_event_types=missing_types,
-            missing_columns=missing_columns,
-            snapshot_path=path,
-        )
+            started, ended, self.interval, self.duration, tuple(snapshots),
+            tuple(sorted(gaps, key=lambda g: g.tick)), tuple(self.tracker.incidents()),
+            self._stop_reason, describe_error(error, self.dsn) if error else None,
+            missing_types, missing_columns, path,
+        )  # fmt: skip
 
     # -- the loop's parts ----------------------------------------------------------------
 
@@ -261,16 +265,13 @@ class Collector:
             self.tracker.gap()
         return max(last, passed) + 1
 
-    async def _wait_until(self, due: float) -> bool:
-        """Sleep until ``due`` on the monotonic clock; True when a stop was requested."""
-        remaining = due - self.monotonic()
-        if remaining > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), remaining)
-        return self._stop.is_set()
-
     async def _sample(
-        self, tick: int, window_start: datetime, window_end: datetime, log_counts: dict[str, int]
+        self,
+        tick: int,
+        window_start: datetime,
+        window_end: datetime,
+        log_counts: dict[str, int],
+        log_unprotected: frozenset[str] = frozenset(),
     ) -> Snapshot | Gap:
         failure = ""
         for attempt in (1, 2):  # a dropped connection gets one fresh one before it is a gap
@@ -290,7 +291,7 @@ class Collector:
                 continue
             if self.bot is not None:
                 snapshot = replace(snapshot, observed={**snapshot.observed, **self.bot.sample()})
-            return with_log_counts(snapshot, self.profile, log_counts)
+            return with_log(snapshot, self.profile, log_counts, log_unprotected)
         return Gap(tick, window_start, window_end, failure)
 
     def _observe(self, snapshot: Snapshot) -> None:
@@ -305,22 +306,13 @@ class Collector:
                 self.on_resolved(incident)
 
 
+async def wait_until(stop: asyncio.Event, remaining: float) -> bool:
+    """Sleep ``remaining`` seconds unless ``stop`` is set first; True when it is."""
+    if remaining > 0:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), remaining)
+    return stop.is_set()
+
+
 def _hours(elapsed: timedelta) -> int:
     return int(elapsed.total_seconds() // 3600)
-
-
-def follow_logs(
-    followers: list[LogFollower],
-    analyzer: LogAnalyzer,
-    carried: dict[str, int],
-    final: bool = False,
-) -> dict[str, int]:
-    """Log categories since the last tick; at the last tick the record still waiting for
-    possible continuation lines counts too, so the ticks add up to the whole log."""
-    counts = dict(carried)
-    for follower in followers:
-        records = follower.poll() + (follower.release() if final else [])
-        for record in records:
-            for category, _ in analyzer.feed(record):
-                counts[category] = counts.get(category, 0) + 1
-    return counts

@@ -13,6 +13,8 @@ from ..database.queries import AuditDatabase
 from ..record.model import GAUGES, Snapshot
 
 UNKNOWN_EXCHANGE = "unknown"
+# the row kinds of sql/tick.sql that count positions rows (a counter's `positions` source)
+POSITION_KINDS = frozenset({"opened", "closed", "force_closed"})
 
 
 def build_snapshot(
@@ -26,36 +28,79 @@ def build_snapshot(
     """Fold the rows of sql/tick.sql into gauges, profile counters and per-exchange figures."""
     gauges = dict.fromkeys(GAUGES, 0.0)
     per_type: dict[str, float] = {}
+    per_source: dict[str, float] = {}
     by_exchange: dict[str, dict[str, float]] = {}
-    counter_of_type: dict[str, list[str]] = {}
+    unprotected: list[str] = []
+    counters_of_type: dict[str, list[str]] = {}
+    counters_of_source: dict[str, list[str]] = {}
     for counter in profile.counters:
         for event_type in counter.event_types:
-            counter_of_type.setdefault(event_type, []).append(counter.name)
+            counters_of_type.setdefault(event_type, []).append(counter.name)
+        if counter.positions:
+            counters_of_source.setdefault(counter.positions, []).append(counter.name)
     for row in rows:
         exchange = row["exchange"] or UNKNOWN_EXCHANGE
         figures = by_exchange.setdefault(exchange, {})
-        if row["kind"] == "positions":
+        kind = row["kind"]
+        if kind == "positions":
             gauges["positions_total"] += row["total"]
             gauges["unprotected_positions"] += row["unprotected"]
             gauges["aged_positions"] += row["aged"]
             figures["positions"] = figures.get("positions", 0.0) + row["total"]
+            unprotected += [f"{symbol}@{exchange}" for symbol in row["symbols"] or ()]
             continue
-        per_type[row["event_type"]] = per_type.get(row["event_type"], 0.0) + row["total"]
-        for name in counter_of_type.get(row["event_type"], ()):
+        if kind in POSITION_KINDS:
+            per_source[kind] = per_source.get(kind, 0.0) + row["total"]
+            names = counters_of_source.get(kind, ())
+        else:
+            per_type[row["event_type"]] = per_type.get(row["event_type"], 0.0) + row["total"]
+            names = counters_of_type.get(row["event_type"], ())
+        for name in names:
             figures[name] = figures.get(name, 0.0) + row["total"]
     counters = {
-        c.name: float(sum(per_type.get(t, 0.0) for t in c.event_types)) for c in profile.counters
+        c.name: float(
+            sum(per_type.get(t, 0.0) for t in c.event_types)
+            + (per_source.get(c.positions, 0.0) if c.positions else 0.0)
+        )
+        for c in profile.counters
     }
-    return Snapshot(tick, window_start, window_end, taken_at, gauges, counters, by_exchange)
+    return Snapshot(
+        tick,
+        window_start,
+        window_end,
+        taken_at,
+        gauges,
+        counters,
+        by_exchange,
+        unprotected=tuple(sorted(unprotected)),
+    )
 
 
-def with_log_counts(snapshot: Snapshot, profile: Profile, counts: Mapping[str, int]) -> Snapshot:
-    """The snapshot with its log-only counters (no event types, a log category) filled in."""
+def with_log(
+    snapshot: Snapshot,
+    profile: Profile,
+    counts: Mapping[str, int],
+    unprotected: Iterable[str] = (),
+) -> Snapshot:
+    """The snapshot with what the log says of its window: the log-only counters (no event
+    types, a log category) and the symbols the bot's log proves unprotected, counted with the
+    database's unless the database already names them."""
     counters = dict(snapshot.counters)
     for counter in profile.counters:
-        if counter.log_category and not counter.event_types:
+        if counter.log_category and not counter.event_types and not counter.positions:
             counters[counter.name] = float(counts.get(counter.log_category, 0))
-    return replace(snapshot, counters=counters)
+    known = {entry.partition("@")[0] for entry in snapshot.unprotected}
+    extra = sorted(set(unprotected) - known)
+    if not extra:
+        return replace(snapshot, counters=counters)
+    gauges = dict(snapshot.gauges)
+    gauges["unprotected_positions"] = gauges.get("unprotected_positions", 0.0) + len(extra)
+    return replace(
+        snapshot,
+        counters=counters,
+        gauges=gauges,
+        unprotected=tuple(sorted((*snapshot.unprotected, *extra))),
+    )
 
 
 async def take_snapshot(

@@ -88,6 +88,15 @@ OPTIONS: tuple[Option, ...] = (
         flag=True,
     ),
     Option(
+        "require_read_only_role",
+        "pre-flight FAILs, instead of WARNing, when the audit's role can do more than read "
+        "(superuser, pg_execute_server_program, pg_write_server_files, pg_signal_backend, "
+        "write grants ...)",
+        parse_bool,
+        False,
+        flag=True,
+    ),
+    Option(
         "abort_on_critical",
         "stop collecting as soon as a CRITICAL incident opens",
         parse_bool,

@@ -13,54 +13,39 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ProfileError
-from .profile_fields import (
-    Where,
-    analysis_lists,
+from .log_fields import (
+    category_levels,
+    classification,
     compile_patterns,
     exchange_pattern,
-    grace,
     high_volume,
     log_zone,
     redact,
     redaction,
+    repeats,
+    text_map,
+)
+from .profile_fields import (
+    ForceCloseRule,
+    Where,
+    analysis_lists,
+    force_close_rules,
+    grace,
+    naive_zones,
+    optional_text,
+    race_pairs,
 )
 from .roles import missing_roles
+from .specs import (
+    CounterSpec,
+    LatencySpec,
+    QuerySpec,
+    counter_spec,
+    query_specs,
+)
 from .values import is_number
 
 DEFAULT_PROFILE = "default.toml"
-
-
-@dataclass(frozen=True, slots=True)
-class CounterSpec:
-    """A per-window count of events of some types and/or of log records of one category."""
-
-    name: str
-    event_types: tuple[str, ...]
-    log_category: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LatencySpec:
-    """A latency read from a number inside event_data (ms), optionally also from the log."""
-
-    name: str
-    event_types: tuple[str, ...]
-    json_key: str
-    log_category: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class QuerySpec:
-    """A user's per-tick metric: one read-only query returning one number. It may use $1 and
-    $2, the tick window's start and end (timestamptz)."""
-
-    name: str
-    sql: str
-    kind: str  # "counter" (per window) or "gauge" (state at the tick)
-
-    @property
-    def parameters(self) -> int:
-        return max((int(n) for n in re.findall(r"\$(\d+)", self.sql)), default=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +79,32 @@ class Profile:
     # the database analysis's event lists: high_rate (left out of race conditions and the
     # timeline), error, alert and zombie
     analysis_event_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # event types the bot writes that no metric counts: known, so never reported as new
+    informational_event_types: tuple[str, ...] = ()
+    # categories that only classify the bot's words (WARNING and above, counted by no metric)
+    log_classification: tuple[str, ...] = ()
+    # categories matched only at these levels
+    log_levels: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # records of a category within this many seconds with the same key are one occurrence
+    log_repeats: Mapping[str, float] = field(default_factory=dict)
+    # a sl_missing record proves its symbol unprotected for this long
+    log_unprotected_seconds: float = 330.0
+    # naive (timestamp without time zone) columns: "table.column" -> "database" (the server's
+    # TimeZone, what DEFAULT now() writes) or a zone name; unlisted ones are "database"
+    naive_zones: Mapping[str, str] = field(default_factory=dict)
+    force_close_rules: tuple[ForceCloseRule, ...] = ()
+    # a stop-loss event without position_id protects the position of its symbol and
+    # exchange that opened at most this long before it (the bot writes it after the fill)
+    sl_match_before_seconds: float = 10.0
+    # WebSocket records whose text names no stream: logger name -> the stream it reports on
+    log_streams: Mapping[str, str] = field(default_factory=dict)
+    # how long after a row's created_at the bot may insert it (it batches its writes)
+    write_delay_seconds: float = 5.0
+    race_pairs: tuple[tuple[str, str], ...] = ()
+    # trailing-stop moves: rows of the update types that carry this event_data key and not
+    # the skip key (the bot writes several rows per move and rows for skipped moves)
+    ts_move_key: str | None = None
+    ts_skip_key: str | None = None
     digest: str = ""  # the profile text's SHA-256, first 12 hex digits (reports name it)
 
     def redact(self, text: str) -> str:
@@ -106,10 +117,31 @@ class Profile:
         for key, table in self.tables.items():
             names[f"{key}_table"] = table
         for table_key, cols in self.columns.items():
-            prefix = {"positions": "pos", "events": "ev"}.get(table_key, table_key)
+            prefix = {"positions": "pos", "events": "ev", "transaction_log": "tx"}.get(
+                table_key, table_key
+            )
             for key, column in cols.items():
                 names[f"{prefix}_{key}"] = column
         return names
+
+    @property
+    def opened_statuses(self) -> tuple[str, ...]:
+        """Statuses of a row whose position really opened: open now or closed since (a
+        force-closed row opened too; its rule says so)."""
+        return tuple(dict.fromkeys([*self.open_statuses, *self.closed_statuses]))
+
+    def force_close_arrays(
+        self,
+    ) -> tuple[list[str], list[str], list[str], list[str | None], list[str]]:
+        """The force-close rules as the five arrays the SQL files unnest."""
+        rules = self.force_close_rules
+        return (
+            [r.status for r in rules],
+            [r.exit_reason for r in rules],
+            [r.at for r in rules],
+            [r.zone for r in rules],
+            [r.path for r in rules],
+        )
 
     def counter(self, name: str) -> CounterSpec | None:
         return next((c for c in self.counters if c.name == name), None)
@@ -125,6 +157,15 @@ class Profile:
             for s in specs
             if s.event_types and not present.intersection(s.event_types)
         }
+
+    @property
+    def named_event_types(self) -> tuple[str, ...]:
+        """Every event type the profile knows: counted, timed, listed by the analysis, or
+        declared informational (written by the bot, counted by no metric)."""
+        kinds = set(self.all_event_types) | set(self.stop_loss_event_types)
+        for types in self.analysis_event_types.values():
+            kinds |= set(types)
+        return tuple(sorted(kinds | set(self.informational_event_types)))
 
     @property
     def all_event_types(self) -> tuple[str, ...]:
@@ -172,6 +213,14 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         columns[table_key] = {
             c: where.identifier(cols, c, f"columns.{table_key}") for c in required
         }
+    # tables the analysis reads where the bot has them (a missing one: "not available")
+    for table_key, defaults in OPTIONAL_TABLES.items():
+        named = {**tables} if table_key in tables else {table_key: table_key}
+        table_names[table_key] = where.identifier(named, table_key, "tables")
+        cols = {**defaults, **where.table(columns_raw, table_key, "columns", required=False)}
+        columns[table_key] = {
+            c: where.identifier(cols, c, f"columns.{table_key}") for c in defaults
+        }
     positions = where.table(data, "positions")
     open_statuses = where.strings(positions, "open_statuses", "positions", allow_empty=False)
     max_age = positions.get("max_age_hours", 3.0)
@@ -182,11 +231,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         )
     patterns = compile_patterns(where, data)
     counters = tuple(
-        CounterSpec(
-            name,
-            where.strings(spec, "event_types", f"counters.{name}"),
-            where.category(spec, f"counters.{name}", patterns),
-        )
+        counter_spec(where, name, spec, patterns)
         for name, spec in where.table(data, "counters").items()
     )
     latencies = tuple(
@@ -237,34 +282,49 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         log_echo_logger=echo,
         log_timezone=log_zone(where, log.get("timezone", "local")),
         thresholds=where.table(data, "thresholds", required=False),
-        queries=_queries(where, data),
+        queries=query_specs(where, data),
         log_high_volume=high_volume(where, log, patterns),
         log_exchange_pattern=exchange_pattern(where, log),
         log_excessive_ts_updates=int(where.number(log, "excessive_ts_updates", "log", 20)),
         log_slow_ms=where.number(log, "slow_ms", "log", 1000.0),
         closed_statuses=where.strings(positions, "closed_statuses", "positions"),
         stop_loss_event_types=where.strings(positions, "stop_loss_event_types", "positions"),
+        informational_event_types=where.strings(
+            where.table(data, "events", required=False), "informational", "events"
+        ),
+        log_classification=classification(where, log, patterns),
+        log_levels=category_levels(where, log, patterns),
+        log_repeats=repeats(where, log, patterns),
+        log_unprotected_seconds=where.number(log, "unprotected_seconds", "log", 330.0),
+        naive_zones=naive_zones(where, data),
+        force_close_rules=force_close_rules(where, positions),
+        sl_match_before_seconds=where.number(
+            positions, "sl_match_before_seconds", "positions", 10.0
+        ),
+        log_streams=text_map(where, log, "streams", "log"),
+        write_delay_seconds=where.number(
+            where.table(data, "events", required=False), "write_delay_seconds", "events", 5.0
+        ),
+        race_pairs=race_pairs(where, data),
+        ts_move_key=optional_text(where, trailing, "move_key", "trailing_stop"),
+        ts_skip_key=optional_text(where, trailing, "skip_key", "trailing_stop"),
     )
 
 
-def _queries(where: Where, data: Mapping[str, Any]) -> tuple[QuerySpec, ...]:
-    specs = []
-    for name, spec in where.table(data, "queries", required=False).items():
-        key = f"queries.{name}"
-        if not isinstance(spec, Mapping) or not isinstance(spec.get("sql"), str):
-            raise where.fail(key, "expected a table with an 'sql' string")
-        kind = spec.get("kind", "counter")
-        if kind not in ("counter", "gauge"):
-            raise where.fail(f"{key}.kind", f"expected 'counter' or 'gauge', got {kind!r}")
-        query = QuerySpec(name, spec["sql"], kind)
-        if query.parameters > 2:
-            raise where.fail(f"{key}.sql", "only $1 (window start) and $2 (window end) exist")
-        specs.append(query)
-    return tuple(specs)
-
-
+# the bot's transaction_log (JacobJanuary/TradingBot database/DEPLOY_SCHEMA.sql at 9d9879e and
+# database/init.sql at 116d884): started_at, completed_at, duration_ms; no created_at
+OPTIONAL_TABLES = {"transaction_log": {"started_at": "started_at", "duration_ms": "duration_ms"}}
 _REQUIRED_COLUMNS = {
-    "positions": ("id", "symbol", "exchange", "status", "has_stop_loss", "opened_at", "closed_at"),
+    "positions": (
+        "id",
+        "symbol",
+        "exchange",
+        "status",
+        "has_stop_loss",
+        "opened_at",
+        "closed_at",
+        "exit_reason",
+    ),
     "events": (
         "id",
         "event_type",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,39 +18,6 @@ from .values import is_number
 # loss (Ns)"). A tick between an open and its stop-loss must not cry wolf.
 DEFAULT_SL_GRACE_SECONDS = 30.0
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
-
-
-# Secrets an exchange error or a traceback may carry (API keys, signatures, listen keys, long
-# hex or base64 tokens): hidden in every log sample and error shape before any output. A
-# named group "secret" hides just that part; otherwise the whole match is hidden.
-DEFAULT_REDACT = (
-    r"(?i)\b(?:api[_-]?key|x-mbx-apikey|signature|listen[_-]?key|secret|passphrase)"
-    r"[\"']?\s*[:=]\s*[\"']?(?P<secret>[^\"'&\s,;}]+)",
-    r"\b[0-9a-fA-F]{32,}\b",
-    r"\b[A-Za-z0-9+/_-]{40,}={0,2}",
-)
-REDACTED = "***"
-
-
-def redaction(where: Where, log: Mapping[str, Any]) -> tuple[re.Pattern[str], ...]:
-    raw = log.get("redact")
-    texts = DEFAULT_REDACT if raw is None else where.strings(log, "redact", "log")
-    try:
-        return tuple(re.compile(text) for text in texts)
-    except re.error as exc:
-        raise where.fail("log.redact", f"bad regular expression ({exc})") from None
-
-
-def redact(text: str, patterns: tuple[re.Pattern[str], ...]) -> str:
-    """``text`` with every secret the patterns find replaced by ``***``."""
-    for pattern in patterns:
-        if "secret" in pattern.groupindex:
-            text = pattern.sub(
-                lambda m: m.group(0)[: m.start("secret") - m.start()] + REDACTED, text
-            )
-        else:
-            text = pattern.sub(REDACTED, text)
-    return text
 
 
 # the bot contract's event lists of the database analysis (a profile's [analysis] table
@@ -100,9 +66,35 @@ DEFAULT_ANALYSIS_TYPES: dict[str, tuple[str, ...]] = {
 }
 
 
+# conflicting changes of one position (analysis section 10): first type, then second
+DEFAULT_RACE_PAIRS = (
+    ("position_closed", "position_closed"),
+    ("position_closed", "stop_loss_placed"),
+    ("position_closed", "trailing_stop_updated"),
+    ("position_closed", "trailing_stop_sl_updated"),
+    ("trailing_stop_sl_updated", "trailing_stop_sl_updated"),
+    ("position_created", "position_created"),
+)
+
+
+def race_pairs(where: Where, data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    table = where.table(data, "analysis", required=False)
+    raw = table.get("race_pairs")
+    if raw is None:
+        return DEFAULT_RACE_PAIRS
+    if not isinstance(raw, list) or not all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(t, str) for t in p) for p in raw
+    ):
+        raise where.fail(
+            "analysis.race_pairs", f"expected pairs of event types [[a, b], ...], got {raw!r}"
+        )
+    return tuple((a, b) for a, b in raw)
+
+
 def analysis_lists(where: Where, data: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     table = where.table(data, "analysis", required=False)
     unknown = set(table) - {f"{name}_event_types" for name in DEFAULT_ANALYSIS_TYPES}
+    unknown.discard("race_pairs")
     if unknown:
         raise where.fail(f"analysis.{sorted(unknown)[0]}", "unknown key")
     return {
@@ -122,96 +114,87 @@ def grace(where: Where, positions: Mapping[str, Any]) -> float:
     return float(value)
 
 
-def high_volume(
-    where: Where, log: Mapping[str, Any], patterns: Mapping[str, tuple[re.Pattern[str], ...]]
-) -> dict[str, tuple[str, ...]]:
-    """Category -> the literal prefixes its '^literal' patterns stand for."""
-    prefixes: dict[str, tuple[str, ...]] = {}
-    for category in where.strings(log, "high_volume", "log"):
-        if category not in patterns:
-            raise where.fail("log.high_volume", f"no log.patterns.{category} in the profile")
-        literal = []
-        for pattern in patterns[category]:
-            prefix = literal_prefix(pattern.pattern)
-            if prefix is None:
-                raise where.fail(
-                    f"log.patterns.{category}",
-                    "a high-volume category needs plain "
-                    f"'^prefix' patterns, got {pattern.pattern!r}",
-                )
-            literal.append(prefix)
-        prefixes[category] = tuple(literal)
-    return prefixes
+@dataclass(frozen=True, slots=True)
+class ForceCloseRule:
+    """One way the bot closes a position by force, as its row shows it: the status it
+    writes, its exit_reason (SQL LIKE), which column holds the moment, and that column's zone
+    on this path when the bot's own code writes it there (``None``: the column's zone)."""
+
+    path: str
+    status: str
+    exit_reason: str
+    at: str  # "opened_at" or "closed_at"
+    zone: str | None = None
 
 
-_REGEX_META = frozenset(".^$*+?{}[]|()")
+_TIMESTAMP_COLUMNS = frozenset({"opened_at", "closed_at"})
 
 
-def literal_prefix(text: str) -> str | None:
-    """The literal text of a '^literal' pattern (escaped punctuation allowed), else None."""
-    if not text.startswith("^"):
-        return None
-    out: list[str] = []
-    position = 1
-    while position < len(text):
-        char = text[position]
-        if char == "\\":
-            following = text[position + 1 : position + 2]
-            if not following or following.isalnum():
-                return None
-            out.append(following)
-            position += 2
-            continue
-        if char in _REGEX_META:
-            return None
-        out.append(char)
-        position += 1
-    return "".join(out)
-
-
-def exchange_pattern(where: Where, log: Mapping[str, Any]) -> re.Pattern[str] | None:
-    text = log.get("exchange_pattern")
-    if text is None:
-        return None
+def zone_name(where: Where, key: str, value: object) -> str:
+    """``database`` or a zone the machine knows (checked here, used by PostgreSQL)."""
+    if value == "database":
+        return "database"
+    if not isinstance(value, str):
+        raise where.fail(key, f"expected 'database' or a zone name, got {value!r}")
+    if value.upper() == "UTC":
+        return "UTC"
     try:
-        pattern = re.compile(str(text))
-    except re.error as exc:
-        raise where.fail("log.exchange_pattern", f"bad regular expression ({exc})") from None
-    if "exchange" not in pattern.groupindex:
-        raise where.fail("log.exchange_pattern", "needs a named group (?P<exchange>...)")
-    return pattern
-
-
-def log_zone(where: Where, name: object) -> tzinfo | None:
-    """None means local time, which is what Python logging's asctime uses."""
-    if name == "local":
-        return None
-    if not isinstance(name, str):
-        raise where.fail("log.timezone", f"expected 'local', 'UTC' or a zone name, got {name!r}")
-    if name.upper() == "UTC":
-        return UTC
-    try:
-        return ZoneInfo(name)
+        ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise where.fail("log.timezone", f"unknown time zone {name!r}") from None
+        raise where.fail(key, f"unknown time zone {value!r}") from None
+    return value
 
 
-def compile_patterns(
-    where: Where, data: Mapping[str, Any]
-) -> dict[str, tuple[re.Pattern[str], ...]]:
-    log = where.table(data, "log", required=False)
-    raw = where.table(log, "patterns", "log", required=False) if log else {}
-    compiled: dict[str, tuple[re.Pattern[str], ...]] = {}
-    for category in raw:
-        items = where.strings(raw, category, "log.patterns")
-        try:
-            compiled[category] = tuple(re.compile(p) for p in items)
-        except re.error as exc:
-            raise ProfileError(
-                f"profile {where.source}: log.patterns.{category}: bad regular expression "
-                f"{exc.pattern!r} ({exc})"
-            ) from None
-    return compiled
+def naive_zones(where: Where, data: Mapping[str, Any]) -> dict[str, str]:
+    table = where.table(data, "timezones", required=False)
+    zones: dict[str, str] = {}
+    for column, value in table.items():
+        key = f"timezones.{column}"
+        table_name, _, name = str(column).partition(".")
+        if table_name not in ("positions", "events") or not name:
+            raise where.fail(key, 'expected a key such as "positions.opened_at"')
+        zones[str(column)] = zone_name(where, key, value)
+    return zones
+
+
+def force_close_rules(where: Where, positions: Mapping[str, Any]) -> tuple[ForceCloseRule, ...]:
+    raw = positions.get("force_closed", [])
+    if not isinstance(raw, list):
+        raise where.fail("positions.force_closed", "expected an array of tables")
+    rules = []
+    for index, item in enumerate(raw):
+        key = f"positions.force_closed[{index}]"
+        if not isinstance(item, Mapping):
+            raise where.fail(key, "expected a table { path, status, exit_reason, at }")
+        texts = {}
+        for field_name in ("path", "status", "exit_reason"):
+            value = item.get(field_name)
+            if not isinstance(value, str) or not value:
+                raise where.fail(f"{key}.{field_name}", f"expected text, got {value!r}")
+            texts[field_name] = value
+        at = item.get("at", "closed_at")
+        if at not in _TIMESTAMP_COLUMNS:
+            raise where.fail(f"{key}.at", f"expected 'opened_at' or 'closed_at', got {at!r}")
+        zone = item.get("zone")
+        rules.append(
+            ForceCloseRule(
+                texts["path"],
+                texts["status"],
+                texts["exit_reason"],
+                str(at),
+                None if zone is None else zone_name(where, f"{key}.zone", zone),
+            )
+        )
+    return tuple(rules)
+
+
+def optional_text(where: Where, data: Mapping[str, Any], key: str, parent: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise where.fail(f"{parent}.{key}", f"expected text, got {value!r}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ class AuditSettings:
     env_file: Path | None = Path(".env")
     strict: bool = False
     allow_no_data: bool = False
+    require_read_only_role: bool = False
     abort_on_critical: bool = False
     persist: int = 1
     since: datetime | None = None

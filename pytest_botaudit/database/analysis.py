@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -16,7 +16,10 @@ import asyncpg
 from ..config.profile import Profile
 from ..errors import ReadOnlyViolation
 from .connection import ReadOnlySession
+from .queries import AuditDatabase
 from .sqlfiles import load_sql, render
+from .variables import sql_variables
+from .zones import ColumnZones
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +30,11 @@ class SectionSpec:
 
 
 SECTIONS: tuple[SectionSpec, ...] = (
-    SectionSpec(1, "Positions summary", ("01_positions_by_exchange", "01b_positions_by_status")),
+    SectionSpec(
+        1,
+        "Positions summary",
+        ("01_positions_by_exchange", "01b_positions_by_status", "01c_closed_by_force"),
+    ),
     SectionSpec(
         2,
         "Stop-loss",
@@ -119,31 +126,18 @@ def _json_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return {key: plain(value) for key, value in row.items()}
 
 
-def _array(items: Sequence[str]) -> str:
-    """A PostgreSQL array literal of strings, each quoted."""
-    quoted = ('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items)
-    return "{" + ",".join(quoted) + "}"
-
-
-def analysis_names(profile: Profile) -> dict[str, str]:
+def analysis_names(profile: Profile, zones: ColumnZones | None = None) -> dict[str, str]:
     """The psql variables of sql/analysis/, from the profile (post_test_analysis.sql sets the
     same ones to the contract's values)."""
-    lists = profile.analysis_event_types
-    latency_key = profile.latencies[0].json_key if profile.latencies else "execution_time_ms"
-    return {
-        **profile.sql_names(),
-        "open_statuses": _array(profile.open_statuses),
-        "max_age_hours": repr(profile.max_age_hours),
-        "sl_grace_seconds": repr(profile.sl_grace_seconds),
-        "latency_key": latency_key,
-        "stop_loss_types": _array(profile.stop_loss_event_types),
-        "ts_update_types": _array(profile.ts_update_event_types),
-        **{f"{name}_types": _array(types) for name, types in lists.items()},
-    }
+    return sql_variables(profile, zones or ColumnZones())
 
 
 def analysis_sql(
-    name: str, profile: Profile, since: dt.datetime, until: dt.datetime
+    name: str,
+    profile: Profile,
+    since: dt.datetime,
+    until: dt.datetime,
+    zones: ColumnZones | None = None,
 ) -> tuple[str, tuple[dt.datetime, ...]]:
     """One file of sql/analysis/ for asyncpg: the window's ends become parameters (only those
     it uses: a prepared statement needs the type of each), the other variables literals."""
@@ -153,21 +147,28 @@ def analysis_sql(
         if variable in text:
             args.append(moment)
             text = text.replace(variable, f"${len(args)}")
-    return render(text, analysis_names(profile)), tuple(args)
+    return render(text, analysis_names(profile, zones)), tuple(args)
 
 
 async def run_analysis(
-    session: ReadOnlySession, profile: Profile, since: dt.datetime, until: dt.datetime
+    session: ReadOnlySession,
+    profile: Profile,
+    since: dt.datetime,
+    until: dt.datetime,
+    zones: ColumnZones | None = None,
 ) -> DatabaseAnalysis:
     """Every section over [since, until); a table that cannot run here (a missing table or
-    column, no permission, the statement timeout) is "not available", never zeros."""
+    column, no permission, the statement timeout) is "not available", never zeros. ``zones``
+    (of the database's naive columns) is read from the database when not given."""
+    if zones is None:
+        zones = (await AuditDatabase.open(session, profile)).zones
     sections = []
     for spec in SECTIONS:
         tables = []
         for name in spec.files:
             started = time.perf_counter()
             try:
-                sql, args = analysis_sql(name, profile, since, until)
+                sql, args = analysis_sql(name, profile, since, until, zones)
                 rows = await session.fetch(sql, *args)
             except _UNAVAILABLE as exc:
                 reason = f"{type(exc).__name__}: {exc}".splitlines()[0]

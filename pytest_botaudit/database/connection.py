@@ -14,16 +14,22 @@ from ..config.dsn import asyncpg_dsn, redact_dsn, secrets_of
 from ..errors import DatabaseUnavailable, ReadOnlyViolation
 
 # Every session is read-only at the server: the plugin cannot write to the bot's database even
-# by mistake. TimeZone=UTC makes `timestamp without time zone` columns compare as UTC.
+# by mistake. The session's TimeZone is set to UTC once the server's own one has been read
+# (the zone of the bot's naive columns, database/zones.py).
 SERVER_SETTINGS = {
     "default_transaction_read_only": "on",
     "application_name": "pytest-botaudit",
-    "TimeZone": "UTC",
     # the audit's queries are small and read one window: compiling them (JIT, chosen by the
     # cost estimates of a big table) would take longer than running them
     "jit": "off",
 }
 CONNECT_TIMEOUT = 10.0
+# for one transaction: print each statement's rewritten query tree to this client, on one line
+_SHOW_TREES = (
+    "SELECT set_config('debug_print_rewritten', 'on', true),"
+    " set_config('debug_pretty_print', 'off', true),"
+    " set_config('client_min_messages', 'log', true)"
+)
 
 
 # What a lost or broken connection looks like; anything else is a bug and is re-raised.
@@ -32,6 +38,7 @@ DB_ERRORS = (
     TimeoutError,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
     DatabaseUnavailable,
     ReadOnlyViolation,
 )
@@ -67,21 +74,24 @@ async def connect(
     """A read-only session; asyncpg fills what the DSN leaves out from libpq's PG* variables."""
     spec = Target.of(target)
     dsn = spec.dsn
+    failures = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError)
     try:
         connection = await asyncpg.connect(
             asyncpg_dsn(dsn) if dsn else None,
             timeout=connect_timeout,
             server_settings=spec.server_settings(),
         )
-    except (
-        OSError,
-        TimeoutError,
-        asyncpg.PostgresError,
-        asyncpg.InterfaceError,
-        ValueError,
-    ) as exc:
+    except failures as exc:
         raise DatabaseUnavailable(describe_error(exc, dsn)) from None
-    return ReadOnlySession(connection)
+    try:
+        # the zone the database gives its sessions (what the bot's DEFAULT now() writes in
+        # naive columns), then UTC for ours: every time the audit shows is UTC
+        server_zone = str(await connection.fetchval("SELECT current_setting('TimeZone')"))
+        await connection.execute("SET TimeZone TO 'UTC'")
+    except failures as exc:
+        connection.terminate()
+        raise DatabaseUnavailable(describe_error(exc, dsn)) from None
+    return ReadOnlySession(connection, server_zone)
 
 
 def describe_error(exc: BaseException, target: Target | str | None) -> str:
@@ -97,13 +107,15 @@ def describe_error(exc: BaseException, target: Target | str | None) -> str:
 class ReadOnlySession:
     """What the plugin, the checks and the profile's queries get instead of a raw connection:
     ``fetch``, ``fetchrow`` and ``fetchval``, each one prepared statement (never a script) run
-    inside a transaction opened ``READ ONLY`` here. A session default can be switched off by
-    whoever holds a raw connection (``SET default_transaction_read_only = off``); a
-    transaction's mode cannot be changed once it ran a query, so no statement can write."""
+    inside a transaction opened ``READ ONLY`` here, and rolled back. A session default can be
+    switched off by whoever holds a raw connection (``SET default_transaction_read_only =
+    off``); a transaction's mode cannot be changed once it ran a query, so no statement can
+    write."""
 
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: asyncpg.Connection, server_zone: str = "UTC") -> None:
         self._connection = connection
         self._grouped = False
+        self.server_zone = server_zone
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[ReadOnlySession]:
@@ -115,7 +127,7 @@ class ReadOnlySession:
             return
         self._grouped = True
         try:
-            async with self._connection.transaction(readonly=True):
+            async with self._read_only():
                 await self._connection.fetchval("SELECT 1")
                 yield self
         finally:
@@ -137,12 +149,58 @@ class ReadOnlySession:
     @contextlib.asynccontextmanager
     async def _statement(self) -> AsyncIterator[None]:
         if not self._grouped:
-            async with self._connection.transaction(readonly=True):
+            async with self._read_only():
                 yield
             return
         if not self._connection.is_in_transaction():
             raise ReadOnlyViolation("a statement ended the read-only transaction")
         yield
+
+    @contextlib.asynccontextmanager
+    async def _read_only(self) -> AsyncIterator[None]:
+        """A transaction opened READ ONLY that always ends in ROLLBACK: it has nothing to
+        commit, and what only a commit would deliver (a NOTIFY) is dropped with it."""
+        transaction = self._connection.transaction(readonly=True)
+        await transaction.start()
+        try:
+            yield
+        finally:
+            if not self._connection.is_closed():
+                try:
+                    await transaction.rollback()
+                except (asyncpg.InterfaceError, asyncpg.InternalClientError):
+                    # a statement still in flight (its task was cancelled, a tick's timeout):
+                    # the connection cannot roll back now, so it is dropped, and so is the
+                    # transaction with it
+                    self._connection.terminate()
+
+    async def query_tree(self, sql: str) -> str | None:
+        """``sql`` as the server would run it, without running it: parsed and rewritten (views
+        expanded, row security added) and printed as a node tree that names every function,
+        operator and type by its oid. The server prints it for this one statement
+        (``debug_print_rewritten``, a LOG message that also reaches the server's log); the
+        statement is prepared, never planned nor executed. None: the server showed no tree."""
+        trees: list[str] = []
+
+        def listen(_: object, message: asyncpg.PostgresLogMessage) -> None:
+            if message.message.startswith("rewritten parse tree"):
+                trees.append(message.detail or "")
+
+        async with self.transaction():
+            # a savepoint, so the settings end with it even inside a tick's transaction
+            savepoint = self._connection.transaction()
+            await savepoint.start()
+            try:
+                await self.fetchval(_SHOW_TREES)
+                self._connection.add_log_listener(listen)
+                try:
+                    await self._connection.prepare(sql)
+                finally:
+                    self._connection.remove_log_listener(listen)
+            finally:
+                if not self._connection.is_closed():
+                    await savepoint.rollback()
+        return trees[0] if trees else None  # asyncpg's own type look-ups, if any, come after
 
     def is_closed(self) -> bool:
         return bool(self._connection.is_closed())

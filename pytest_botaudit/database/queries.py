@@ -10,10 +10,14 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from ..config.profile import Profile
-from ..errors import ReadOnlyViolation
+from ..config.profile import OPTIONAL_TABLES, Profile
+from ..config.specs import QuerySpec
+from ..errors import QueryRefused, ReadOnlyViolation
 from .connection import ReadOnlySession
+from .querysafety import query_refusal
 from .sqlfiles import query
+from .variables import sql_variables
+from .zones import ColumnZones
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +54,52 @@ class UnprotectedPosition:
     id: int
     symbol: str
     exchange: str
-    opened_at: str
+    opened_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WindowPosition:
+    """A position open at some moment of a past period, as window mode rebuilds its ticks:
+    ``ended_at`` its close or force-close (``forced_path`` says which rule), ``protected_at``
+    its first stop-loss event."""
+
+    id: int
+    symbol: str
+    exchange: str
+    status: str
+    opened_at: datetime
+    ended_at: datetime | None
+    forced_path: str | None
+    protected_at: datetime | None
+    has_stop_loss: bool
+
+
+@dataclass(frozen=True, slots=True)
+class QueryVetting:
+    """Pre-flight's word on one profile query: refused (why), or not parsed (the error)."""
+
+    name: str
+    refusal: str | None = None
+    error: str | None = None
+
+    def describe(self) -> str:
+        if self.refusal:
+            return f"query {self.name}: refused: {self.refusal}"
+        if self.error:
+            return f"query {self.name}: does not parse (the schema check fails it): {self.error}"
+        return f"query {self.name}: one SELECT, only readers called"
 
 
 @dataclass(frozen=True, slots=True)
 class WindowRows:
-    """Window mode's raw material: per-tick event counts and per-tick position gauges."""
+    """Window mode's raw material: per-tick event counts and the positions of the period."""
 
     counts: tuple[asyncpg.Record, ...]
-    gauges: tuple[asyncpg.Record, ...]
+    positions: tuple[WindowPosition, ...]
+
+
+def _first_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 
 def _float(value: object) -> float | None:
@@ -68,10 +109,13 @@ def _float(value: object) -> float | None:
 class AuditDatabase:
     """The queries of an audit, rendered once from the profile and run on one session."""
 
-    def __init__(self, session: ReadOnlySession, profile: Profile) -> None:
+    def __init__(
+        self, session: ReadOnlySession, profile: Profile, zones: ColumnZones | None = None
+    ) -> None:
         self.session = session
         self.profile = profile
-        names = profile.sql_names()
+        self.zones = zones or ColumnZones(session.server_zone)
+        names = sql_variables(profile, self.zones)
         self._tick = query("tick.sql", names)
         self._vocabulary = query("vocabulary.sql", names)
         self._latency = query("latency.sql", names)
@@ -80,7 +124,16 @@ class AuditDatabase:
         self._columns = query("columns.sql", names)
         self._privileges = query("privileges.sql", names)
         self._window_counts = query("window_counts.sql", names)
-        self._window_gauges = query("window_gauges.sql", names)
+        self._window_positions = query("window_positions.sql", names)
+        self._vetted: set[str] = set()  # the profile queries found safe on this session
+
+    @classmethod
+    async def open(cls, session: ReadOnlySession, profile: Profile) -> AuditDatabase:
+        """The audit's queries for this database: its naive timestamp columns read in the
+        zone the profile (or, unnamed, the server) gives them."""
+        probe = cls(session, profile)
+        zones = ColumnZones.resolve(profile, session.server_zone, await probe.columns())
+        return cls(session, profile, zones)
 
     async def server_info(self) -> ServerInfo:
         started = time.perf_counter()
@@ -99,35 +152,62 @@ class AuditDatabase:
         aged_cutoff = taken_at - timedelta(hours=self.profile.max_age_hours)
         grace_cutoff = taken_at - timedelta(seconds=self.profile.sl_grace_seconds)
         return await self.session.fetch(
-            self._tick,
-            window_start,
-            window_end,
-            list(self.profile.open_statuses),
-            aged_cutoff,
-            grace_cutoff,
+            self._tick, window_start, window_end, aged_cutoff, grace_cutoff
         )
 
     async def profile_queries(
         self, window_start: datetime, window_end: datetime
     ) -> dict[str, float]:
-        """The profile's own per-tick metrics, by name."""
+        """The profile's own per-tick metrics, by name. Each query runs only once it was found
+        safe on this session (database/querysafety.py): a refused one raises QueryRefused and
+        the audit stops there, by name, without ever running it."""
         values: dict[str, float] = {}
         for spec in self.profile.queries:
+            await self._vet(spec)
             args = (window_start, window_end)[: spec.parameters]
             values[spec.name] = float(await self.session.fetchval(spec.sql, *args) or 0)
         return values
 
+    async def _vet(self, spec: QuerySpec) -> None:
+        """Refuse ``spec`` unless it is one SELECT calling only readers; the server's error
+        for one that does not parse."""
+        if spec.name in self._vetted:
+            return
+        refusal = await query_refusal(self.session, spec.sql)
+        if refusal is not None:
+            raise QueryRefused(spec.name, refusal)
+        self._vetted.add(spec.name)
+
+    async def vet_profile_queries(self) -> list[QueryVetting]:
+        """Pre-flight's look at every profile query, none of them run."""
+        found: list[QueryVetting] = []
+        for spec in self.profile.queries:
+            try:
+                await self._vet(spec)
+            except QueryRefused as exc:
+                found.append(QueryVetting(spec.name, refusal=exc.reason))
+                continue
+            except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                found.append(QueryVetting(spec.name, error=_first_line(exc)))
+                continue
+            found.append(QueryVetting(spec.name))
+        return found
+
     async def failing_profile_queries(self) -> list[tuple[str, str]]:
-        """Each profile query run once over the last minute: ``(name, error)`` of those that
-        fail (a syntax error, a missing table, an attempt to write)."""
+        """Each safe profile query run once over the last minute: ``(name, error)`` of those
+        that fail (a syntax error, a missing table, no permission). A refused query is never
+        run: the pre-flight check of the queries names it."""
         end = datetime.now(UTC)
         failing: list[tuple[str, str]] = []
         for spec in self.profile.queries:
             args = (end - timedelta(minutes=1), end)[: spec.parameters]
             try:
+                await self._vet(spec)
                 await self.session.fetchval(spec.sql, *args)
+            except QueryRefused:
+                continue
             except (asyncpg.PostgresError, asyncpg.InterfaceError, ReadOnlyViolation) as exc:
-                failing.append((spec.name, f"{type(exc).__name__}: {exc}".splitlines()[0]))
+                failing.append((spec.name, _first_line(exc)))
         return failing
 
     async def connections(self) -> float:
@@ -164,35 +244,34 @@ class AuditDatabase:
         ]
 
     async def unprotected_positions(self, limit: int = 20) -> list[UnprotectedPosition]:
-        rows = await self.session.fetch(
-            self._unprotected,
-            list(self.profile.open_statuses),
-            limit,
-            self.profile.sl_grace_seconds,
-        )
+        grace_cutoff = datetime.now(UTC) - timedelta(seconds=self.profile.sl_grace_seconds)
+        rows = await self.session.fetch(self._unprotected, limit, grace_cutoff)
         return [
             UnprotectedPosition(int(r["id"]), r["symbol"], r["exchange"], r["opened_at"])
             for r in rows
         ]
 
-    async def window_rows(
-        self, since: datetime, end: datetime, interval: float, moments: Sequence[datetime]
-    ) -> WindowRows:
-        """sql/window_counts.sql and sql/window_gauges.sql over a past period, in one
+    async def window_rows(self, since: datetime, end: datetime, interval: float) -> WindowRows:
+        """sql/window_counts.sql and sql/window_positions.sql over a past period, in one
         read-only transaction."""
-        profile = self.profile
-        statuses = list(dict.fromkeys([*profile.open_statuses, *profile.closed_statuses]))
         async with self.session.transaction():
             counts = await self.session.fetch(self._window_counts, since, end, interval)
-            gauges = await self.session.fetch(
-                self._window_gauges,
-                list(moments),
-                statuses,
-                list(profile.stop_loss_event_types),
-                profile.max_age_hours * 3600,
-                profile.sl_grace_seconds,
+            rows = await self.session.fetch(self._window_positions, since, end)
+        positions = tuple(
+            WindowPosition(
+                int(r["id"]),
+                r["symbol"],
+                r["exchange"],
+                r["status"],
+                r["opened_at"],
+                r["ended_at"],
+                r["forced_path"],
+                r["protected_at"],
+                bool(r["has_stop_loss"]),
             )
-        return WindowRows(tuple(counts), tuple(gauges))
+            for r in rows
+        )
+        return WindowRows(tuple(counts), positions)
 
     async def columns(self) -> dict[str, dict[str, str]]:
         tables = list(self.profile.tables.values())
@@ -202,17 +281,22 @@ class AuditDatabase:
             found.setdefault(row["table_name"], {})[row["column_name"]] = row["data_type"]
         return found
 
-    async def write_privileges(self) -> list[str]:
-        """``schema.table: PRIVILEGE`` for every way the session's role could change a table."""
+    async def role_powers(self) -> list[str]:
+        """Every power of the session's role beyond reading, by name (sql/privileges.sql):
+        ``SUPERUSER``, ``member of pg_execute_server_program``, ``CREATE on schema s``,
+        ``schema.table: INSERT`` ..."""
         tables = list(self.profile.tables.values())
         rows = await self.session.fetch(self._privileges, self.profile.schema, tables)
-        return [f"{self.profile.schema}.{r['table_name']}: {r['privilege']}" for r in rows]
+        return [r["power"] for r in rows]
 
     async def missing_columns(self) -> list[str]:
-        """``schema.table.column`` names the profile needs but the database lacks."""
+        """``schema.table.column`` names the profile needs but the database lacks (the tables
+        only the analysis reads, where the bot has them, are not needed)."""
         present = await self.columns()
         missing: list[str] = []
         for key, columns in self.profile.columns.items():
+            if key in OPTIONAL_TABLES:
+                continue
             table = self.profile.tables[key]
             if table not in present:
                 missing.append(f"{self.profile.schema}.{table} (table)")

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib.resources.abc import Traversable
+from pathlib import Path
 
 from ..bundled import bundled_dir
 
 # `:"name"` becomes a quoted identifier and `:'name'` a quoted literal, exactly as psql does;
 # `::type` casts are left alone.
 _VARIABLE = re.compile(r"(?<![:\w]):(?P<quote>[\"'])(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P=quote)")
+# `:pos_opened_ts` (psql's unquoted form) is an SQL expression substituted as it is: only names
+# ending in _ts or _ts_rule are such expressions (a timestamp column read as an instant)
+_RAW_VARIABLE = re.compile(r"(?<![:\w]):(?P<name>[a-z_]+_ts(?:_rule)?)\b")
 
 
 def sql_dir() -> Traversable:
@@ -21,6 +25,31 @@ def sql_dir() -> Traversable:
 @cache
 def load_sql(name: str) -> str:
     return sql_dir().joinpath(name).read_text("utf-8")
+
+
+# A rule several files share lives once under sql/fragments/ and is copied into each file that
+# needs it between these markers (psql cannot include a file into the middle of a statement);
+# `python -m pytest_botaudit.database.sqlfiles` rewrites the copies, a test checks them.
+_INCLUDED = re.compile(
+    r"^-- >>> (?P<name>fragments/\S+\.sql)\n(?P<body>.*?)^-- <<< (?P=name)\n",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def included_fragments(text: str) -> list[tuple[str, str]]:
+    """``(fragment name, the copy in text)`` for every marked copy of a fragment."""
+    return [(m.group("name"), m.group("body")) for m in _INCLUDED.finditer(text)]
+
+
+def with_fragments(text: str, fragment: Callable[[str], str]) -> str:
+    """``text`` with every marked copy replaced by the fragment's current text."""
+
+    def copy(match: re.Match[str]) -> str:
+        name = match.group("name")
+        body = fragment(name)
+        return f"-- >>> {name}\n{body.rstrip()}\n-- <<< {name}\n"
+
+    return _INCLUDED.sub(copy, text)
 
 
 def quote_identifier(name: str) -> str:
@@ -40,8 +69,26 @@ def render(sql: str, names: Mapping[str, str]) -> str:
             return quote_identifier(value)
         return quote_literal(value)
 
-    return _VARIABLE.sub(substitute, sql)
+    expanded = _RAW_VARIABLE.sub(lambda m: names[m.group("name")], sql)
+    return _VARIABLE.sub(substitute, expanded)
 
 
 def query(name: str, names: Mapping[str, str]) -> str:
     return render(load_sql(name), names)
+
+
+def _sync(root: Path) -> list[Path]:
+    """Rewrite the fragment copies of every file under ``root``; the files it changed."""
+    changed = []
+    for path in sorted(root.rglob("*.sql")):
+        text = path.read_text("utf-8")
+        synced = with_fragments(text, lambda name: (root / name).read_text("utf-8"))
+        if synced != text:
+            path.write_text(synced, "utf-8")
+            changed.append(path)
+    return changed
+
+
+if __name__ == "__main__":  # the maintainers' tool: copy sql/fragments/ into the files
+    for changed in _sync(Path(str(sql_dir()))):
+        print(f"updated {changed}")

@@ -36,7 +36,7 @@ async def gather_window_stats(
     except DatabaseUnavailable as exc:
         return WindowStats(error=str(exc))
     try:
-        database = AuditDatabase(session, profile)
+        database = await AuditDatabase.open(session, profile)
         latencies = {
             spec.name: await database.latency(since, until, spec.event_types, spec.json_key)
             for spec in profile.latencies
@@ -45,7 +45,7 @@ async def gather_window_stats(
             await database.ts_updates(since, until) if profile.ts_update_event_types else []
         )
         unprotected = await database.unprotected_positions()
-        analysis = await run_analysis(session, profile, since, until)
+        analysis = await run_analysis(session, profile, since, until, database.zones)
         return WindowStats(latencies, tuple(ts_updates), tuple(unprotected), analysis)
     finally:
         await session.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -187,14 +187,15 @@ async def load_aged(
     bot: BotSimulator, conn: asyncpg.Connection, data: dict[str, Any], stamp: datetime
 ) -> None:
     """Positions the bot loads at start-up that were opened hours ago."""
-    opened = stamp.astimezone(UTC).replace(tzinfo=None) - timedelta(hours=4)
+    opened = stamp - timedelta(hours=4)
     for i in range(data["n"]):
         symbol = SYMBOLS[(i + 7) % len(SYMBOLS)] + "USDT"
         exchange = EXCHANGES[i % 2]
         db_id = await conn.fetchval(
             "INSERT INTO monitoring.positions (symbol, exchange, side, quantity, entry_price,"
             " stop_loss_price, status, has_stop_loss, opened_at, created_at, updated_at)"
-            " VALUES ($1, $2, 'long', 5, 20, 19.4, 'active', true, $3, $3, $3) RETURNING id",
+            " VALUES ($1, $2, 'long', 5, 20, 19.4, 'active', true, $3::timestamptz,"
+            " $3::timestamptz, $3::timestamptz) RETURNING id",
             symbol,
             exchange,
             opened,

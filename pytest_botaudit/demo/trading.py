@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -74,13 +74,15 @@ async def open_position(
     price = float(data["price"])
     stop = round(price * (0.97 if data["side"] == "long" else 1.03), 6)
     protected = bool(data["protected"])
-    # a position found open (and unprotected) may have been opened well before it is written
-    naive = stamp.astimezone(UTC).replace(tzinfo=None) - timedelta(seconds=data.get("ago", 0.0))
+    # a position found open (and unprotected) may have been opened well before it is written;
+    # an instant, stored as the bot's DEFAULT NOW() would store it (the server's zone, for a
+    # naive column: the cast to the column's type does it)
+    opened = stamp - timedelta(seconds=data.get("ago", 0.0))
     db_id = await conn.fetchval(
         "INSERT INTO monitoring.positions (symbol, exchange, side, quantity, entry_price,"
         " current_price, stop_loss_price, status, has_stop_loss, leverage, opened_at,"
         " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5, $6, 'active', $7, 10,"
-        " $8, $8, $8) RETURNING id",
+        " $8::timestamptz, $8::timestamptz, $8::timestamptz) RETURNING id",
         symbol,
         data["exchange"],
         data["side"],
@@ -88,7 +90,7 @@ async def open_position(
         price,
         stop if protected else None,
         protected,
-        naive,
+        opened,
     )
     bot.positions[data["key"]] = Position(
         db_id, symbol, data["exchange"], data["side"], price, stop
@@ -214,7 +216,7 @@ async def ts_activate(
     await conn.execute(
         "INSERT INTO monitoring.trailing_stop_state (symbol, exchange, position_id, state,"
         " is_activated, activation_price, entry_price, side, current_stop_price, activated_at)"
-        " VALUES ($1, $2, $3, 'active', true, $4, $4, $5, $6, $7)"
+        " VALUES ($1, $2, $3, 'active', true, $4, $4, $5, $6, $7::timestamptz)"
         " ON CONFLICT (symbol, exchange) DO UPDATE SET position_id = EXCLUDED.position_id,"
         " state = 'active', is_activated = true, activated_at = EXCLUDED.activated_at",
         position.symbol,
@@ -223,7 +225,7 @@ async def ts_activate(
         position.price,
         position.side,
         position.stop,
-        stamp.astimezone(UTC).replace(tzinfo=None),
+        stamp,
     )
     await conn.execute(
         "UPDATE monitoring.positions SET has_trailing_stop = true,"
@@ -321,10 +323,11 @@ async def close_position(
     position.is_open = False
     pnl = float(data.get("pnl", 0.0))
     await conn.execute(
-        "UPDATE monitoring.positions SET status = 'closed', closed_at = $2, exit_reason = $3,"
-        " realized_pnl = $4, pnl = $4, updated_at = $2 WHERE id = $1",
+        "UPDATE monitoring.positions SET status = 'closed', closed_at = $2::timestamptz,"
+        " exit_reason = $3, realized_pnl = $4, pnl = $4, updated_at = $2::timestamptz"
+        " WHERE id = $1",
         position.db_id,
-        stamp.astimezone(UTC).replace(tzinfo=None),
+        stamp,
         reason,
         pnl,
     )

@@ -38,14 +38,25 @@ def ticks_over_zero(snapshots: Sequence[Snapshot], metric: str) -> tuple[str, ..
     for run in runs:
         first, end = run[0], run[-1]
         value = first.value(metric) or 0
+        named = sorted({name for s in run for name in s.unprotected})
+        which = f" ({', '.join(named)})" if metric == "unprotected_positions" and named else ""
         if first is end:
-            hits.append(f"tick {first.tick} at {minute(first.taken_at)}: {value:g}")
+            hits.append(f"tick {first.tick} at {minute(first.taken_at)}: {value:g}{which}")
         else:
             hits.append(
                 f"ticks {first.tick}-{end.tick} ({minute(first.taken_at)}-"
-                f"{minute(end.taken_at)}): {value:g}"
+                f"{minute(end.taken_at)}): {value:g}{which}"
             )
     return capped(hits, "more runs")
+
+
+def distinct_unprotected(snapshots: Sequence[Snapshot]) -> int:
+    """How many positions went without a stop-loss at some tick: the database's SYMBOL@exchange
+    and the log's SYMBOL, a log symbol the database already names counted once."""
+    seen = {name for s in snapshots for name in s.unprotected}
+    from_rows = {name for name in seen if "@" in name}
+    symbols = {name.partition("@")[0] for name in from_rows}
+    return len(from_rows) + len({name for name in seen - from_rows if name not in symbols})
 
 
 def log_samples(log: LogAnalysis | None, category: str | None) -> tuple[str, ...]:

@@ -9,7 +9,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..record.model import Severity
-from .evidence import EVIDENCE_LIMIT, capped, log_samples, minute, ticks_over_zero
+from .evidence import (
+    EVIDENCE_LIMIT,
+    capped,
+    distinct_unprotected,
+    log_samples,
+    minute,
+    ticks_over_zero,
+)
 from .verdicts import Measurement
 
 if TYPE_CHECKING:
@@ -106,10 +113,13 @@ def warning_alerts(audit: AuditData) -> Measurement:
 
 
 def unprotected_positions(audit: AuditData) -> Measurement:
+    """The positions that went without a stop-loss at some tick (the database's and those
+    the bot's own log names), or that the analysis finds unprotected between two ticks."""
     snapshots = audit.collection.snapshots
     if not snapshots:
         return Measurement.no_data("no snapshots were collected")
     evidence = ticks_over_zero(snapshots, "unprotected_positions")
+    rows = _analysis_rows(audit, 2, "02b_unprotected_positions")
     evidence += tuple(  # each position and how long (database analysis, section 2)
         f"#{r['id']} {r['symbol']} ({r['exchange']}) without stop-loss for "
         f"{float(str(r['unprotected_seconds'])):.0f} s: opened {_clock(r['opened_at'])}, "
@@ -118,13 +128,16 @@ def unprotected_positions(audit: AuditData) -> Measurement:
             if r["first_stop_loss"]
             else "none by the end"
         )
-        for r in _analysis_rows(audit, 2, "02b_unprotected_positions")[:EVIDENCE_LIMIT]
+        for r in rows[:EVIDENCE_LIMIT]
     )
     evidence += tuple(
-        f"still unprotected at the end: #{p.id} {p.symbol} ({p.exchange}) opened {p.opened_at}"
+        f"still unprotected at the end: #{p.id} {p.symbol} ({p.exchange}) opened "
+        f"{_clock(p.opened_at)}"
         for p in audit.window.unprotected_now
     )
-    sources: list[Source] = [("database", audit.collection.peak("unprotected_positions"), evidence)]
+    # recorded runs of older versions name no positions: their peak is what they know
+    ticks = distinct_unprotected(snapshots) or audit.collection.peak("unprotected_positions")
+    sources: list[Source] = [("database", float(max(ticks, len(rows))), evidence)]
     if audit.log_live and audit.log is not None:
         sources.append(
             (
@@ -137,7 +150,16 @@ def unprotected_positions(audit: AuditData) -> Measurement:
 
 
 def emergency_closes(audit: AuditData) -> Measurement:
-    return _counter_and_log(audit, "emergency_closes")
+    """Every force close: the bot's event, a row a force-close path wrote (the profile's
+    rules: a rollback after a failed stop-loss, a startup recovery), the bot's log lines."""
+    measured = _counter_and_log(audit, "emergency_closes")
+    paths = tuple(
+        f"#{r['id']} {r['symbol']} ({r['exchange']}) closed by force at "
+        f"{_clock(r['closed_at'])}: {r['path']} (exit_reason {str(r['exit_reason'])!r}; "
+        "analysis section 1)"
+        for r in _analysis_rows(audit, 1, "01c_closed_by_force")[:EVIDENCE_LIMIT]
+    )
+    return replace(measured, evidence=paths + measured.evidence)
 
 
 def _clock(value: object) -> str:

@@ -9,17 +9,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..config.botenv import bot_reads_true, effective, parse_env
 from ..config.profile import Profile
 from ..database.connection import Target, connect
 from ..database.queries import AuditDatabase
 from ..errors import DatabaseUnavailable
+from ..fileio import NotARegularFile, read_regular_bytes
 from ..logs.reader import check_compressed, rotated_set
 from .verdicts import Verdict
 
 MIN_FREE_MB = 500.0
 LOG_FRESH_SECONDS = 15 * 60.0
-_ENV_LINE = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*)$")
-_FALSE = {"false", "0", "no", "off"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,39 +37,54 @@ class PreflightResult:
         ]
 
 
+MAX_ENV_BYTES = 2**20  # a bot's .env is a few kB; anything bigger is not one
+_API_KEY = re.compile(r"^(?P<exchange>[A-Z][A-Z0-9]*)_API_KEY$")
+
+
 def testnet_flags(env_file: Path) -> PreflightResult:
-    """Every ``*_TESTNET`` flag in the bot's .env must be true; none at all is NO-DATA."""
+    """The bot must trade on testnet: every ``*_TESTNET`` flag of its .env true as the bot
+    reads it (only ``true``, any case), and one for each exchange whose API key it holds (a
+    flag the bot does not find defaults to the live exchange). Values of secret keys are
+    never shown."""
     try:
-        text = env_file.read_text("utf-8", "replace")
-    except FileNotFoundError:
-        return PreflightResult(
-            "testnet", Verdict.NO_DATA, f"NO-DATA: no .env file at {env_file} (--audit-env-file)"
-        )
-    except OSError as exc:
-        return PreflightResult(
-            "testnet", Verdict.NO_DATA, f"NO-DATA: cannot read {env_file}: {exc.strerror}"
-        )
-    flags: list[tuple[int, str, str]] = []
-    for number, line in enumerate(text.splitlines(), 1):
-        match = _ENV_LINE.match(line)
-        if match and match.group("key").upper().endswith("_TESTNET"):
-            value = match.group("value").split("#", 1)[0].strip().strip("'\"")
-            flags.append((number, match.group("key"), value))
-    if not flags:
-        return PreflightResult(
-            "testnet", Verdict.NO_DATA, f"NO-DATA: {env_file} sets no *_TESTNET flag"
-        )
-    evidence = tuple(f"{env_file}:{n}: {key}={value}" for n, key, value in flags)
-    live = [f"{key}={value}" for _, key, value in flags if value.lower() in _FALSE]
-    if live:
+        text = read_regular_bytes(env_file, MAX_ENV_BYTES).decode("utf-8", "replace")
+    except NotARegularFile as exc:
+        return PreflightResult("testnet", Verdict.NO_DATA, f"NO-DATA: {exc} (--audit-env-file)")
+    entries = effective(parse_env(text))
+    flags = {key: e for key, e in entries.items() if key.upper().endswith("_TESTNET")}
+    evidence = tuple(f"{env_file}:{e.line}: {e.shown()}" for e in flags.values())
+    problems = [
+        f"{e.shown()} is not true as the bot reads it (only 'true')"
+        + (f"; ${{{', '.join(e.unresolved)}}} is not defined in the file" if e.unresolved else "")
+        for e in flags.values()
+        if not bot_reads_true(e)
+    ]
+    for key, entry in entries.items():
+        match = _API_KEY.match(key.upper())
+        if (
+            match
+            and entry.value
+            and f"{match['exchange']}_TESTNET" not in {k.upper() for k in flags}
+        ):
+            problems.append(
+                f"{key} is set but {match['exchange']}_TESTNET is not: the bot defaults to "
+                "the live exchange"
+            )
+    if not flags and not problems:
+        problems.append("no *_TESTNET flag: the bot defaults to the live exchange")
+    if problems:
         return PreflightResult(
             "testnet",
             Verdict.FAIL,
-            f"FAIL: the bot would trade on a live exchange: {', '.join(live)}",
+            f"FAIL: the bot may trade on a live exchange ({env_file}): {'; '.join(problems)}",
             evidence,
         )
     return PreflightResult(
-        "testnet", Verdict.PASS, f"PASS: {len(flags)} testnet flags are on", evidence
+        "testnet",
+        Verdict.PASS,
+        f"PASS: {len(flags)} testnet flag{'s' if len(flags) != 1 else ''} true as the bot "
+        "reads them",
+        evidence,
     )
 
 
@@ -150,7 +165,7 @@ async def _inspect(
     except DatabaseUnavailable as exc:
         return PreflightResult(name, Verdict.FAIL, f"FAIL: {exc}")
     try:
-        return await look(AuditDatabase(session, profile))
+        return await look(await AuditDatabase.open(session, profile))
     finally:
         await session.close()
 
@@ -175,23 +190,69 @@ async def database_reachable(dsn: Target | str | None, profile: Profile) -> Pref
     return await _inspect(dsn, profile, "database", look)
 
 
-async def role_read_only(dsn: Target | str | None, profile: Profile) -> PreflightResult:
-    """A WARN (never blocking) when the audit's role could write to the bot's tables: every
-    statement runs read-only anyway, but a SELECT-only role is the safe set-up."""
+async def role_read_only(
+    dsn: Target | str | None, profile: Profile, require_read_only: bool = False
+) -> PreflightResult:
+    """Each power of the audit's role beyond reading, by name. A WARN: every statement runs
+    read-only and every profile query is checked anyway, but a SELECT-only role is the safe
+    set-up; a FAIL (the audit does not start) with --audit-require-read-only-role."""
 
     async def look(database: AuditDatabase) -> PreflightResult:
-        privileges = await database.write_privileges()
-        if privileges:
-            return PreflightResult(
-                "role",
-                Verdict.WARN,
-                "WARN: the audit's role could change the bot's tables "
-                f"({len(privileges)} privileges); use a SELECT-only role (README)",
-                tuple(privileges),
-            )
-        return PreflightResult("role", Verdict.PASS, "PASS: the audit's role can only read")
+        powers = await database.role_powers()
+        if not powers:
+            return PreflightResult("role", Verdict.PASS, "PASS: the audit's role can only read")
+        verdict = Verdict.FAIL if require_read_only else Verdict.WARN
+        return PreflightResult(
+            "role",
+            verdict,
+            f"{verdict.value}: the audit's role can do more than read: {_powers(powers)}; "
+            "audit with a SELECT-only role (README)"
+            + (" (--audit-require-read-only-role)" if require_read_only else ""),
+            tuple(powers),
+        )
 
     return await _inspect(dsn, profile, "role", look)
+
+
+def _powers(powers: Sequence[str]) -> str:
+    """``SUPERUSER, member of pg_signal_backend, INSERT/UPDATE on s.t``: grants by table."""
+    named: list[str] = []
+    grants: dict[str, list[str]] = {}
+    for power in powers:
+        table, grant, privilege = power.partition(": ")
+        if grant:
+            grants.setdefault(table, []).append(privilege)
+        else:
+            named.append(power)
+    return ", ".join([*named, *(f"{'/'.join(p)} on {table}" for table, p in grants.items())])
+
+
+async def profile_queries_read_only(dsn: Target | str | None, profile: Profile) -> PreflightResult:
+    """Each profile query is one SELECT whose every call only reads (database/querysafety.py);
+    one that is not is refused by name and never runs, so the audit does not start."""
+    if not profile.queries:
+        return PreflightResult("queries", Verdict.PASS, "PASS: the profile has no queries")
+
+    async def look(database: AuditDatabase) -> PreflightResult:
+        vettings = await database.vet_profile_queries()
+        evidence = tuple(v.describe() for v in vettings)
+        refused = [f"{v.name} ({v.refusal})" for v in vettings if v.refusal]
+        if refused:
+            return PreflightResult(
+                "queries",
+                Verdict.FAIL,
+                f"FAIL: profile queries refused, never run: {'; '.join(refused)}",
+                evidence,
+            )
+        return PreflightResult(
+            "queries",
+            Verdict.PASS,
+            f"PASS: {len(vettings)} profile queries, each one SELECT calling only IMMUTABLE or "
+            "STABLE functions or allowed readers",
+            evidence,
+        )
+
+    return await _inspect(dsn, profile, "queries", look)
 
 
 async def schema_present(dsn: Target | str | None, profile: Profile) -> PreflightResult:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from ..config.profile import Profile
 from .analyses.base import Groups, Span
-from .analyses.errors import Errors
+from .analyses.errors import Errors, ShapeTable
 from .analyses.exchanges import Exchanges
 from .analyses.lifecycle import Lifecycle
 from .analyses.stoploss import StopLoss
@@ -16,13 +16,19 @@ from .analyses.tally import Tally
 from .analyses.timing import Timing
 from .analyses.trailing import Trailing
 from .analyses.websocket import WebSocket
-from .categorize import Categorizer, Match
+from .categorize import Categorizer
 from .grammar import parse_timestamp
 from .model import LogAnalysis, LogRecord, LogSample, ReadStats
 from .scanner import FastPath, Scanner, ScanTotals
 
 _ERROR_LEVELS = frozenset({"ERROR", "CRITICAL"})
-_NOTHING: Sequence[Match] = ()
+# the category whose records mark a stream going down: what one adds is the outage it starts
+RECONNECT_CATEGORY = "ws_disconnected"
+# levels whose every message shape the profile should know: the unknown ones are findings
+_CLASSIFIED_LEVELS = frozenset({"WARNING", "ERROR", "CRITICAL"})
+# what one record adds: (category, occurrences, the pattern's named groups)
+Counted = tuple[str, int, Groups]
+_NOTHING: Sequence[Counted] = ()
 
 
 class LogAnalyzer:
@@ -41,14 +47,16 @@ class LogAnalyzer:
         self.zone = profile.log_timezone
         self.echo_logger = profile.log_echo_logger
         self.categorizer = Categorizer(profile)
-        self.tally = Tally(profile.redact)
+        self.tally = Tally(profile.redact, profile.log_repeats)
         self.lifecycle = Lifecycle()
         self.stop_loss = StopLoss()
         self.trailing = Trailing(profile.log_excessive_ts_updates)
-        self.websocket = WebSocket()
+        self.websocket = WebSocket(profile.log_streams)
         self.timing = Timing(profile.log_slow_ms)
         self.exchanges = Exchanges()
         self.errors = Errors(profile.redact)
+        # WARNING and above that no pattern of the profile classifies: the bot's new words
+        self.unclassified = ShapeTable(profile.redact)
         self._routes: dict[str, list[Callable[[LogRecord, str, Groups], None]]] = {}
         for analysis in (self.lifecycle, self.stop_loss, self.trailing, self.websocket):
             for category in analysis.categories:
@@ -71,30 +79,41 @@ class LogAnalyzer:
         fast = FastPath(self.echo_logger, prefixes)
         return Scanner(name, self.zone, fast, self.since, self.until)
 
-    def feed(self, record: LogRecord) -> Sequence[Match]:
-        """Account for one record; returns the categories (with their groups) it matched."""
+    def feed(self, record: LogRecord) -> Sequence[Counted]:
+        """Account for one record; returns what it added to each category it matched (a
+        repeat of an occurrence already counted adds nothing and is left out)."""
         self.records += 1
         self.levels[record.level] += 1
         word = record.word
         if word is not None and record.logger == self.echo_logger:
             self.echoed[word] += 1
             return _NOTHING
-        matches, exchange = self.categorizer.categorize(record.message)
+        level = record.level
+        matches, exchange = self.categorizer.categorize(record.message, level)
         tally, routes, timing = self.tally, self._routes, self.timing
-        for category, groups in matches:
-            tally.feed(record, category)
+        counted: list[Counted] = []
+        for category, groups, which in matches:
+            occurrences = tally.feed(record, category, groups, which)
+            if not occurrences:
+                continue  # a repeat of an occurrence already counted
+            outages = self.websocket.outages_started
             for feed in routes.get(category, ()):
                 feed(record, category, groups)
+            if category == RECONNECT_CATEGORY:  # a reconnect is an outage, not a record of one
+                occurrences = self.websocket.outages_started - outages
+            counted.append((category, occurrences, groups))
             if groups.get("ms"):
                 timing.feed(record, category, groups)
+        if not matches and level in _CLASSIFIED_LEVELS:
+            self.unclassified.feed(record)
         if exchange:
             self.exchanges.entry(exchange)
-        if record.level in _ERROR_LEVELS:
+        if level in _ERROR_LEVELS:
             self.errors.feed(record, tally)
             named = self.categorizer.exchange_of(record.message)
             if named:
                 self.exchanges.error(named)
-        return matches
+        return counted
 
     def absorb(self, totals: ScanTotals) -> LogAnalyzer:
         """What a scan counted without emitting records: the bulk, the edges, its lines."""
@@ -131,14 +150,19 @@ class LogAnalyzer:
         self.echoed.update(later.echoed)
         self.first = self.first or later.first
         self.last = later.last or self.last
-        self.tally.merge(later.tally, shift)
+        retracted = self.tally.merge(later.tally, shift)
         self.lifecycle.merge(later.lifecycle, shift)
         self.stop_loss.merge(later.stop_loss, shift)
         self.trailing.merge(later.trailing, shift)
         self.websocket.merge(later.websocket, shift)
         self.timing.merge(later.timing, shift)
+        for category, groups in retracted:
+            for analysis in (self.lifecycle, self.stop_loss, self.trailing, self.websocket):
+                if category in analysis.categories:
+                    analysis.retract(category, groups)
         self.exchanges.merge(later.exchanges)
         self.errors.merge(later.errors, shift)
+        self.unclassified.merge(later.unclassified, shift)
         return self
 
     def _moment(self, stamp: str) -> datetime | None:
@@ -150,6 +174,10 @@ class LogAnalyzer:
 
     def result(self) -> LogAnalysis:
         zone = self.zone
+
+        def iso(text: str) -> str:
+            return parse_timestamp(text, zone).isoformat()
+
         first, last = self._moment(self.first), self._moment(self.last)
         span = Span(self.since or first, self.until or last)
         tally = self.tally
@@ -169,6 +197,10 @@ class LogAnalyzer:
             trailing_stop=self.trailing.result(tally, span),
             websocket=self.websocket.result(tally, span),
             exchanges=self.exchanges.result(),
-            errors=self.errors.result(lambda text: parse_timestamp(text, zone).isoformat()),
+            errors=self.errors.result(iso),
+            unclassified=self.unclassified.result(iso),
+            merged_repeats={
+                c: tally.merged(c) for c in self.profile.log_repeats if tally.merged(c)
+            },
             timing=self.timing.result(tally, span),
         )

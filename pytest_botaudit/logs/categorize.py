@@ -9,10 +9,13 @@ from collections.abc import Mapping
 from ..config.profile import Profile
 
 MAX_KNOWN_MESSAGES = 10_000  # categorized messages remembered (repeats skip the patterns)
-Match = tuple[str, Mapping[str, str | None]]
+# (category, the pattern's named groups, which pattern of the profile matched)
+Match = tuple[str, Mapping[str, str | None], int]
 
 
 _META = frozenset(".^$*+?{}[]|()\\")
+# the characters an escape takes after its letter: \x27, \u00e9, \U0001f9df
+_ESCAPE_TAIL = {"x": 2, "u": 4, "U": 8}
 
 
 def required_literal(pattern: re.Pattern[str]) -> str | None:
@@ -31,10 +34,12 @@ def required_literal(pattern: re.Pattern[str]) -> str | None:
             following = text[position + 1 : position + 2]
             if following and not following.isalnum() and depth == 0:
                 current.append(following)
-            else:  # \d, \s, \b ...: a class, not a literal
+            else:  # \d, \s, \b, \x27, \ufe0f ...: not a literal we can prove
                 runs.append("".join(current))
                 current = []
-            position += 2
+            position += 2 + _ESCAPE_TAIL.get(following, 0)
+            if following == "N" and text[position : position + 1] == "{":
+                position = text.find("}", position) + 1 or len(text)
             continue
         if char in "([":
             runs.append("".join(current))
@@ -97,12 +102,14 @@ def required_alternatives(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
 
 
 class Categorizer:
-    """``categorize(message)``: the categories it matches (the first pattern per category, in
-    profile order) with their named groups, and the exchange it names. Many messages repeat
+    """``categorize(message, level)``: the categories it matches (the first pattern per
+    category, in profile order) with their named groups, and the exchange it names. A category
+    the profile restricts to some levels is tried only at those. Many messages repeat
     verbatim, so answers are remembered (bounded)."""
 
     def __init__(self, profile: Profile) -> None:
         self.exchange_pattern = profile.log_exchange_pattern
+        self._levels = profile.log_levels
         self._flat: list[tuple[str, re.Pattern[str]]] = []
         self._always: set[int] = set()
         self._by_literal: dict[str, list[int]] = {}
@@ -127,15 +134,17 @@ class Categorizer:
         self._exchange_always = exchange is not None and exchange_options is None
         for option in exchange_options or ():
             self._by_folded.setdefault(option.lower(), []).append(-1)
-        self._known: dict[str, tuple[list[Match], str | None]] = {}
+        self._known: dict[tuple[str, str | None], tuple[list[Match], str | None]] = {}
 
-    def categorize(self, message: str) -> tuple[list[Match], str | None]:
-        found = self._known.get(message)
+    def categorize(self, message: str, level: str | None = None) -> tuple[list[Match], str | None]:
+        """``level`` None tries every category (a template whose level is not known)."""
+        key = (message, level)
+        found = self._known.get(key)
         if found is None:
-            found = self._search(message)
+            found = self._search(message, level)
             if len(self._known) >= MAX_KNOWN_MESSAGES:
                 self._known.clear()  # bounded memory; the cache refills with what repeats
-            self._known[message] = found
+            self._known[key] = found
         return found
 
     def exchange_of(self, message: str) -> str | None:
@@ -144,8 +153,9 @@ class Categorizer:
         named = self.exchange_pattern.search(message)
         return named.group("exchange").lower() if named else None
 
-    def _search(self, message: str) -> tuple[list[Match], str | None]:
+    def _search(self, message: str, level: str | None) -> tuple[list[Match], str | None]:
         matched: list[Match] = []
+        levels = self._levels
         candidates = set(self._always)
         by_literal = self._by_literal
         for literal in [x for x in by_literal if x in message]:
@@ -162,11 +172,14 @@ class Categorizer:
             category, pattern = self._flat[index]
             if category in done:
                 continue
+            allowed = levels.get(category)
+            if level is not None and allowed is not None and level not in allowed:
+                continue
             hit = pattern.search(message)
             if hit is None:
                 continue
             done.add(category)
-            matched.append((category, hit.groupdict()))
+            matched.append((category, hit.groupdict(), index))
         exchange = None
         if self._exchange_always or -1 in candidates:
             exchange = self.exchange_of(message)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from .grammar import exception_type, parse_timestamp
 
 if TYPE_CHECKING:
-    from .analyses.errors import ErrorsResult
+    from .analyses.errors import ErrorShape, ErrorsResult
     from .analyses.exchanges import ExchangeCounts
     from .analyses.lifecycle import LifecycleResult
     from .analyses.stoploss import StopLossResult
@@ -169,6 +169,10 @@ class LogAnalysis:
     exchanges: Mapping[str, ExchangeCounts]
     errors: ErrorsResult
     timing: TimingResult
+    # WARNING and above in shapes no pattern of the profile classifies (the bot's new words)
+    unclassified: tuple[ErrorShape, ...] = ()
+    # category -> records folded into an earlier occurrence (one error logged several times)
+    merged_repeats: Mapping[str, int] = field(default_factory=dict)
 
     def count(self, category: str) -> int:
         return self.categories.get(category, 0)
@@ -228,5 +232,7 @@ class LogAnalysis:
             "errors": {"levels": dict(self.levels), **self.errors.to_json()},
             "timing": self.timing.to_json(),
             "echoed_events": dict(self.echoed_events),
+            "unclassified": [s.to_json() for s in self.unclassified],
+            "merged_repeats": dict(self.merged_repeats),
             "samples": {k: [s.to_json() for s in v] for k, v in self.samples.items()},
         }

@@ -33,6 +33,9 @@ class Snapshot:
     # what only a live audit sees at the tick: round_trip_ms, db_connections, and with
     # --audit-bot-pid the bot's bot_cpu_percent and bot_rss_mb
     observed: Mapping[str, float] = field(default_factory=dict)
+    # the positions without a stop-loss at the tick: SYMBOL@exchange from the database, SYMBOL
+    # alone where only the bot's log says so
+    unprotected: tuple[str, ...] = ()
 
     def value(self, metric: str) -> float | None:
         if metric in self.gauges:
@@ -48,6 +51,7 @@ class Snapshot:
             "counters": dict(self.counters),
             "by_exchange": {k: dict(v) for k, v in self.by_exchange.items()},
             **({"observed": dict(self.observed)} if self.observed else {}),
+            **({"unprotected": list(self.unprotected)} if self.unprotected else {}),
         }
 
     @classmethod
@@ -65,6 +69,7 @@ class Snapshot:
                 for ex, vals in data.get("by_exchange", {}).items()
             },
             observed={k: float(v) for k, v in data.get("observed", {}).items()},
+            unprotected=tuple(str(v) for v in data.get("unprotected", ())),
         )
 
 

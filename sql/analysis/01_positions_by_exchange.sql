@@ -1,25 +1,84 @@
 -- 1. Positions per exchange and in total (the last row, 'all exchanges') over [since, until):
--- opened, closed, active at the end, rolled back or failed, ever unprotected beyond the grace,
--- and the most positions open at once.
-WITH open_in_window AS (
-    SELECT p.id, p.exchange, p.status, p.has_stop_loss,
-           p.opened_at::timestamptz AS opened_at, p.closed_at::timestamptz AS closed_at
+-- opened in the window, closed, active at the end, closed by force (the profile's force-close
+-- rules: a rollback after a failed stop-loss, an emergency close), rolled back or failed,
+-- ever unprotected beyond the grace (fragments/first_stop_loss.sql) and the most open at once.
+WITH
+-- >>> fragments/force_closed.sql
+-- (A fragment of a WITH clause: copied where a query needs it, between markers that
+-- `python -m pytest_botaudit.database.sqlfiles` refreshes; one source of the rule.)
+-- The profile's force-close rules, and for each positions row (alias p) the moment it stopped
+-- being open: the moment of the rule it matches (status and exit_reason LIKE; that column read
+-- in the zone the rule names, else the column's), else closed_at.
+force_rules AS (
+    SELECT r.status, r.reason, r.at, r.zone, r.path
+    FROM unnest(:'force_statuses'::text[], :'force_reasons'::text[], :'force_ats'::text[],
+                :'force_zones'::text[], :'force_paths'::text[]) AS r (status, reason, at, zone, path)
+),
+position_ends AS (
+    SELECT p.:"pos_id"::bigint AS id, forced.path AS forced_path,
+           coalesce(forced.at, :pos_closed_ts) AS ended_at
     FROM :"schema".:"positions_table" AS p
-    WHERE p.opened_at < :'until'::timestamptz
-      AND (p.closed_at IS NULL OR p.closed_at >= :'since'::timestamptz)
+    LEFT JOIN LATERAL (
+        SELECT r.path,
+               CASE r.at WHEN 'opened_at' THEN :pos_opened_ts_rule ELSE :pos_closed_ts_rule END
+                   AS at
+        FROM force_rules AS r
+        WHERE p.:"pos_status" = r.status AND p.:"pos_exit_reason" LIKE r.reason
+        LIMIT 1
+    ) AS forced ON true
+)
+-- <<< fragments/force_closed.sql
+,
+covered AS (  -- every position open at some moment of the window
+    SELECT p.:"pos_id"::bigint AS id, p.:"pos_symbol"::text AS symbol,
+           p.:"pos_exchange"::text AS exchange, p.:"pos_status"::text AS status,
+           p.:"pos_has_stop_loss" IS TRUE AS has_stop_loss,
+           :pos_opened_ts AS opened_at, pe.ended_at, pe.forced_path
+    FROM :"schema".:"positions_table" AS p
+    JOIN position_ends AS pe ON pe.id = p.:"pos_id"
+    WHERE (p.:"pos_status" = ANY (:'opened_statuses'::text[]) OR pe.forced_path IS NOT NULL)
+      AND :pos_opened_ts < :'until'::timestamptz
+      AND (pe.ended_at IS NULL OR pe.ended_at >= :'since'::timestamptz)
 ),
-first_sl AS (
-    SELECT o.id, (SELECT min(e.created_at) FROM :"schema".:"events_table" AS e
-                  WHERE e.position_id = o.id
-                    AND e.event_type = ANY (:'stop_loss_types'::text[])) AS at
-    FROM open_in_window AS o
+-- >>> fragments/first_stop_loss.sql
+-- (A fragment of a WITH clause: copied where a query needs it, between markers that
+-- `python -m pytest_botaudit.database.sqlfiles` refreshes; one source of the rule.)
+-- The first stop-loss of each position of the CTE `covered` (id, symbol, exchange, opened_at,
+-- ended_at; instants): the first event of the stop-loss types naming it by position_id or,
+-- without one (the bot's stop-loss manager writes none), by symbol and exchange, stamped at
+-- most :'sl_match_before_seconds' before it opened and before it ended. Two equi-joins
+-- (hashable) instead of one join on an OR; one pass over the stop-loss events.
+stop_loss_events AS (
+    SELECT e.:"ev_position_id"::bigint AS position_id, e.:"ev_symbol"::text AS symbol,
+           e.:"ev_exchange"::text AS exchange, e.:"ev_created_at" AS created_at,
+           e.:"ev_event_type"::text AS event_type
+    FROM :"schema".:"events_table" AS e
+    WHERE e.:"ev_event_type" = ANY (:'stop_loss_types'::text[])
+      AND e.:"ev_created_at" >= (SELECT min(c.opened_at) FROM covered AS c)
+                                - make_interval(secs => :'sl_match_before_seconds'::float8)
 ),
-moves AS (  -- +1 at an opening, -1 at a closing: the running sum is the positions open
-    SELECT exchange, greatest(opened_at, :'since'::timestamptz) AS at, 1 AS delta
-    FROM open_in_window
+first_stop_loss AS (
+    SELECT m.id, min(m.created_at) AS at
+    FROM (
+        SELECT c.id, s.created_at, c.opened_at, c.ended_at
+        FROM covered AS c JOIN stop_loss_events AS s ON s.position_id = c.id
+        UNION ALL
+        SELECT c.id, s.created_at, c.opened_at, c.ended_at
+        FROM covered AS c
+        JOIN stop_loss_events AS s
+          ON s.position_id IS NULL AND s.symbol = c.symbol::text AND s.exchange = c.exchange::text
+    ) AS m
+    WHERE m.created_at >= m.opened_at - make_interval(secs => :'sl_match_before_seconds'::float8)
+      AND (m.ended_at IS NULL OR m.created_at < m.ended_at)
+    GROUP BY m.id
+)
+-- <<< fragments/first_stop_loss.sql
+,
+moves AS (  -- +1 at an opening, -1 at an end: the running sum is the positions open
+    SELECT exchange, greatest(opened_at, :'since'::timestamptz) AS at, 1 AS delta FROM covered
     UNION ALL
-    SELECT exchange, closed_at, -1 FROM open_in_window
-    WHERE closed_at IS NOT NULL AND closed_at < :'until'::timestamptz
+    SELECT exchange, ended_at, -1 FROM covered
+    WHERE ended_at IS NOT NULL AND ended_at < :'until'::timestamptz
 ),
 running AS (
     SELECT exchange,
@@ -28,23 +87,23 @@ running AS (
            sum(delta) OVER (ORDER BY at, delta DESC ROWS UNBOUNDED PRECEDING) AS overall
     FROM moves
 )
-SELECT CASE WHEN GROUPING(o.exchange) = 1 THEN 'all exchanges' ELSE o.exchange END AS exchange,
-       count(*) FILTER (WHERE o.opened_at >= :'since'::timestamptz) AS opened,
-       count(*) FILTER (WHERE o.closed_at < :'until'::timestamptz) AS closed,
-       count(*) FILTER (WHERE o.closed_at IS NULL OR o.closed_at >= :'until'::timestamptz)
+SELECT CASE WHEN GROUPING(c.exchange) = 1 THEN 'all exchanges' ELSE c.exchange END AS exchange,
+       count(*) FILTER (WHERE c.opened_at >= :'since'::timestamptz) AS opened,
+       count(*) FILTER (WHERE c.ended_at < :'until'::timestamptz) AS closed,
+       count(*) FILTER (WHERE c.ended_at IS NULL OR c.ended_at >= :'until'::timestamptz)
            AS active_at_end,
-       count(*) FILTER (WHERE o.status IN ('rolled_back', 'failed', 'canceled'))
-           AS rolled_back_or_failed,
+       count(*) FILTER (WHERE c.forced_path IS NOT NULL AND c.ended_at < :'until'::timestamptz)
+           AS closed_by_force,
        count(*) FILTER (
            WHERE least(coalesce(s.at, :'until'::timestamptz),
-                       coalesce(o.closed_at, :'until'::timestamptz), :'until'::timestamptz)
-                 > o.opened_at + make_interval(secs => :'sl_grace_seconds'::float8)
-             AND (s.at IS NOT NULL OR o.has_stop_loss IS NOT TRUE)
+                       coalesce(c.ended_at, :'until'::timestamptz), :'until'::timestamptz)
+                 > c.opened_at + make_interval(secs => :'sl_grace_seconds'::float8)
+             AND (s.at IS NOT NULL OR NOT c.has_stop_loss)
        ) AS ever_unprotected,
-       CASE WHEN GROUPING(o.exchange) = 1 THEN (SELECT max(overall) FROM running)
-            ELSE (SELECT max(r.per_exchange) FROM running AS r WHERE r.exchange = o.exchange)
+       CASE WHEN GROUPING(c.exchange) = 1 THEN (SELECT max(overall) FROM running)
+            ELSE (SELECT max(r.per_exchange) FROM running AS r WHERE r.exchange = c.exchange)
        END AS max_concurrent
-FROM open_in_window AS o
-JOIN first_sl AS s ON s.id = o.id
-GROUP BY ROLLUP (o.exchange)
-ORDER BY GROUPING(o.exchange), o.exchange NULLS LAST;
+FROM covered AS c
+LEFT JOIN first_stop_loss AS s ON s.id = c.id
+GROUP BY ROLLUP (c.exchange)
+ORDER BY GROUPING(c.exchange), c.exchange NULLS LAST;

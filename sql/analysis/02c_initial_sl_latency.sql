@@ -1,15 +1,84 @@
--- 2. Initial stop-loss latency of the positions opened in [since, until): from the opening to
--- the first stop-loss event, in seconds.
-WITH latency AS (
-    SELECT extract(epoch FROM s.at - p.opened_at::timestamptz)::float8 AS seconds
+-- 2. Initial stop-loss latency, in seconds, from opening to the first stop-loss
+-- (fragments/first_stop_loss.sql), of the positions open at some moment of [since, until)
+-- (the same positions as the unprotected ones above; `opened_in_window` of them opened in it).
+-- A position with no stop-loss by the end counts as unprotected above, not here.
+WITH
+-- >>> fragments/force_closed.sql
+-- (A fragment of a WITH clause: copied where a query needs it, between markers that
+-- `python -m pytest_botaudit.database.sqlfiles` refreshes; one source of the rule.)
+-- The profile's force-close rules, and for each positions row (alias p) the moment it stopped
+-- being open: the moment of the rule it matches (status and exit_reason LIKE; that column read
+-- in the zone the rule names, else the column's), else closed_at.
+force_rules AS (
+    SELECT r.status, r.reason, r.at, r.zone, r.path
+    FROM unnest(:'force_statuses'::text[], :'force_reasons'::text[], :'force_ats'::text[],
+                :'force_zones'::text[], :'force_paths'::text[]) AS r (status, reason, at, zone, path)
+),
+position_ends AS (
+    SELECT p.:"pos_id"::bigint AS id, forced.path AS forced_path,
+           coalesce(forced.at, :pos_closed_ts) AS ended_at
     FROM :"schema".:"positions_table" AS p
-    JOIN LATERAL (
-        SELECT min(e.created_at) AS at FROM :"schema".:"events_table" AS e
-        WHERE e.position_id = p.id AND e.event_type = ANY (:'stop_loss_types'::text[])
-    ) AS s ON s.at IS NOT NULL
-    WHERE p.opened_at >= :'since'::timestamptz AND p.opened_at < :'until'::timestamptz
+    LEFT JOIN LATERAL (
+        SELECT r.path,
+               CASE r.at WHEN 'opened_at' THEN :pos_opened_ts_rule ELSE :pos_closed_ts_rule END
+                   AS at
+        FROM force_rules AS r
+        WHERE p.:"pos_status" = r.status AND p.:"pos_exit_reason" LIKE r.reason
+        LIMIT 1
+    ) AS forced ON true
+)
+-- <<< fragments/force_closed.sql
+,
+covered AS (
+    SELECT p.:"pos_id"::bigint AS id, p.:"pos_symbol"::text AS symbol,
+           p.:"pos_exchange"::text AS exchange, :pos_opened_ts AS opened_at, pe.ended_at
+    FROM :"schema".:"positions_table" AS p
+    JOIN position_ends AS pe ON pe.id = p.:"pos_id"
+    WHERE (p.:"pos_status" = ANY (:'opened_statuses'::text[]) OR pe.forced_path IS NOT NULL)
+      AND :pos_opened_ts < :'until'::timestamptz
+      AND (pe.ended_at IS NULL OR pe.ended_at >= :'since'::timestamptz)
+),
+-- >>> fragments/first_stop_loss.sql
+-- (A fragment of a WITH clause: copied where a query needs it, between markers that
+-- `python -m pytest_botaudit.database.sqlfiles` refreshes; one source of the rule.)
+-- The first stop-loss of each position of the CTE `covered` (id, symbol, exchange, opened_at,
+-- ended_at; instants): the first event of the stop-loss types naming it by position_id or,
+-- without one (the bot's stop-loss manager writes none), by symbol and exchange, stamped at
+-- most :'sl_match_before_seconds' before it opened and before it ended. Two equi-joins
+-- (hashable) instead of one join on an OR; one pass over the stop-loss events.
+stop_loss_events AS (
+    SELECT e.:"ev_position_id"::bigint AS position_id, e.:"ev_symbol"::text AS symbol,
+           e.:"ev_exchange"::text AS exchange, e.:"ev_created_at" AS created_at,
+           e.:"ev_event_type"::text AS event_type
+    FROM :"schema".:"events_table" AS e
+    WHERE e.:"ev_event_type" = ANY (:'stop_loss_types'::text[])
+      AND e.:"ev_created_at" >= (SELECT min(c.opened_at) FROM covered AS c)
+                                - make_interval(secs => :'sl_match_before_seconds'::float8)
+),
+first_stop_loss AS (
+    SELECT m.id, min(m.created_at) AS at
+    FROM (
+        SELECT c.id, s.created_at, c.opened_at, c.ended_at
+        FROM covered AS c JOIN stop_loss_events AS s ON s.position_id = c.id
+        UNION ALL
+        SELECT c.id, s.created_at, c.opened_at, c.ended_at
+        FROM covered AS c
+        JOIN stop_loss_events AS s
+          ON s.position_id IS NULL AND s.symbol = c.symbol::text AND s.exchange = c.exchange::text
+    ) AS m
+    WHERE m.created_at >= m.opened_at - make_interval(secs => :'sl_match_before_seconds'::float8)
+      AND (m.ended_at IS NULL OR m.created_at < m.ended_at)
+    GROUP BY m.id
+)
+-- <<< fragments/first_stop_loss.sql
+,
+latency AS (
+    SELECT extract(epoch FROM s.at - c.opened_at)::float8 AS seconds,
+           c.opened_at >= :'since'::timestamptz AS in_window
+    FROM covered AS c JOIN first_stop_loss AS s ON s.id = c.id
 )
 SELECT count(*) AS positions,
+       count(*) FILTER (WHERE in_window) AS opened_in_window,
        round(avg(seconds)::numeric, 3) AS avg_s,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds)::numeric, 3) AS p50_s,
        round(percentile_cont(0.95) WITHIN GROUP (ORDER BY seconds)::numeric, 3) AS p95_s,

@@ -1,6 +1,7 @@
 -- 3. Trailing stops per symbol and exchange over [since, until) (position_id is often NULL in
--- their events): updates, active duration, updates a minute (the intervals between updates
--- over the time they span, at least a minute); flagged over 20 or over 1/min.
+-- their events): moves of the stop (one per move, as sql/ts_updates.sql counts them), active
+-- duration, moves a minute (the intervals between moves over the time they span, at least a
+-- minute); flagged over 20 or over 1/min.
 -- The state table says whether each is still active.
 -- (event_type || '') and (severity || '') keep the planner on the created_at range: the
 -- work is the window's whatever the history holds (the event_type index spans all of it).
@@ -18,6 +19,8 @@ FROM (
     FROM :"schema".:"events_table" AS e
     WHERE e.created_at >= :'since'::timestamptz AND e.created_at < :'until'::timestamptz
       AND (e.event_type || '') = ANY (:'ts_update_types'::text[])
+      AND (:'ts_move_key' = '' OR e.event_data ? :'ts_move_key')
+      AND (:'ts_skip_key' = '' OR NOT e.event_data ? :'ts_skip_key')
     GROUP BY 1, 2
 ) AS u
 LEFT JOIN :"schema".:"trailing_stop_state_table" AS t

@@ -1,10 +1,10 @@
 -- 6. Positions still open at the end of the window, by age: the bot's maximum age to double
 -- it, double to four times, and beyond (3-6 h, 6-12 h, > 12 h for the contract's 3 h).
 WITH open_at_end AS (
-    SELECT extract(epoch FROM :'until'::timestamptz - p.opened_at::timestamptz) / 3600 AS hours
+    SELECT extract(epoch FROM :'until'::timestamptz - :pos_opened_ts) / 3600 AS hours
     FROM :"schema".:"positions_table" AS p
-    WHERE p.opened_at < :'until'::timestamptz
-      AND (p.closed_at IS NULL OR p.closed_at >= :'until'::timestamptz)
+    WHERE :pos_opened_ts < :'until'::timestamptz
+      AND (p.closed_at IS NULL OR :pos_closed_ts >= :'until'::timestamptz)
       AND p.status = ANY (:'open_statuses'::text[])
 )
 SELECT b.bucket, count(o.hours) AS positions

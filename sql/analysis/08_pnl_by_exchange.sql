@@ -2,7 +2,7 @@
 WITH closed AS (
     SELECT p.exchange, coalesce(p.realized_pnl, p.pnl) AS pnl
     FROM :"schema".:"positions_table" AS p
-    WHERE p.closed_at >= :'since'::timestamptz AND p.closed_at < :'until'::timestamptz
+    WHERE :pos_closed_ts >= :'since'::timestamptz AND :pos_closed_ts < :'until'::timestamptz
 )
 SELECT CASE WHEN GROUPING(exchange) = 1 THEN 'all exchanges' ELSE exchange END AS exchange,
        count(*) AS closed,

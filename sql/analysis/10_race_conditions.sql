@@ -1,25 +1,33 @@
--- 10. Race conditions: consecutive state-changing events on one position (or one symbol and
--- exchange where position_id is NULL) less than 1 s apart, by pair of event types, with the
--- closest example. High-rate event types (one per price tick) are left out. One pass.
-WITH ordered AS (
+-- 10. Race conditions: two conflicting changes of one position's state less than 1 s apart, by
+-- pair of event types, with the closest example. A race is a pair the profile names
+-- (race_pairs: a close followed by another close, by a stop-loss placement or by a trailing-
+-- stop move; two stop-loss moves at once; two openings), never the bot's normal sequences
+-- (an opening followed by its stop-loss). One position is its symbol and exchange (the bot's
+-- stop-loss and trailing-stop events carry no position_id), else its id. One pass.
+WITH pairs AS (
+    SELECT r.first, r.second
+    FROM unnest(:'race_first_types'::text[], :'race_second_types'::text[]) AS r (first, second)
+),
+ordered AS (
     SELECT e.id, e.event_type, e.created_at,
-           coalesce(e.position_id::text, e.symbol || '@' || coalesce(e.exchange, '?')) AS subject,
+           coalesce(e.symbol || '@' || coalesce(e.exchange, '?'), e.position_id::text) AS subject,
            lag(e.event_type) OVER w AS previous_type,
            lag(e.created_at) OVER w AS previous_at,
            lag(e.id) OVER w AS previous_id
     FROM :"schema".:"events_table" AS e
     WHERE e.created_at >= :'since'::timestamptz AND e.created_at < :'until'::timestamptz
-      AND e.event_type <> ALL (:'high_rate_types'::text[])
+      AND (e.event_type || '') IN (SELECT first FROM pairs UNION SELECT second FROM pairs)
       AND (e.position_id IS NOT NULL OR e.symbol IS NOT NULL)
-    WINDOW w AS (PARTITION BY coalesce(e.position_id::text,
-                                       e.symbol || '@' || coalesce(e.exchange, '?'))
+    WINDOW w AS (PARTITION BY coalesce(e.symbol || '@' || coalesce(e.exchange, '?'),
+                                       e.position_id::text)
                  ORDER BY e.created_at, e.id)
 ),
 close_pairs AS (
-    SELECT previous_type, event_type, subject, previous_id, id,
-           extract(epoch FROM created_at - previous_at)::float8 * 1000 AS gap_ms
-    FROM ordered
-    WHERE previous_at IS NOT NULL AND created_at - previous_at < interval '1 second'
+    SELECT o.previous_type, o.event_type, o.subject, o.previous_id, o.id,
+           extract(epoch FROM o.created_at - o.previous_at)::float8 * 1000 AS gap_ms
+    FROM ordered AS o
+    JOIN pairs AS p ON p.first = o.previous_type AND p.second = o.event_type
+    WHERE o.previous_at IS NOT NULL AND o.created_at - o.previous_at < interval '1 second'
 )
 SELECT previous_type || ' -> ' || event_type AS pair,
        count(*) AS occurrences,

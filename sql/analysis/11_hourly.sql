@@ -1,11 +1,105 @@
 -- 11. Activity per hour of the audit: hour h is [since + (h-1) h, since + h h). Positions
--- opened (of which unprotected beyond the grace), closed, error events and alert events.
+-- opened (of which unprotected beyond the grace: fragments/first_stop_loss.sql), closed, closed
+-- by force, error events and alert events. One pass over each table.
 WITH hours AS (
     SELECT h AS hour,
            :'since'::timestamptz + make_interval(hours => h - 1) AS starts,
            least(:'since'::timestamptz + make_interval(hours => h), :'until'::timestamptz) AS ends
     FROM generate_series(1, greatest(1, ceil(extract(epoch FROM
              :'until'::timestamptz - :'since'::timestamptz) / 3600)::int)) AS h
+),
+-- >>> fragments/force_closed.sql
+-- (A fragment of a WITH clause: copied where a query needs it, between markers that
+-- `python -m pytest_botaudit.database.sqlfiles` refreshes; one source of the rule.)
+-- The profile's force-close rules, and for each positions row (alias p) the moment it stopped
+-- being open: the moment of the rule it matches (status and exit_reason LIKE; that column read
+-- in the zone the rule names, else the column's), else closed_at.
+force_rules AS (
+    SELECT r.status, r.reason, r.at, r.zone, r.path
+    FROM unnest(:'force_statuses'::text[], :'force_reasons'::text[], :'force_ats'::text[],
+                :'force_zones'::text[], :'force_paths'::text[]) AS r (status, reason, at, zone, path)
+),
+position_ends AS (
+    SELECT p.:"pos_id"::bigint AS id, forced.path AS forced_path,
+           coalesce(forced.at, :pos_closed_ts) AS ended_at
+    FROM :"schema".:"positions_table" AS p
+    LEFT JOIN LATERAL (
+        SELECT r.path,
+               CASE r.at WHEN 'opened_at' THEN :pos_opened_ts_rule ELSE :pos_closed_ts_rule END
+                   AS at
+        FROM force_rules AS r
+        WHERE p.:"pos_status" = r.status AND p.:"pos_exit_reason" LIKE r.reason
+        LIMIT 1
+    ) AS forced ON true
+)
+-- <<< fragments/force_closed.sql
+,
+covered AS (  -- the positions opened in the window, and those that ended in it
+    SELECT p.:"pos_id"::bigint AS id, p.:"pos_symbol"::text AS symbol,
+           p.:"pos_exchange"::text AS exchange, p.:"pos_status"::text AS status,
+           p.:"pos_has_stop_loss" IS TRUE AS has_stop_loss,
+           :pos_opened_ts AS opened_at, pe.ended_at, pe.forced_path
+    FROM :"schema".:"positions_table" AS p
+    JOIN position_ends AS pe ON pe.id = p.:"pos_id"
+    WHERE (p.:"pos_status" = ANY (:'opened_statuses'::text[]) OR pe.forced_path IS NOT NULL)
+      AND ((:pos_opened_ts >= :'since'::timestamptz AND :pos_opened_ts < :'until'::timestamptz)
+           OR (pe.ended_at >= :'since'::timestamptz AND pe.ended_at < :'until'::timestamptz))
+),
+-- >>> fragments/first_stop_loss.sql
+-- (A fragment of a WITH clause: copied where a query needs it, between markers that
+-- `python -m pytest_botaudit.database.sqlfiles` refreshes; one source of the rule.)
+-- The first stop-loss of each position of the CTE `covered` (id, symbol, exchange, opened_at,
+-- ended_at; instants): the first event of the stop-loss types naming it by position_id or,
+-- without one (the bot's stop-loss manager writes none), by symbol and exchange, stamped at
+-- most :'sl_match_before_seconds' before it opened and before it ended. Two equi-joins
+-- (hashable) instead of one join on an OR; one pass over the stop-loss events.
+stop_loss_events AS (
+    SELECT e.:"ev_position_id"::bigint AS position_id, e.:"ev_symbol"::text AS symbol,
+           e.:"ev_exchange"::text AS exchange, e.:"ev_created_at" AS created_at,
+           e.:"ev_event_type"::text AS event_type
+    FROM :"schema".:"events_table" AS e
+    WHERE e.:"ev_event_type" = ANY (:'stop_loss_types'::text[])
+      AND e.:"ev_created_at" >= (SELECT min(c.opened_at) FROM covered AS c)
+                                - make_interval(secs => :'sl_match_before_seconds'::float8)
+),
+first_stop_loss AS (
+    SELECT m.id, min(m.created_at) AS at
+    FROM (
+        SELECT c.id, s.created_at, c.opened_at, c.ended_at
+        FROM covered AS c JOIN stop_loss_events AS s ON s.position_id = c.id
+        UNION ALL
+        SELECT c.id, s.created_at, c.opened_at, c.ended_at
+        FROM covered AS c
+        JOIN stop_loss_events AS s
+          ON s.position_id IS NULL AND s.symbol = c.symbol::text AND s.exchange = c.exchange::text
+    ) AS m
+    WHERE m.created_at >= m.opened_at - make_interval(secs => :'sl_match_before_seconds'::float8)
+      AND (m.ended_at IS NULL OR m.created_at < m.ended_at)
+    GROUP BY m.id
+)
+-- <<< fragments/first_stop_loss.sql
+,
+opened AS (
+    SELECT floor(extract(epoch FROM c.opened_at - :'since'::timestamptz) / 3600)::int + 1 AS hour,
+           count(*) AS opened,
+           count(*) FILTER (
+               WHERE least(coalesce(s.at, :'until'::timestamptz),
+                           coalesce(c.ended_at, :'until'::timestamptz), :'until'::timestamptz)
+                     > c.opened_at + make_interval(secs => :'sl_grace_seconds'::float8)
+                 AND (s.at IS NOT NULL OR NOT c.has_stop_loss)
+           ) AS opened_unprotected
+    FROM covered AS c
+    LEFT JOIN first_stop_loss AS s ON s.id = c.id
+    WHERE c.opened_at >= :'since'::timestamptz AND c.opened_at < :'until'::timestamptz
+    GROUP BY 1
+),
+ended AS (
+    SELECT floor(extract(epoch FROM c.ended_at - :'since'::timestamptz) / 3600)::int + 1 AS hour,
+           count(*) FILTER (WHERE c.status = ANY (:'closed_statuses'::text[])) AS closed,
+           count(*) FILTER (WHERE c.forced_path IS NOT NULL) AS closed_by_force
+    FROM covered AS c
+    WHERE c.ended_at >= :'since'::timestamptz AND c.ended_at < :'until'::timestamptz
+    GROUP BY 1
 ),
 events AS (
     SELECT floor(extract(epoch FROM e.created_at - :'since'::timestamptz) / 3600)::int + 1
@@ -19,23 +113,14 @@ events AS (
     GROUP BY 1
 )
 SELECT hours.hour, hours.starts, hours.ends,
-       (SELECT count(*) FROM :"schema".:"positions_table" AS p
-        WHERE p.opened_at >= hours.starts AND p.opened_at < hours.ends) AS opened,
-       (SELECT count(*) FROM :"schema".:"positions_table" AS p
-        WHERE p.opened_at >= hours.starts AND p.opened_at < hours.ends
-          AND NOT EXISTS (
-              SELECT 1 FROM :"schema".:"events_table" AS e
-              WHERE e.position_id = p.id AND e.event_type = ANY (:'stop_loss_types'::text[])
-                AND e.created_at <= p.opened_at::timestamptz
-                                    + make_interval(secs => :'sl_grace_seconds'::float8))
-          AND (p.has_stop_loss IS NOT TRUE OR EXISTS (
-              SELECT 1 FROM :"schema".:"events_table" AS e
-              WHERE e.position_id = p.id AND e.event_type = ANY (:'stop_loss_types'::text[])))
-       ) AS opened_unprotected,
-       (SELECT count(*) FROM :"schema".:"positions_table" AS p
-        WHERE p.closed_at >= hours.starts AND p.closed_at < hours.ends) AS closed,
+       coalesce(opened.opened, 0) AS opened,
+       coalesce(opened.opened_unprotected, 0) AS opened_unprotected,
+       coalesce(ended.closed, 0) AS closed,
+       coalesce(ended.closed_by_force, 0) AS closed_by_force,
        coalesce(events.errors, 0) AS errors,
        coalesce(events.alerts, 0) AS alerts
 FROM hours
+LEFT JOIN opened ON opened.hour = hours.hour
+LEFT JOIN ended ON ended.hour = hours.hour
 LEFT JOIN events ON events.hour = hours.hour
 ORDER BY hours.hour;

@@ -1,8 +1,81 @@
--- 13. The full event history of sample positions: the five most eventful of [since, until)
--- (price ticks aside) and every one that went without a stop-loss beyond the grace. At most
--- 40 events a position.
-WITH eventful AS (
-    SELECT e.position_id, count(*) AS events
+-- 13. The event history of sample positions: the five most eventful of [since, until) (price
+-- ticks aside) and every one that went without a stop-loss beyond the grace (at most 20).
+-- A position's history is its events by position_id (at most 40) and the stop-loss events that
+-- name it by symbol and exchange (fragments/first_stop_loss.sql: the bot writes them without
+-- position_id).
+WITH
+-- >>> fragments/force_closed.sql
+-- (A fragment of a WITH clause: copied where a query needs it, between markers that
+-- `python -m pytest_botaudit.database.sqlfiles` refreshes; one source of the rule.)
+-- The profile's force-close rules, and for each positions row (alias p) the moment it stopped
+-- being open: the moment of the rule it matches (status and exit_reason LIKE; that column read
+-- in the zone the rule names, else the column's), else closed_at.
+force_rules AS (
+    SELECT r.status, r.reason, r.at, r.zone, r.path
+    FROM unnest(:'force_statuses'::text[], :'force_reasons'::text[], :'force_ats'::text[],
+                :'force_zones'::text[], :'force_paths'::text[]) AS r (status, reason, at, zone, path)
+),
+position_ends AS (
+    SELECT p.:"pos_id"::bigint AS id, forced.path AS forced_path,
+           coalesce(forced.at, :pos_closed_ts) AS ended_at
+    FROM :"schema".:"positions_table" AS p
+    LEFT JOIN LATERAL (
+        SELECT r.path,
+               CASE r.at WHEN 'opened_at' THEN :pos_opened_ts_rule ELSE :pos_closed_ts_rule END
+                   AS at
+        FROM force_rules AS r
+        WHERE p.:"pos_status" = r.status AND p.:"pos_exit_reason" LIKE r.reason
+        LIMIT 1
+    ) AS forced ON true
+)
+-- <<< fragments/force_closed.sql
+,
+covered AS (
+    SELECT p.:"pos_id"::bigint AS id, p.:"pos_symbol"::text AS symbol,
+           p.:"pos_exchange"::text AS exchange, p.:"pos_has_stop_loss" IS TRUE AS has_stop_loss,
+           :pos_opened_ts AS opened_at, pe.ended_at
+    FROM :"schema".:"positions_table" AS p
+    JOIN position_ends AS pe ON pe.id = p.:"pos_id"
+    WHERE (p.:"pos_status" = ANY (:'opened_statuses'::text[]) OR pe.forced_path IS NOT NULL)
+      AND :pos_opened_ts < :'until'::timestamptz
+      AND (pe.ended_at IS NULL OR pe.ended_at >= :'since'::timestamptz)
+),
+-- >>> fragments/first_stop_loss.sql
+-- (A fragment of a WITH clause: copied where a query needs it, between markers that
+-- `python -m pytest_botaudit.database.sqlfiles` refreshes; one source of the rule.)
+-- The first stop-loss of each position of the CTE `covered` (id, symbol, exchange, opened_at,
+-- ended_at; instants): the first event of the stop-loss types naming it by position_id or,
+-- without one (the bot's stop-loss manager writes none), by symbol and exchange, stamped at
+-- most :'sl_match_before_seconds' before it opened and before it ended. Two equi-joins
+-- (hashable) instead of one join on an OR; one pass over the stop-loss events.
+stop_loss_events AS (
+    SELECT e.:"ev_position_id"::bigint AS position_id, e.:"ev_symbol"::text AS symbol,
+           e.:"ev_exchange"::text AS exchange, e.:"ev_created_at" AS created_at,
+           e.:"ev_event_type"::text AS event_type
+    FROM :"schema".:"events_table" AS e
+    WHERE e.:"ev_event_type" = ANY (:'stop_loss_types'::text[])
+      AND e.:"ev_created_at" >= (SELECT min(c.opened_at) FROM covered AS c)
+                                - make_interval(secs => :'sl_match_before_seconds'::float8)
+),
+first_stop_loss AS (
+    SELECT m.id, min(m.created_at) AS at
+    FROM (
+        SELECT c.id, s.created_at, c.opened_at, c.ended_at
+        FROM covered AS c JOIN stop_loss_events AS s ON s.position_id = c.id
+        UNION ALL
+        SELECT c.id, s.created_at, c.opened_at, c.ended_at
+        FROM covered AS c
+        JOIN stop_loss_events AS s
+          ON s.position_id IS NULL AND s.symbol = c.symbol::text AND s.exchange = c.exchange::text
+    ) AS m
+    WHERE m.created_at >= m.opened_at - make_interval(secs => :'sl_match_before_seconds'::float8)
+      AND (m.ended_at IS NULL OR m.created_at < m.ended_at)
+    GROUP BY m.id
+)
+-- <<< fragments/first_stop_loss.sql
+,
+eventful AS (
+    SELECT e.position_id::bigint AS position_id, count(*) AS events
     FROM :"schema".:"events_table" AS e
     WHERE e.created_at >= :'since'::timestamptz AND e.created_at < :'until'::timestamptz
       AND e.position_id IS NOT NULL AND e.event_type <> ALL (:'high_rate_types'::text[])
@@ -11,18 +84,14 @@ WITH eventful AS (
     LIMIT 5
 ),
 unprotected AS (
-    SELECT p.id AS position_id
-    FROM :"schema".:"positions_table" AS p
-    LEFT JOIN LATERAL (
-        SELECT min(e.created_at) AS at FROM :"schema".:"events_table" AS e
-        WHERE e.position_id = p.id AND e.event_type = ANY (:'stop_loss_types'::text[])
-    ) AS s ON true
-    WHERE p.opened_at < :'until'::timestamptz
-      AND (p.closed_at IS NULL OR p.closed_at >= :'since'::timestamptz)
-      AND (s.at IS NOT NULL OR p.has_stop_loss IS NOT TRUE)
+    SELECT c.id AS position_id
+    FROM covered AS c
+    LEFT JOIN first_stop_loss AS s ON s.id = c.id
+    WHERE (s.at IS NOT NULL OR NOT c.has_stop_loss)
       AND least(coalesce(s.at, :'until'::timestamptz),
-                coalesce(p.closed_at::timestamptz, :'until'::timestamptz), :'until'::timestamptz)
-          > p.opened_at::timestamptz + make_interval(secs => :'sl_grace_seconds'::float8)
+                coalesce(c.ended_at, :'until'::timestamptz), :'until'::timestamptz)
+          > c.opened_at + make_interval(secs => :'sl_grace_seconds'::float8)
+    ORDER BY c.opened_at, c.id
     LIMIT 20
 ),
 sample AS (
@@ -31,10 +100,19 @@ sample AS (
 SELECT h.position_id, h.created_at, h.event_type, h.severity, h.symbol, h.exchange
 FROM sample AS s
 CROSS JOIN LATERAL (
-    SELECT e.position_id, e.created_at, e.event_type, e.severity, e.symbol, e.exchange
+    SELECT e.position_id::bigint AS position_id, e.created_at, e.event_type::text AS event_type,
+           e.severity::text AS severity, e.symbol::text AS symbol, e.exchange::text AS exchange
     FROM :"schema".:"events_table" AS e
     WHERE e.position_id = s.position_id AND e.event_type <> ALL (:'high_rate_types'::text[])
     ORDER BY e.created_at, e.id
     LIMIT 40
 ) AS h
-ORDER BY h.position_id, h.created_at;
+UNION ALL
+SELECT c.id, l.created_at, l.event_type || ' (by symbol)', NULL, l.symbol, l.exchange
+FROM sample AS s
+JOIN covered AS c ON c.id = s.position_id
+JOIN stop_loss_events AS l
+  ON l.position_id IS NULL AND l.symbol = c.symbol AND l.exchange = c.exchange
+ AND l.created_at >= c.opened_at - make_interval(secs => :'sl_match_before_seconds'::float8)
+ AND (c.ended_at IS NULL OR l.created_at < c.ended_at)
+ORDER BY 1, 2;

@@ -93,7 +93,9 @@ async def test_ticks_are_aligned_windows_without_double_counting(
 async def test_metric_with_unseen_event_types_is_flagged(database: str, tmp_path: Path) -> None:
     result = await Collector(database, PROFILE, 0.4, 0.2, tmp_path).run()
     assert "emergency_closes" in result.missing_event_types
-    assert result.missing_event_types["api_errors"] == ("exchange_error",)
+    api_errors = PROFILE.counter("api_errors")
+    assert api_errors is not None
+    assert result.missing_event_types["api_errors"] == api_errors.event_types
     assert result.missing_columns == ()
 
 

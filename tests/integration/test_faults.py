@@ -19,7 +19,11 @@ from pytest_botaudit.collection.live import Collector, Progress
 from pytest_botaudit.config.profile import load_profile, parse_profile
 from pytest_botaudit.database.connection import Target, connect
 from pytest_botaudit.database.queries import AuditDatabase
-from pytest_botaudit.judging.preflight import role_read_only, schema_present
+from pytest_botaudit.judging.preflight import (
+    profile_queries_read_only,
+    role_read_only,
+    schema_present,
+)
 from pytest_botaudit.judging.verdicts import Verdict
 from pytest_botaudit.logs.files import analyze_files
 
@@ -27,9 +31,13 @@ from ..conftest import REPO, reader
 from ..helpers import async_wait_for
 
 PROFILE = replace(load_profile(), log_timezone=UTC)
+# one reconnect: a stream goes unhealthy, then is connected again (an outage, two lines); each
+# line its own stream, so files read in any order count the same outages
 RECONNECT = (
     "2025-10-15 02:40:{second:02d},000 - websocket.improved_stream - WARNING - "
-    "binance connection unhealthy, reconnecting...\n"
+    "binance{second} connection unhealthy, reconnecting...\n"
+    "2025-10-15 02:40:{second:02d},500 - websocket.improved_stream - INFO - "
+    "binance{second} WebSocket connected\n"
 )
 
 
@@ -176,6 +184,7 @@ async def test_following_across_rotations_loses_nothing(database: str, tmp_path:
     result = await task
     whole = analyze_files([log], PROFILE)
     assert whole.count("ws_disconnected") == written == 45
+    assert whole.ws_reconnects == written
     assert result.total("ws_reconnects") == written  # the per-tick sums equal the whole log
 
 
@@ -204,12 +213,20 @@ async def test_a_profile_query_that_writes_or_fails_stops_the_audit_at_preflight
             "'default_transaction_read_only', 'off', false) AS s"
         },
         "typo": {"sql": "SELEC 1"},
+        "missing": {"sql": "SELECT count(*) FROM monitoring.nowhere"},
         "fine": {"sql": "SELECT count(*) FROM monitoring.events WHERE created_at >= $1"},
     }
     profile = parse_profile(data, "custom.toml")
-    result = await schema_present(database, profile)
+    refused = await profile_queries_read_only(database, profile)
+    assert refused.verdict is Verdict.FAIL
+    assert "sneaky (not a read: it (or one of its WITH parts) changes rows; calls " in (
+        refused.message
+    )
+    assert "pg_catalog.set_config(text, text, boolean), which is VOLATILE" in refused.message
+    assert "; typo (starts with SELEC: not a query" in refused.message
+    result = await schema_present(database, profile)  # runs only what passed the check above
     assert result.verdict is Verdict.FAIL
-    assert "sneaky, typo" in result.message
+    assert result.message.endswith("(each tick would be a gap): missing")
     session = await connect(database)
     try:
         assert await session.fetchval("SELECT count(*) FROM monitoring.events") == 0

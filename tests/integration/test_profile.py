@@ -34,7 +34,7 @@ def profile_with(extra: str = "", replace: tuple[str, str] = ("", "")) -> dict[s
         ),
         (
             "",
-            ('open_statuses = ["active"]', "open_statuses = []"),
+            ('open_statuses = ["active", "entry_placed", "pending_sl"]', "open_statuses = []"),
             "positions.open_statuses: must not be empty",
         ),
         ("[log.patterns.bad]\n", ("", ""), "log.patterns.bad: expected a list of strings"),

@@ -127,7 +127,7 @@ def test_two_demos_into_one_folder_leave_two_separate_runs(tmp_path: Path) -> No
         assert "initdb took" not in result.stdout + result.stderr
         suite = ET.parse(run.path / "audit.xml").getroot().find("testsuite")
         assert suite is not None
-        assert int(suite.get("tests", 0)) == 33
+        assert int(suite.get("tests", 0)) == 34
         assert (int(suite.get("failures", 0)) > 0) is (scenario == "faulty")
         assert (run.path / "audit.html").stat().st_size > 10_000
         assert (run.path / "audit_report.md").is_file()

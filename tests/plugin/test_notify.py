@@ -100,7 +100,7 @@ def test_a_failed_preflight_and_a_long_outage_are_said_once(
         "botaudit: Pre-flight failed: the audit did not start",
         "botaudit: Audit finished: RED",
     ]
-    assert "BINANCE_TESTNET=false" in received[0]["message"]
+    assert "BINANCE_TESTNET='false' is not true" in received[0]["message"]
 
 
 def test_an_outage_is_said_once_after_the_ticks_it_takes(

@@ -118,7 +118,7 @@ def test_faulty_bot_fails_exactly_the_injected_checks(
     }
     result.stdout.fnmatch_lines(
         [
-            "*botaudit: CRITICAL incident opened: 2 positions without SL*",
+            "*botaudit: CRITICAL incident opened: ? position* without SL*",
             "*FAIL: positions without stop-loss = 2 positions*",
             "*evidence: ticks *-* (*-*): 2",  # consecutive ticks grouped into one run
             "*evidence: *bot.log:*WITHOUT STOP LOSS*",
@@ -134,7 +134,7 @@ def test_faulty_bot_fails_exactly_the_injected_checks(
     assert warned_row["verdict"] == "WARN"
     assert "Failed to set Bybit Stop Loss" in warned_row["extras"]  # a pass shows it as extras
     page = (pytester.path / "audit.html").read_text()
-    assert re.search(r"Audit verdict: <b[^>]*>RED</b>.*>23 PASS<.*>2 WARN<.*>8 FAIL<", page)
+    assert re.search(r"Audit verdict: <b[^>]*>RED</b>.*>24 PASS<.*>2 WARN<.*>8 FAIL<", page)
     assert '<h1 id="title">Trading bot audit</h1>' in page
     # the password appears nowhere: terminal, JUnit, HTML, JSON, the run folder's reports
     assert PASSWORD not in result.stdout.str() + result.stderr.str()
@@ -155,13 +155,13 @@ def test_healthy_bot_passes_every_check(
     result = run_live_audit(pytester, checks_dir, database, "healthy")
     assert result.ret == 0, result.stdout.str()
     outcomes = result.parseoutcomes()
-    assert outcomes["passed"] == 33
+    assert outcomes["passed"] == 34
     assert "warned" not in outcomes
     result.stdout.fnmatch_lines(["overall: GREEN"])
     verdicts = {p["verdict"] for p in outcomes_by_test(pytester.path / "audit.xml").values()}
     assert verdicts == {"PASS"}
     rows = html_rows(pytester.path / "audit.html")
-    assert len(rows) == 33
+    assert len(rows) == 34
     assert {row["verdict"] for row in rows.values()} == {"PASS"}
     assert re.search(
         r"Audit verdict: <b[^>]*>GREEN</b>", (pytester.path / "audit.html").read_text()
@@ -285,13 +285,13 @@ def test_collect_only_reads_like_the_seed(pytester: pytest.Pytester, checks_dir:
             "*test_good_indicators.py::TestPositions::test_all_positions_have_stop_loss",
             "*test_good_indicators.py::TestStability::test_few_websocket_reconnects",
             "*test_warning_signs.py::TestStability::test_frequent_websocket_reconnects",
-            "*33 tests collected*",
+            "*34 tests collected*",
         ]
     )
     critical = pytester.runpytest_subprocess(
         str(checks_dir), "--collect-only", "-q", "-m", "critical"
     )
-    critical.stdout.fnmatch_lines(["*6/33 tests collected (27 deselected)*"])
+    critical.stdout.fnmatch_lines(["*6/34 tests collected (28 deselected)*"])
 
 
 def test_markers_are_documented(pytester: pytest.Pytester) -> None:
@@ -348,7 +348,7 @@ def test_connection_from_environment(
     result = pytester.runpytest_subprocess(
         str(checks_dir / "test_preflight.py"), "-k", "database or tables", "-v"
     )
-    result.assert_outcomes(passed=2, deselected=4)
+    result.assert_outcomes(passed=2, deselected=5)
     expected = "(libpq PG* environment)" if source == "PG*" else "postgresql://postgres@/t_*"
     result.stdout.fnmatch_lines([f"botaudit: dsn {expected}*"])
 
@@ -385,8 +385,9 @@ def test_few_api_errors(audit_check):
     assert lenient.parseoutcomes() == {"warned": 1, "no_data": 1}
     assert lenient.ret == pytest.ExitCode.TESTS_FAILED
     assert (
-        "NO-DATA: API errors: event types ['exchange_error'] never occur in "
-        "monitoring.events; the bot log has no records in the audit window"
+        "NO-DATA: API errors: event types ['exchange_error', 'stop_loss_error', "
+        "'trailing_stop_sl_update_failed'] never occur in monitoring.events; the bot log has "
+        "no records in the audit window"
     ) in lenient.stdout.str()
     strict = pytester.runpytest_subprocess(*common, "--audit-strict", "--audit-allow-no-data")
     strict.assert_outcomes(failed=1, skipped=1)
@@ -413,7 +414,7 @@ def test_failed_preflight_stops_the_audit_before_collecting(
     assert result.ret == 1
     result.stdout.fnmatch_lines(
         [
-            "*FAIL: the bot would trade on a live exchange: BYBIT_TESTNET=false*",
+            "*FAIL: the bot may trade on a live exchange*BYBIT_TESTNET='false' is not true*",
             "*pre-flight failed, the audit did not start: test_bot_runs_on_testnet*",
         ]
     )

@@ -48,6 +48,9 @@ class Analysis(Protocol):
 
     def merge(self, later: Self, shift: Shift) -> None: ...
 
+    def retract(self, category: str, groups: Groups) -> None:
+        """Take back an occurrence a merge found to repeat one of the part before."""
+
     def result(self, tally: Tally, span: Span) -> object: ...
 
 

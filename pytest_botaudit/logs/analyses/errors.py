@@ -15,7 +15,11 @@ from .tally import Tally
 
 MAX_SHAPES = 500
 OTHER_SHAPE = "<other>"
-_RETCODE = re.compile(r'"retCode"\s*:\s*(?P<code>-?\d+)')
+# an exchange's error code in its payload: Bybit's "retCode" (or retCode=N unwrapped),
+# Binance's "code" (negative)
+_EXCHANGE_CODE = re.compile(
+    r'"retCode"\s*:\s*(?P<code>-?\d+)|\bretCode=(?P<unwrapped>-?\d+)|"code"\s*:\s*(?P<binance>-\d+)'
+)
 _SHAPE_MASKS = (
     (re.compile(r"'[^']*'|\"[^\"]*\""), "<str>"),
     (re.compile(r"\b[A-Z0-9]{2,}(?:/USDT(?::USDT)?|USDT)\b"), "<sym>"),
@@ -48,6 +52,7 @@ class ErrorShape:
     first_seen: str
     last_seen: str
     sample: str  # file:line
+    message: str = ""  # the sample's message, secrets hidden
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,7 +62,68 @@ class ErrorShape:
             "first_seen": self.first_seen,
             "last_seen": self.last_seen,
             "sample": self.sample,
+            "message": self.message,
         }
+
+
+class ShapeTable:
+    """Messages grouped by shape (their variable parts masked): count, level, first and
+    last seen, one sample. At most MAX_SHAPES shapes; the rest count as ``<other>``."""
+
+    __slots__ = ("redact", "shapes")
+
+    def __init__(self, redact: Redact) -> None:
+        self.redact = redact
+        self.shapes: dict[str, _Shape] = {}
+
+    def feed(self, record: LogRecord) -> None:
+        shape = shape_of(record.message)  # secrets are hidden when a shape is shown
+        known = self.shapes.get(shape)
+        if known is not None:
+            known.count += 1
+            known.last = record.stamp
+            return
+        if len(self.shapes) >= MAX_SHAPES:
+            shape = OTHER_SHAPE
+            if shape in self.shapes:
+                self.shapes[shape].count += 1
+                self.shapes[shape].last = record.stamp
+                return
+        stamp = record.stamp
+        self.shapes[shape] = _Shape(1, record.level, stamp, stamp, sample_of(record, self.redact))
+
+    def merge(self, later: ShapeTable, shift: Shift) -> None:
+        for shape, theirs in later.shapes.items():
+            known = self.shapes.get(shape)
+            if known is not None:
+                known.count += theirs.count
+                known.last = theirs.last
+                continue
+            if len(self.shapes) >= MAX_SHAPES and shape != OTHER_SHAPE:
+                other = self.shapes.get(OTHER_SHAPE)
+                if other is not None:
+                    other.count += theirs.count
+                    other.last = theirs.last
+                    continue
+                shape = OTHER_SHAPE
+            self.shapes[shape] = _Shape(
+                theirs.count, theirs.level, theirs.first, theirs.last, shift(theirs.sample)
+            )
+
+    def result(self, timestamp: Callable[[str], str]) -> tuple[ErrorShape, ...]:
+        """``timestamp`` turns the log's own time text into an ISO time."""
+        return tuple(
+            ErrorShape(
+                self.redact(shape),
+                s.count,
+                s.level,
+                timestamp(s.first),
+                timestamp(s.last),
+                s.sample.where,
+                s.sample.message,
+            )
+            for shape, s in sorted(self.shapes.items(), key=lambda kv: (-kv[1].count, kv[0]))
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,66 +150,29 @@ class Errors:
         self.types: Counter[str] = Counter()
         self.modules: Counter[str] = Counter()
         self.codes: Counter[str] = Counter()
-        self.shapes: dict[str, _Shape] = {}
+        self.shapes = ShapeTable(redact)
 
     def feed(self, record: LogRecord, tally: Tally) -> None:
         self.modules[record.logger] += 1
         kind = record.exception_type or "(no traceback)"
         self.types[kind] += 1
-        retcode = _RETCODE.search(record.message)
-        if retcode:
-            self.codes[retcode.group("code")] += 1
+        code = _EXCHANGE_CODE.search(record.message)
+        if code:
+            self.codes[next(g for g in code.groups() if g)] += 1
         tally.sample(f"error:{kind}", record)
-        shape = shape_of(record.message)  # secrets are hidden when a shape is shown
-        known = self.shapes.get(shape)
-        if known is not None:
-            known.count += 1
-            known.last = record.stamp
-            return
-        if len(self.shapes) >= MAX_SHAPES:
-            shape = OTHER_SHAPE
-            if shape in self.shapes:
-                self.shapes[shape].count += 1
-                return
-        stamp = record.stamp
-        self.shapes[shape] = _Shape(1, record.level, stamp, stamp, sample_of(record, self.redact))
+        self.shapes.feed(record)
 
     def merge(self, later: Errors, shift: Shift) -> None:
         self.types.update(later.types)
         self.modules.update(later.modules)
         self.codes.update(later.codes)
-        for shape, theirs in later.shapes.items():
-            known = self.shapes.get(shape)
-            if known is not None:
-                known.count += theirs.count
-                known.last = theirs.last
-                continue
-            if len(self.shapes) >= MAX_SHAPES and shape != OTHER_SHAPE:
-                other = self.shapes.get(OTHER_SHAPE)
-                if other is not None:
-                    other.count += theirs.count
-                    continue
-                shape = OTHER_SHAPE
-            self.shapes[shape] = _Shape(
-                theirs.count, theirs.level, theirs.first, theirs.last, shift(theirs.sample)
-            )
+        self.shapes.merge(later.shapes, shift)
 
     def result(self, timestamp: Callable[[str], str]) -> ErrorsResult:
         """``timestamp`` turns the log's own time text into an ISO time."""
-        shapes = tuple(
-            ErrorShape(
-                self.redact(shape),
-                s.count,
-                s.level,
-                timestamp(s.first),
-                timestamp(s.last),
-                s.sample.where,
-            )
-            for shape, s in sorted(self.shapes.items(), key=lambda kv: (-kv[1].count, kv[0]))
-        )
         return ErrorsResult(
             dict(self.types.most_common()),
             dict(self.modules.most_common()),
             dict(self.codes.most_common()),
-            shapes,
+            self.shapes.result(timestamp),
         )

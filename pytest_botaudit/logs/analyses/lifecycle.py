@@ -41,6 +41,13 @@ class Lifecycle:
     def merge(self, later: Lifecycle, shift: Shift) -> None:
         self.opened_symbols.update(later.opened_symbols)
 
+    def retract(self, category: str, groups: Groups) -> None:
+        symbol = groups.get("symbol")
+        if symbol and category == "position_opened" and self.opened_symbols[symbol] > 0:
+            self.opened_symbols[symbol] -= 1
+            if not self.opened_symbols[symbol]:
+                del self.opened_symbols[symbol]
+
     def result(self, tally: Tally, span: Span) -> LifecycleResult:
         opened = tally.count("position_opened")
         return LifecycleResult(

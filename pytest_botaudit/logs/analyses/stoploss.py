@@ -60,6 +60,13 @@ class StopLoss:
     def merge(self, later: StopLoss, shift: Shift) -> None:
         self.missing_symbols.update(later.missing_symbols)
 
+    def retract(self, category: str, groups: Groups) -> None:
+        symbol = groups.get("symbol")
+        if symbol and category == "sl_missing" and self.missing_symbols[symbol] > 0:
+            self.missing_symbols[symbol] -= 1
+            if not self.missing_symbols[symbol]:
+                del self.missing_symbols[symbol]
+
     def result(self, tally: Tally, span: Span) -> StopLossResult:
         updated = tally.count("sl_updated") + tally.count("sl_updated_timed")
         return StopLossResult(

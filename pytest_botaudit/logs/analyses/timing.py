@@ -54,6 +54,9 @@ class Timing:
             self.latencies.setdefault(category, Histogram()).merge(histogram)
         self.slow_operations += later.slow_operations
 
+    def retract(self, category: str, groups: Groups) -> None:
+        """Its categories are never repeats."""
+
     def result(self, tally: Tally, span: Span) -> TimingResult:
         return TimingResult(
             timeouts=tally.count("timeout"),

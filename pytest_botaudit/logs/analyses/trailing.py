@@ -53,6 +53,9 @@ class Trailing:
     def merge(self, later: Trailing, shift: Shift) -> None:
         self.updates.update(later.updates)
 
+    def retract(self, category: str, groups: Groups) -> None:
+        """Its categories are never repeats."""
+
     def result(self, tally: Tally, span: Span) -> TrailingResult:
         updates = self.updates
         busiest = max(updates.values(), default=0)

@@ -3,6 +3,7 @@ uptime per stream, exact across parts of a log read in parallel."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -58,14 +59,16 @@ class _Stream:
     longest: float = 0.0
     reconnects: int = 0
 
-    def event(self, kind: str, stamp: datetime) -> None:
+    def event(self, kind: str, stamp: datetime) -> bool:
+        """Feed a connect ("c") or disconnect ("d"); True when it starts an outage."""
         if self.first is None:
             self.first = (kind, stamp)
         if kind == "d":
             if self.down_since is None:
                 self.down_since = stamp
                 self.reconnects += 1
-            return
+                return True
+            return False
         if self.down_since is not None:
             outage = (stamp - self.down_since).total_seconds()
             if (
@@ -77,6 +80,7 @@ class _Stream:
             self.downtime += outage
             self.longest = max(self.longest, outage)
             self.down_since = None
+        return False
 
     def merge(self, later: _Stream) -> None:
         """Continue this stream's state with the part that follows it."""
@@ -108,19 +112,28 @@ class WebSocket:
         {"ws_connected", "ws_disconnected", "ws_reconnect_attempt", "ws_error"}
     )
 
-    def __init__(self) -> None:
+    def __init__(self, streams_of_loggers: Mapping[str, str] | None = None) -> None:
         self.streams: dict[str, _Stream] = {}
+        # a record whose text names no stream reports on its logger's (profile log.streams)
+        self.streams_of_loggers = dict(streams_of_loggers or {})
+        self.outages_started = 0  # reconnects so far: disconnects of a stream that was up
 
     def feed(self, record: LogRecord, category: str, groups: Groups) -> None:
         if category in ("ws_connected", "ws_disconnected"):
-            stream = groups.get("stream") or record.logger
-            self.streams.setdefault(stream, _Stream()).event(
+            stream = (
+                groups.get("stream") or self.streams_of_loggers.get(record.logger) or record.logger
+            )
+            started = self.streams.setdefault(stream, _Stream()).event(
                 "c" if category == "ws_connected" else "d", record.timestamp
             )
+            self.outages_started += started
 
     def merge(self, later: WebSocket, shift: Shift) -> None:
         for stream, state in later.streams.items():
             self.streams.setdefault(stream, _Stream()).merge(state)
+
+    def retract(self, category: str, groups: Groups) -> None:
+        """Its categories are never repeats."""
 
     def result(self, tally: Tally, span: Span) -> WebSocketResult:
         downtime = longest = 0.0
