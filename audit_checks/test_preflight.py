@@ -21,6 +21,14 @@ def test_audit_role_can_only_read(audit_preflight):
     audit_preflight.role()
 
 
+def test_timestamps_read_in_their_zone(audit_preflight):
+    audit_preflight.timestamps()
+
+
+def test_profile_knows_the_bots_words(audit_preflight):
+    audit_preflight.vocabulary()
+
+
 def test_bot_runs_on_testnet(audit_preflight):
     audit_preflight.testnet()
 

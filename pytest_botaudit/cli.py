@@ -1,4 +1,5 @@
-"""The ``botaudit`` command: analyse logs, locate the checks, simulate a bot, run the demo."""
+"""The ``botaudit`` command: analyse logs, locate the checks, simulate a bot, run the demo,
+compare runs and show their trend."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from .config.profile import load_profile
 from .config.values import parse_duration, parse_time
 from .database.analysis import DatabaseAnalysis, run_analysis
 from .database.connection import connect
-from .demo.scenarios import SCENARIOS
+from .demo.scenarios import NOVEL_ERRORS, SCENARIOS
 from .errors import BotAuditError
 from .logs.files import analyze_files, analyze_parallel
 from .logs.reader import rotated_set
@@ -56,6 +57,37 @@ SCENARIO_HELP = "the simulated bot (default healthy): " + "; ".join(
 SEED_HELP = "seed of the simulated bot's random choices: the same seed plays the same run"
 
 
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"'{text}' must be a finite number of at least zero")
+    return value
+
+
+def _knobs(parser: argparse.ArgumentParser) -> None:
+    """What a rerun may change in the simulated bot (compare tells it from noise)."""
+    parser.add_argument(
+        "--api-errors-per-hour",
+        type=_non_negative,
+        default=None,
+        help="API errors at random times, this many an hour (the steady scenario has 60)",
+    )
+    parser.add_argument(
+        "--sl-latency-factor",
+        type=_positive,
+        default=None,
+        help="every stop-loss update takes this many times as long (e.g. 1.5)",
+    )
+    parser.add_argument(
+        "--novel-error",
+        action="store_true",
+        help=f"write {NOVEL_ERRORS} errors of an exception type no scenario writes",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="botaudit", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=1.0,
         help="activity multiplier (bot seconds per real second)",
     )
+    _knobs(sim)
     sim.add_argument(
         "--create-schema",
         action="store_true",
@@ -94,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--scenario", choices=sorted(SCENARIOS), default="healthy", help=SCENARIO_HELP
     )
     demo.add_argument("--seed", type=int, default=0, help=SEED_HELP)
+    _knobs(demo)
     demo.add_argument(
         "--out",
         type=Path,
@@ -141,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="processes reading byte ranges of large files in parallel (default 1)",
     )
-    compare_command.add_parser(commands)
+    compare_command.add_parsers(commands)
     vocabulary_command.add_parser(commands)
     return parser
 
@@ -238,6 +272,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "checks-dir": _checks_dir,
     "logs": _logs,
     "compare": compare_command.run,
+    "trend": compare_command.trend,
     "vocabulary": vocabulary_command.run,
 }
 

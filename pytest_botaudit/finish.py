@@ -1,5 +1,6 @@
-"""pytest glue for the end of an audit session: the baseline comparison, the regression gate,
-and the suite-level JUnit properties (as ``record_testsuite_property`` records them)."""
+"""pytest glue for the end of an audit session: each run's message shapes recorded, the
+baseline comparison, the regression gate, and the suite-level JUnit properties (as
+``record_testsuite_property`` records them)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,15 @@ from pathlib import Path
 import pytest
 from _pytest.junitxml import xml_key as junit_xml_key
 
+from .config.settings import AuditSettings
 from .inputs import Configured
+from .record.shapes import RunShapes, write_shapes
 from .reporting.build import RunOutcome, finish_run, write_run_files
 from .reporting.model import ReportModel, RunReport
-from .reruns.compare import CompareError, Comparison, compare_records
-from .reruns.records import AuditRecord, CheckRecord, load_record
+from .reruns.compare import CompareError, Comparison, Settings, compare_records
+from .reruns.novelty import shapes_of
+from .reruns.records import AuditRecord, judged_record, load_record
+from .reruns.render import junit_properties
 
 
 def build_model(
@@ -32,7 +37,7 @@ def build_model(
             finish_run(
                 outcome, s, profile.source, profile.digest, configured.metrics, preflight_failed
             ),
-            s.baseline,
+            s,
         )
         for outcome in outcomes
     ]
@@ -43,27 +48,41 @@ def build_model(
     return model
 
 
-def compared(run: RunReport, baseline: Path | None) -> RunReport:
+def recorded_shapes(run: RunReport) -> RunShapes | None:
+    """The run's message shapes and event types, kept in its folder for a later compare."""
+    if run.data is None or run.folder is None:
+        return None
+    shapes = shapes_of(run.identity.run_id, run.data)
+    write_shapes(run.folder, shapes)
+    return shapes
+
+
+def compared(run: RunReport, settings: AuditSettings) -> RunReport:
     """The run with its comparison against ``--audit-baseline`` (or why there is none)."""
+    shapes = recorded_shapes(run)
+    baseline: Path | None = settings.baseline
     if baseline is None:
         return run
+    rules = Settings(settings.baseline_alpha, settings.baseline_min_effect)
     try:
-        old = load_record(baseline)
+        comparison = compare_records(load_record(baseline), record_of(run, shapes), rules)
     except CompareError as exc:
         return replace(run, comparison=exc)
-    return replace(run, comparison=compare_records(old, record_of(run)))
+    return replace(run, comparison=comparison)
 
 
 def gate(session: pytest.Session, model: ReportModel) -> list[str]:
-    """``--audit-fail-on-regression``: any regression (or a baseline that could not be read)
-    fails the session; the reasons, for the terminal."""
+    """``--audit-fail-on-regression``: a run worse than its baseline (or a baseline that could
+    not be compared) fails the session; the reasons, for the terminal."""
     reasons = []
     for run in model.runs:
         comparison = run.comparison
-        if isinstance(comparison, Comparison) and comparison.regressions:
-            reasons += [f"regression: {c.label}: {c.reason}" for c in comparison.regressions]
+        if isinstance(comparison, Comparison) and comparison.exit_code:
+            # one line: what is worse is listed just above it, under "vs baseline"
+            worse = comparison.gate_reasons()
+            reasons.append(f"{comparison.headline} ({len(worse)} reason(s) above)")
         elif isinstance(comparison, CompareError):
-            reasons.append(f"baseline unreadable: {comparison}")
+            reasons.append(f"baseline not compared: {comparison}")
     if reasons:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     return reasons
@@ -75,17 +94,24 @@ def suite_properties(config: pytest.Config, model: ReportModel) -> None:
     xml = config.stash.get(junit_xml_key, None)
     if xml is None or not model.runs:
         return
-    for name, value in model.runs[0].properties():
+    first = model.runs[0]
+    for name, value in first.properties():
         xml.add_global_property(name, value)
+    if first.folder is not None:  # where a later compare finds the run's message shapes
+        xml.add_global_property("run_folder", str(first.folder.path.resolve()))
+    if isinstance(first.comparison, Comparison):
+        for name, value in junit_properties(first.comparison):
+            xml.add_global_property(name, value)
+    elif isinstance(first.comparison, CompareError):
+        xml.add_global_property("baseline_result", f"not compared: {first.comparison}")
     if len(model.runs) > 1:
         xml.add_global_property("run_ids", " ".join(r.identity.run_id for r in model.runs))
         xml.add_global_property("overall_all_runs", model.overall)
 
 
-def record_of(run: RunReport) -> AuditRecord:
+def record_of(run: RunReport, shapes: RunShapes | None = None) -> AuditRecord:
     """This session's run, as compare reads a finished one."""
-    checks = {
-        row.name: CheckRecord.from_properties(row.name, dict(row.result.properties()))
-        for row in run.rows
-    }
-    return AuditRecord(f"this run ({run.identity.run_id})", dict(run.properties()), checks)
+    results = {row.name: dict(row.result.properties()) for row in run.rows}
+    return judged_record(
+        f"this run ({run.identity.run_id})", dict(run.properties()), results, shapes
+    )

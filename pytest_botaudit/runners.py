@@ -10,7 +10,7 @@ import pytest
 
 from .collection.collect import target
 from .config.settings import AuditSettings, Mode
-from .judging import preflight
+from .judging import preflight, preflight_bot
 from .judging.verdicts import CheckResult, Kind, Verdict
 from .session import AuditSession
 
@@ -89,6 +89,21 @@ class PreflightRunner:
                 preflight.profile_queries_read_only(target(self.settings), self.profile)
             )
         )
+
+    def timestamps(self) -> preflight.PreflightResult:
+        if self.settings.dsn is None:
+            self._skip_in_replay("the database's timestamps")
+        return self.run(
+            lambda: asyncio.run(
+                preflight_bot.timestamps_and_clock(target(self.settings), self.profile)
+            )
+        )
+
+    def vocabulary(self) -> preflight.PreflightResult:
+        source = self.settings.bot_source
+        if source is None:
+            pytest.skip("no --audit-bot-source: the profile is not held against the bot's source")
+        return self.run(lambda: preflight_bot.bot_vocabulary(source, self.profile))
 
     def testnet(self) -> preflight.PreflightResult:
         self._skip_in_replay("the bot's .env")

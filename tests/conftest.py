@@ -101,3 +101,23 @@ def legacy_run() -> Path:
     if not path.is_dir():
         pytest.skip(f"shared data not found at {path} (CI has ../shared beside the clone)")
     return path
+
+
+@pytest.fixture
+def realbot_database(request: pytest.FixtureRequest, pg_server: Server) -> Iterator[str]:
+    """A fresh database holding the real bot's schema of one version (``request.param`` is
+    (version, the database's TimeZone); see tests/realbot.py), the SELECT-only role on it."""
+    from .realbot import schema_sql
+
+    version, zone = request.param
+    name = "rb_" + uuid.uuid4().hex[:12]
+
+    async def create() -> None:
+        await pg_server.execute(f"CREATE DATABASE {name}")
+        await pg_server.execute(f"ALTER DATABASE {name} SET timezone = '{zone}'")
+        await pg_server.execute(schema_sql(version), name)
+        await pg_server.execute(load_sql("reader_role.sql"), name)
+
+    asyncio.run(create())
+    yield pg_server.dsn(name)
+    asyncio.run(pg_server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

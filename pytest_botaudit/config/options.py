@@ -9,9 +9,13 @@ from typing import Any
 
 from .dsn import parse_dsn
 from .values import (
+    DEFAULT_ALPHA,
+    DEFAULT_MIN_EFFECT,
     optional_path,
+    parse_alpha,
     parse_bool,
     parse_duration,
+    parse_effect,
     parse_run,
     parse_time,
     path,
@@ -168,16 +172,38 @@ OPTIONS: tuple[Option, ...] = (
         "free text naming the audited bot's version (e.g. its git commit), kept in every report",
     ),
     Option(
+        "bot_source",
+        "a checkout of the audited bot: pre-flight holds the profile against its source "
+        "(event types, log templates) and WARNs on a fault it logs in words no pattern knows",
+        path,
+    ),
+    Option(
         "baseline",
         "an earlier audit's JUnit XML (or run folder) to compare this run with at the end",
         path,
     ),
     Option(
         "fail_on_regression",
-        "with --audit-baseline: any regression against the baseline fails the session",
+        "with --audit-baseline: a run worse than the baseline fails the session (a verdict "
+        "worse, a metric significantly and relevantly worse, a new ERROR/CRITICAL message "
+        "shape)",
         parse_bool,
         False,
         flag=True,
+    ),
+    Option(
+        "baseline_alpha",
+        "with --audit-baseline: the significance level of a change, family-wise over the "
+        f"metrics (Holm) (default {DEFAULT_ALPHA:g})",
+        parse_alpha,
+        DEFAULT_ALPHA,
+    ),
+    Option(
+        "baseline_min_effect",
+        "with --audit-baseline: the smallest change that counts, in Cohen's units (d for "
+        f"latencies, h for rates) (default {DEFAULT_MIN_EFFECT:g})",
+        parse_effect,
+        DEFAULT_MIN_EFFECT,
     ),
 )
 

@@ -13,7 +13,13 @@ from ..errors import ConfigError
 from ..record.model import expected_ticks
 from .dsn import redact_dsn
 from .options import OPTIONS, Option
-from .values import format_duration, parse_bool, parse_duration
+from .values import (
+    DEFAULT_ALPHA,
+    DEFAULT_MIN_EFFECT,
+    format_duration,
+    parse_bool,
+    parse_duration,
+)
 
 MIN_INTERVAL = 0.1  # seconds between two ticks at least
 
@@ -58,8 +64,11 @@ class AuditSettings:
     resume: bool = False
     run: str | None = None
     bot_version: str | None = None
+    bot_source: Path | None = None
     baseline: Path | None = None
     fail_on_regression: bool = False
+    baseline_alpha: float = DEFAULT_ALPHA
+    baseline_min_effect: float = DEFAULT_MIN_EFFECT
     bot_pid: int | None = None
     notify: tuple[str, ...] = ()
     notify_gap_ticks: int = 3

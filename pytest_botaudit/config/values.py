@@ -118,3 +118,41 @@ def path(text: str) -> Path:
     if not text.strip():
         raise ValueError("empty path")
     return Path(text).expanduser()
+
+
+# How a rerun is told from its baseline (compare and --audit-baseline): a change is worse only
+# when it is significant at ALPHA, family-wise over the metrics compared (Holm), and at least
+# MIN_EFFECT in Cohen's standardized units (d for latencies, h for rates), "small" by Cohen's
+# convention (Statistical Power Analysis for the Behavioral Sciences, 1988). A CI gate runs on
+# every deployment, so a false alarm costs: at 1 % a healthy rerun is called worse by chance
+# about once in 200 comparisons.
+DEFAULT_ALPHA = 0.01
+DEFAULT_MIN_EFFECT = 0.2
+
+
+def parse_alpha(text: str) -> float:
+    """A significance level: a number between 0 and 1 (exclusive), e.g. ``0.01``."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("expected a significance level such as 0.01") from None
+    if not 0 < value < 1:
+        raise ValueError("a significance level is between 0 and 1 (exclusive), e.g. 0.01")
+    return value
+
+
+def parse_effect(text: str) -> float:
+    """A minimum relevant effect in standardized units: a finite number >= 0, e.g. ``0.2``."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("expected an effect size such as 0.2") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError("an effect size is a finite number >= 0, e.g. 0.2")
+    return value
+
+
+# A latency's samples are not independent (a fill and its stop-loss are timed together, an
+# exchange is slow for a minute): compare tests the means of one-minute batches of them (the
+# method of batch means), which the database and the log analysis both record.
+LATENCY_BATCH_SECONDS = 60.0

@@ -12,6 +12,7 @@ import asyncpg
 
 from ..config.profile import OPTIONAL_TABLES, Profile
 from ..config.specs import QuerySpec
+from ..config.values import LATENCY_BATCH_SECONDS
 from ..errors import QueryRefused, ReadOnlyViolation
 from .connection import ReadOnlySession
 from .querysafety import query_refusal
@@ -29,6 +30,15 @@ class ServerInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Clock:
+    """The server's now() and the newest times the bot wrote (None: no row yet)."""
+
+    server_now: datetime
+    newest_event: datetime | None
+    newest_opened: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class LatencyStats:
     """Latency (ms) of the events that carry a duration, over a window."""
 
@@ -36,6 +46,11 @@ class LatencyStats:
     avg_ms: float | None
     p95_ms: float | None
     max_ms: float | None
+    sd_ms: float | None = None  # sample standard deviation (None under two samples)
+    p50_ms: float | None = None
+    batches: int = 0  # time batches of LATENCY_BATCH_SECONDS holding samples
+    batch_mean_ms: float | None = None  # the mean and spread of the batches' means
+    batch_sd_ms: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +62,15 @@ class TrailingUpdates:
     updates: int
     first_at: datetime
     last_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventTypeCount:
+    """One event type written in a window: how often, and when first."""
+
+    event_type: str
+    events: int
+    first_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,12 +143,14 @@ class AuditDatabase:
         self._tick = query("tick.sql", names)
         self._vocabulary = query("vocabulary.sql", names)
         self._latency = query("latency.sql", names)
+        self._event_types = query("event_types.sql", names)
         self._ts_updates = query("ts_updates.sql", names)
         self._unprotected = query("unprotected_positions.sql", names)
         self._columns = query("columns.sql", names)
         self._privileges = query("privileges.sql", names)
         self._window_counts = query("window_counts.sql", names)
         self._window_positions = query("window_positions.sql", names)
+        self._clock = query("clock.sql", names)
         self._vetted: set[str] = set()  # the profile queries found safe on this session
 
     @classmethod
@@ -210,6 +236,11 @@ class AuditDatabase:
                 failing.append((spec.name, _first_line(exc)))
         return failing
 
+    async def clock(self) -> Clock:
+        row = await self.session.fetchrow(self._clock)
+        assert row is not None
+        return Clock(row["server_now"], row["newest_event"], row["newest_opened"])
+
     async def connections(self) -> float:
         """Sessions connected to this database now (the bot's pool, the audit, others)."""
         value = await self.session.fetchval(
@@ -224,11 +255,25 @@ class AuditDatabase:
     async def latency(
         self, since: datetime, until: datetime, event_types: Sequence[str], json_key: str
     ) -> LatencyStats:
-        row = await self.session.fetchrow(self._latency, since, until, list(event_types), json_key)
+        row = await self.session.fetchrow(
+            self._latency, since, until, list(event_types), json_key, LATENCY_BATCH_SECONDS
+        )
         assert row is not None
         return LatencyStats(
-            int(row["samples"]), _float(row["avg_ms"]), _float(row["p95_ms"]), _float(row["max_ms"])
+            int(row["samples"]),
+            _float(row["avg_ms"]),
+            _float(row["p95_ms"]),
+            _float(row["max_ms"]),
+            _float(row["sd_ms"]),
+            _float(row["p50_ms"]),
+            int(row["batches"]),
+            _float(row["batch_mean_ms"]),
+            _float(row["batch_sd_ms"]),
         )
+
+    async def event_types(self, since: datetime, until: datetime) -> list[EventTypeCount]:
+        rows = await self.session.fetch(self._event_types, since, until)
+        return [EventTypeCount(r["event_type"], int(r["events"]), r["first_at"]) for r in rows]
 
     async def ts_updates(
         self, since: datetime, until: datetime, limit: int = 20

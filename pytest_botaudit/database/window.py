@@ -1,5 +1,6 @@
 """Whole-window figures the database gives at the end of an audit (the room for the database
-analysis): latencies, trailing-stop updates per position, positions still unprotected."""
+analysis): latencies, trailing-stop updates per position, positions still unprotected, and
+the event types written in the window."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .analysis import DatabaseAnalysis, run_analysis
 from .connection import Target, connect
 from .queries import (
     AuditDatabase,
+    EventTypeCount,
     LatencyStats,
     TrailingUpdates,
     UnprotectedPosition,
@@ -26,6 +28,7 @@ class WindowStats:
     unprotected_now: tuple[UnprotectedPosition, ...] = ()
     analysis: DatabaseAnalysis | None = None
     error: str | None = None
+    event_types: tuple[EventTypeCount, ...] = ()  # every type written in the window
 
 
 async def gather_window_stats(
@@ -45,7 +48,14 @@ async def gather_window_stats(
             await database.ts_updates(since, until) if profile.ts_update_event_types else []
         )
         unprotected = await database.unprotected_positions()
+        event_types = await database.event_types(since, until)
         analysis = await run_analysis(session, profile, since, until, database.zones)
-        return WindowStats(latencies, tuple(ts_updates), tuple(unprotected), analysis)
+        return WindowStats(
+            latencies,
+            tuple(ts_updates),
+            tuple(unprotected),
+            analysis,
+            event_types=tuple(event_types),
+        )
     finally:
         await session.close()

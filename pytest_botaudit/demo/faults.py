@@ -236,3 +236,24 @@ async def zombie(
         severity="WARNING",
     )
     bot.line(stamp, "core.position_manager", "WARNING", "✅ Total cleaned: 1")
+
+
+async def novel_error(
+    bot: BotSimulator, conn: asyncpg.Connection, data: dict[str, Any], stamp: datetime
+) -> None:
+    """An exception type no other scenario writes: an order the exchange refuses for margin.
+    Only in the log (the bot writes no event for it), so only its message shape tells."""
+    symbol = SYMBOLS[int(data["pick"] * len(SYMBOLS))] + "USDT"
+    payload = '{"code":-2019,"msg":"Margin is insufficient."}'
+    bot.line(
+        stamp,
+        "core.atomic_position_manager",
+        "ERROR",
+        f"❌ Failed to open position for {symbol}: binance {payload}",
+        (
+            "Traceback (most recent call last):",
+            '  File "/app/core/atomic_position_manager.py", line 388, in open_position',
+            "    order = await exchange.create_order(symbol, 'market', side, qty)",
+            f"ccxt.base.errors.InsufficientFunds: binance {payload}",
+        ),
+    )

@@ -28,6 +28,7 @@ from ..database.sqlfiles import load_sql
 from ..errors import BotAuditError
 from ..record.folder import AuditDir, run_id_of
 from .pgserver import EmbeddedPostgres
+from .scenarios import Scenario, tuned
 from .simulator import BotSimulator, log_line
 
 T = TypeVar("T")
@@ -72,12 +73,22 @@ def _database_step(step: Coroutine[Any, Any, T], dsn: str | None) -> T:
         raise BotAuditError(describe_error(exc, dsn)) from None
 
 
+def scenario_of(args: argparse.Namespace) -> Scenario:
+    """The scenario named, with the knobs given on the command line."""
+    return tuned(
+        args.scenario,
+        api_errors_per_hour=args.api_errors_per_hour,
+        sl_latency_factor=args.sl_latency_factor,
+        novel_error=args.novel_error,
+    )
+
+
 def simulate(args: argparse.Namespace) -> int:
     async def run() -> BotSimulator:
         if args.create_schema:
             await create_schema(args.dsn)
         simulator = BotSimulator(
-            args.dsn, args.log, args.duration, args.scenario, args.seed, args.speed
+            args.dsn, args.log, args.duration, scenario_of(args), args.seed, args.speed
         )
         await simulator.run()
         return simulator
@@ -151,7 +162,7 @@ def demo(args: argparse.Namespace) -> int:
         env_file.write_text("BINANCE_TESTNET=true\nBYBIT_TESTNET=true\nLOG_LEVEL=INFO\n")
         # the bot runs a little longer than the audit, as it would in real life
         simulator = BotSimulator(
-            dsn, log_path, args.duration + interval * 2, args.scenario, args.seed
+            dsn, log_path, args.duration + interval * 2, scenario_of(args), args.seed
         )
         bot = BackgroundBot(simulator)
         # the bot's log exists before pytest checks it; the bot itself starts with the audit's

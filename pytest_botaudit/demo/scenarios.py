@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,16 @@ class Scenario:
     background_ws_reconnects: int = 1
     # seconds between a fill and its stop-loss (random in the range); None: at once
     stop_loss_delay: tuple[float, float] | None = None
+    # the knobs of a rerun's noise and change (each drawn from its own generator, so a
+    # scenario that leaves them at their defaults plays exactly the run it always played):
+    # API errors at random times, a Poisson process of this rate per hour of bot time
+    api_errors_per_hour: float = 0.0
+    # every stop-loss update (trailing stop) takes this many times as long
+    sl_latency_factor: float = 1.0
+    # NOVEL_ERRORS errors of an exception type no other scenario writes, at random times
+    novel_error: bool = False
+    # price ticks per second of bot time (the bulk of the log and the events table)
+    price_ticks_per_second: float = 5.0
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -86,8 +96,35 @@ SCENARIOS: dict[str, Scenario] = {
             timeouts=12,
         ),
     ),
+    "steady": Scenario(
+        "steady",
+        "a healthy bot with a steady trickle of API errors (60 an hour, at random times): "
+        "the noise a rerun is compared against",
+        Faults(),
+        api_errors_per_hour=60.0,
+    ),
 }
 SLOW_SL_UPDATE_MS = 1500.0
+NOVEL_ERRORS = 3
+
+
+def tuned(
+    name: str,
+    *,
+    api_errors_per_hour: float | None = None,
+    sl_latency_factor: float | None = None,
+    novel_error: bool = False,
+    price_ticks_per_second: float | None = None,
+) -> Scenario:
+    """A scenario with the knobs given set (the others as the scenario has them)."""
+    scenario = SCENARIOS[name]
+    if api_errors_per_hour is not None:
+        scenario = replace(scenario, api_errors_per_hour=api_errors_per_hour)
+    if sl_latency_factor is not None:
+        scenario = replace(scenario, sl_latency_factor=sl_latency_factor)
+    if price_ticks_per_second is not None:
+        scenario = replace(scenario, price_ticks_per_second=price_ticks_per_second)
+    return replace(scenario, novel_error=True) if novel_error else scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +180,10 @@ def build_plan(scenario: Scenario, duration: float, seed: int, speed: float = 1.
     def at(bot_time: float) -> float:
         return min(duration * 0.999, bot_time / speed)
 
+    def slower(ms: float) -> float:
+        factor = scenario.sl_latency_factor
+        return ms if factor == 1.0 else round(ms * factor, 1)
+
     # positions open at a steady pace; each gets an SL, some a trailing stop, some close
     # about two openings a minute (the real bot's last audit: 164 in 8 hours), each on another
     # symbol and exchange, so one trailing stop's updates are not mixed with the next one's
@@ -178,7 +219,7 @@ def build_plan(scenario: Scenario, duration: float, seed: int, speed: float = 1.
             for step in range(max(1, min(4, int(bot_seconds / 60)))):
                 t_update = t_ts + 0.01 * duration + step * 61.0 / speed
                 if t_update < duration * 0.999 or step == 0:
-                    update = {"key": key, "ms": round(rng.uniform(40, 150), 1)}
+                    update = {"key": key, "ms": slower(round(rng.uniform(40, 150), 1))}
                     actions.append(Action(min(duration * 0.999, t_update), "ts_update", update))
         # the excessive-update fault targets the first position: it stays open
         if rng.random() < 0.3 and i > 0:
@@ -190,7 +231,7 @@ def build_plan(scenario: Scenario, duration: float, seed: int, speed: float = 1.
                 )
             )
     # price ticks: about five a second of bot time
-    ticks = int(bot_seconds * 5)
+    ticks = int(bot_seconds * scenario.price_ticks_per_second)
     for _ in range(ticks):
         actions.append(Action(at(rng.uniform(0, bot_seconds)), "price", {"pick": rng.random()}))
     # periodic zombie checks that find nothing
@@ -267,12 +308,34 @@ def build_plan(scenario: Scenario, duration: float, seed: int, speed: float = 1.
         slow = {"key": already_open[i % len(already_open)], "ms": SLOW_SL_UPDATE_MS}
         actions.append(Action(when, "ts_update", slow))
     for i in range(fault.excessive_ts_updates):
-        update = {"key": open_keys[0], "ms": round(rng.uniform(40, 150), 1)}
+        update = {"key": open_keys[0], "ms": slower(round(rng.uniform(40, 150), 1))}
         actions.append(Action(duration * (0.3 + 0.004 * i), "ts_update", update))
     if fault.aged_positions:
         actions.append(Action(duration * 0.05, "load_aged", {"n": fault.aged_positions}))
     for i in range(fault.timeouts):
         actions.append(Action(duration * (0.35 + 0.005 * i), "lock_timeout", {"n": i}))
+    actions += noise_actions(scenario, duration, seed, speed)
     actions.append(Action(duration * 0.9995, "heartbeat"))
     actions.sort(key=lambda a: a.at)
+    return actions
+
+
+def noise_actions(scenario: Scenario, duration: float, seed: int, speed: float) -> list[Action]:
+    """The knobs' actions: background API errors and the novel error type, each from a
+    generator of its own (no other action's draws change)."""
+    actions: list[Action] = []
+    rate = scenario.api_errors_per_hour / 3600 * speed  # per real second
+    if rate > 0:
+        arrivals = random.Random(seed + 13)
+        t = arrivals.expovariate(rate)
+        n = 0
+        while t < duration * 0.999:
+            actions.append(Action(t, "api_error", {"n": n, "traceback": n % 3 == 0}))
+            n += 1
+            t += arrivals.expovariate(rate)
+    if scenario.novel_error:
+        novel = random.Random(seed + 17)
+        for n in range(NOVEL_ERRORS):
+            when = novel.uniform(0.05, 0.9) * duration
+            actions.append(Action(when, "novel_error", {"n": n, "pick": novel.random()}))
     return actions

@@ -38,6 +38,7 @@ ACTIONS: dict[str, trading.Handler] = {
     "load_aged": faults.load_aged,
     "lock_timeout": faults.lock_timeout,
     "zombie": faults.zombie,
+    "novel_error": faults.novel_error,
 }
 
 

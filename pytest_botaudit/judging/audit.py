@@ -16,6 +16,7 @@ from ..logs.files import analyze_files
 from ..logs.model import LogAnalysis
 from ..record.model import CollectionResult
 from .measures import MEASURERS
+from .sampling import sample_of
 from .verdicts import CheckResult, Kind, Measurement, MetricSpec, judge
 
 # metrics that judge the collection itself, meaningful even when the database lacks columns
@@ -42,7 +43,8 @@ class AuditData:
         if self.collection.missing_columns and metric not in COLLECTION_METRICS:
             missing = ", ".join(self.collection.missing_columns)
             return Measurement.no_data(f"the database lacks {missing}")
-        return measurer(self)
+        measured = measurer(self)
+        return replace(measured, sample=sample_of(self, metric, measured))
 
     @property
     def log_live(self) -> bool:

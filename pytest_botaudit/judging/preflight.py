@@ -153,7 +153,7 @@ def log_files(
     )
 
 
-async def _inspect(
+async def inspect(
     dsn: Target | str | None,
     profile: Profile,
     name: str,
@@ -187,7 +187,7 @@ async def database_reachable(dsn: Target | str | None, profile: Profile) -> Pref
             "database", Verdict.PASS, "PASS: database reachable, read-only session", evidence
         )
 
-    return await _inspect(dsn, profile, "database", look)
+    return await inspect(dsn, profile, "database", look)
 
 
 async def role_read_only(
@@ -211,7 +211,7 @@ async def role_read_only(
             tuple(powers),
         )
 
-    return await _inspect(dsn, profile, "role", look)
+    return await inspect(dsn, profile, "role", look)
 
 
 def _powers(powers: Sequence[str]) -> str:
@@ -252,7 +252,7 @@ async def profile_queries_read_only(dsn: Target | str | None, profile: Profile) 
             evidence,
         )
 
-    return await _inspect(dsn, profile, "queries", look)
+    return await inspect(dsn, profile, "queries", look)
 
 
 async def schema_present(dsn: Target | str | None, profile: Profile) -> PreflightResult:
@@ -279,4 +279,4 @@ async def schema_present(dsn: Target | str | None, profile: Profile) -> Prefligh
             "schema", Verdict.PASS, f"PASS: every table and column of the profile exists ({tables})"
         )
 
-    return await _inspect(dsn, profile, "schema", look)
+    return await inspect(dsn, profile, "schema", look)

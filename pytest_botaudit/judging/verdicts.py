@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import ConfigError
+from .sample import Sample
 
 
 class Verdict(enum.Enum):
@@ -102,6 +103,7 @@ class Measurement:
     evidence: tuple[str, ...] = ()
     detail: str = ""
     no_data_reason: str | None = None
+    sample: Sample | None = None  # what the value was drawn from, for comparing reruns
 
     @classmethod
     def no_data(cls, reason: str, evidence: tuple[str, ...] = ()) -> Measurement:
@@ -124,6 +126,7 @@ class CheckResult:
     evidence: tuple[str, ...]
     title: str = ""
     direction: Direction | None = None
+    sample: Sample | None = None
 
     @property
     def threshold(self) -> Threshold | None:
@@ -164,6 +167,7 @@ class CheckResult:
             ),
             ("margin", "" if self.margin is None else f"{self.margin:g}"),
             ("kind", self.kind.value),
+            *(self.sample.properties() if self.sample is not None else ()),
         ]
 
     def explain(self) -> str:
@@ -214,4 +218,5 @@ def judge(spec: MetricSpec, kind: Kind, measurement: Measurement) -> CheckResult
         measurement.evidence,
         spec.title,
         direction_of(kind, threshold),
+        measurement.sample if value is not None else None,
     )

@@ -57,6 +57,7 @@ class LogAnalyzer:
         self.errors = Errors(profile.redact)
         # WARNING and above that no pattern of the profile classifies: the bot's new words
         self.unclassified = ShapeTable(profile.redact)
+        self.warnings = ShapeTable(profile.redact)  # WARNING shapes: what a rerun newly warns of
         self._routes: dict[str, list[Callable[[LogRecord, str, Groups], None]]] = {}
         for analysis in (self.lifecycle, self.stop_loss, self.trailing, self.websocket):
             for category in analysis.categories:
@@ -113,6 +114,8 @@ class LogAnalyzer:
             named = self.categorizer.exchange_of(record.message)
             if named:
                 self.exchanges.error(named)
+        elif level == "WARNING":
+            self.warnings.feed(record)
         return counted
 
     def absorb(self, totals: ScanTotals) -> LogAnalyzer:
@@ -163,6 +166,7 @@ class LogAnalyzer:
         self.exchanges.merge(later.exchanges)
         self.errors.merge(later.errors, shift)
         self.unclassified.merge(later.unclassified, shift)
+        self.warnings.merge(later.warnings, shift)
         return self
 
     def _moment(self, stamp: str) -> datetime | None:
@@ -203,4 +207,5 @@ class LogAnalyzer:
                 c: tally.merged(c) for c in self.profile.log_repeats if tally.merged(c)
             },
             timing=self.timing.result(tally, span),
+            warning_shapes=self.warnings.result(iso),
         )

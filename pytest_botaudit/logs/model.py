@@ -173,6 +173,7 @@ class LogAnalysis:
     unclassified: tuple[ErrorShape, ...] = ()
     # category -> records folded into an earlier occurrence (one error logged several times)
     merged_repeats: Mapping[str, int] = field(default_factory=dict)
+    warning_shapes: tuple[ErrorShape, ...] = ()  # the WARNING records' shapes
 
     def count(self, category: str) -> int:
         return self.categories.get(category, 0)

@@ -53,6 +53,11 @@ class RunFolder:
     def audit_report(self) -> Path:
         return self.path / "audit_report.md"
 
+    @property
+    def shapes(self) -> Path:
+        """The run's message shapes and event types, which a later compare reads."""
+        return self.path / "shapes.json"
+
     def snapshot_files(self) -> list[Path]:
         """The folder's snapshot files, oldest written first."""
         return sorted(self.path.glob(SNAPSHOT_GLOB), key=lambda p: p.stat().st_mtime)

@@ -13,6 +13,7 @@ from ..config.values import format_duration
 from ..judging.preflight import PreflightResult
 from ..judging.verdicts import CheckResult, Verdict
 from ..record.folder import RunFolder
+from ..reruns.render import caption, cell_text
 from .charts import incident_timeline, series_chart
 from .dbtext import _cell
 from .evidence import evidence_items
@@ -105,15 +106,7 @@ def _baseline_cell(run: RunReport, finding: Finding) -> str:
     comparison = run.comparison
     if comparison is None or isinstance(comparison, Exception):
         return ""
-    names = set(finding.names)
-    for title, changes in (
-        ("regression", comparison.regressions),
-        ("improvement", comparison.improvements),
-    ):
-        hit = next((c for c in changes if c.name in names), None)
-        if hit is not None:
-            return f"{title}: {hit.reason}"
-    return "unchanged" if any(c.name in names for c in comparison.unchanged) else "new check"
+    return cell_text(comparison, finding.metric) or "new check"
 
 
 def findings_table(run: RunReport, n: int = 0) -> str:
@@ -163,6 +156,8 @@ def findings_table(run: RunReport, n: int = 0) -> str:
     error = ""
     if isinstance(run.comparison, Exception):
         error = f"<p>Baseline not compared: {escape(str(run.comparison))}</p>"
+    elif run.comparison is not None:
+        error = f'<p class="botaudit-baseline">{escape(caption(run.comparison))}</p>'
     return (
         f'<h3>Findings</h3><p class="botaudit-filter" id="botaudit-filter{suffix}" '
         f'data-table="botaudit-findings{suffix}">{bar}</p>'

@@ -11,6 +11,7 @@ from ..config.settings import AuditSettings, Mode
 from ..config.values import format_duration
 from ..judging.verdicts import CheckResult, Verdict
 from ..record.model import Incident
+from ..reruns.render import baseline_lines as comparison_lines
 from .model import ReportModel, RunReport, thresholds_text
 from .notify import Notifier, shown
 
@@ -48,7 +49,7 @@ def render_terminal(
         reporter.write_line(f"overall: {model.overall}", bold=True)
     for run in model.runs:
         for line in baseline_lines(run):
-            reporter.write_line(line, red=line.startswith("  regression"))
+            reporter.write_line(line, red=line.startswith(("  worse", "  new ")))
     for reason in model.gate or ():
         reporter.write_line(f"--audit-fail-on-regression: {reason}", red=True)
     if model.audit_error:
@@ -81,15 +82,7 @@ def baseline_lines(run: RunReport) -> list[str]:
         return []
     if isinstance(comparison, Exception):
         return [f"vs baseline: not compared: {comparison}"]
-    lines = [f"vs baseline {comparison.old.source}:"]
-    lines += [f"  warning: not comparable: {w}" for w in comparison.warnings]
-    for title, changes in (
-        ("regressions", comparison.regressions),
-        ("improvements", comparison.improvements),
-    ):
-        lines.append(f"  {title} ({len(changes)})" + (":" if changes else ""))
-        lines += [f"  {title[:-1]}: {c.label}: {c.reason}" for c in changes]
-    return lines
+    return comparison_lines(comparison)
 
 
 def terminal_observers(config: Any, expected: int, notifier: Notifier | None) -> Observers:

@@ -1,5 +1,6 @@
-"""An audit as compare reads it: its suite properties and each check's verdict and value,
-from the JUnit XML of any version that carries the properties, or a run folder's summary."""
+"""An audit as compare reads it: its suite properties, each check's verdict, value and sample,
+and its message shapes, from the JUnit XML of any version that carries the properties, or a
+run folder (its summary JSON and shapes.json)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BotAuditError
+from ..judging.sample import Sample
 from ..judging.verdicts import Direction, Kind, Threshold, Verdict, direction_of, safe_margin
-from ..record.folder import RunFolder
+from ..record.folder import AuditDir, RunFolder
+from ..record.shapes import RunShapes, read_shapes
 
 PREFLIGHT = "preflight"
 _THRESHOLD = re.compile(r"^\s*(<=|>=|<|>)\s*(-?[0-9.eE+-]+)\s*$")
@@ -42,6 +45,7 @@ class CheckRecord:
     unit: str = ""
     good: Threshold | None = None
     warning: Threshold | None = None
+    sample: Sample | None = None
 
     @property
     def label(self) -> str:
@@ -76,6 +80,10 @@ class CheckRecord:
             value = float(raw) if raw not in ("", None) else None
         except ValueError:
             raise CompareError(f"check {name}: value {raw!r} is not a number") from None
+        try:
+            sample = Sample.from_properties(props)
+        except ValueError as exc:
+            raise CompareError(f"check {name}: {exc}") from None
         return cls(
             name=name,
             kind=props.get("kind", PREFLIGHT),
@@ -86,17 +94,22 @@ class CheckRecord:
             unit=props.get("unit", ""),
             good=parse_threshold(props.get("good_threshold")),
             warning=parse_threshold(props.get("warning_threshold")),
+            sample=sample,
         )
 
 
 @dataclass(frozen=True, slots=True)
 class AuditRecord:
-    """One audit: where it was read from, its suite properties and its checks by name."""
+    """One audit: where it was read from, its suite properties, its checks by name, and its
+    message shapes and event types (None where they were not recorded, ``shapes_missing``
+    saying why)."""
 
     source: str
     properties: Mapping[str, str]
     checks: Mapping[str, CheckRecord]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    shapes: RunShapes | None = None
+    shapes_missing: str = ""
 
     @property
     def status(self) -> str | None:
@@ -105,6 +118,32 @@ class AuditRecord:
     @property
     def run_id(self) -> str:
         return self.properties.get("run_id") or Path(self.source).stem
+
+
+def judged_record(
+    source: str,
+    properties: Mapping[str, str],
+    results: Mapping[str, Mapping[str, str]],
+    shapes: RunShapes | None,
+) -> AuditRecord:
+    """A run judged in this process (its checks' properties by test name), as compare reads a
+    finished one."""
+    checks = {name: CheckRecord.from_properties(name, props) for name, props in results.items()}
+    missing = "" if shapes is not None else "this run has no judged data (no message shapes)"
+    return AuditRecord(source, dict(properties), checks, (), shapes, missing)
+
+
+def load_records(paths: list[Path]) -> list[AuditRecord]:
+    """Each path's audit, in the order given; an ``--audit-out`` folder stands for its runs,
+    oldest first."""
+    records: list[AuditRecord] = []
+    for path in paths:
+        runs = AuditDir(path).runs() if path.is_dir() else []
+        if runs and not RunFolder(path).summary_files():
+            records += [load_record(run.path) for run in runs if run.summary_files()]
+        else:
+            records.append(load_record(path))
+    return records
 
 
 def load_record(path: Path) -> AuditRecord:
@@ -147,7 +186,31 @@ def load_record(path: Path) -> AuditRecord:
             f"{path.name}: no suite properties (written by an earlier pytest-botaudit): run "
             "id, window, profile and thresholds are unknown, comparability is not checked"
         )
-    return AuditRecord(str(path), suite_props, checks, tuple(notes))
+    shapes, missing = _shapes_beside(path, suite_props)
+    return AuditRecord(str(path), suite_props, checks, tuple(notes), shapes, missing)
+
+
+def _shapes_beside(path: Path, props: Mapping[str, str]) -> tuple[RunShapes | None, str]:
+    """A JUnit file carries no message shapes: they are read from its run's folder, the one
+    its ``run_folder`` property names or the one it lies in, while that folder exists."""
+    run_id = props.get("run_id", "")
+    for folder in (props.get("run_folder", ""), str(path.parent)):
+        if not folder or not Path(folder).is_dir():
+            continue
+        found = _read_shapes(Path(folder))
+        if found is not None and found.run_id == run_id:
+            return found, ""
+    return None, (
+        f"{path.name} is a JUnit XML file: message shapes and event types live in its run "
+        "folder, which is not beside it (compare run folders to see what is new)"
+    )
+
+
+def _read_shapes(folder: Path) -> RunShapes | None:
+    try:
+        return read_shapes(RunFolder(folder))
+    except ValueError as exc:
+        raise CompareError(str(exc)) from None
 
 
 def _from_folder(path: Path) -> AuditRecord:
@@ -177,4 +240,9 @@ def _from_folder(path: Path) -> AuditRecord:
             ) from None
     identity = data.get("identity")
     identity = identity if isinstance(identity, dict) else {}
-    return AuditRecord(str(path), {str(k): str(v) for k, v in identity.items()}, checks)
+    properties = {str(k): str(v) for k, v in identity.items()}
+    if isinstance(data.get("overall"), str):
+        properties.setdefault("overall", data["overall"])
+    shapes = _read_shapes(path)
+    missing = "" if shapes is not None else f"{path.name} has no shapes.json (an earlier version)"
+    return AuditRecord(str(path), properties, checks, (), shapes, missing)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import BotAuditError
 from ..fileio import NotARegularFile, read_regular_bytes
-from .templates import LogTemplate, merged, message_parts
+from .templates import LogTemplate, merged, message_parts, percent_parts
 
 # the logging calls and the level each writes
 _LEVEL_OF_CALL = {
@@ -256,9 +256,13 @@ def _log_calls(tree: ast.Module, relative: str, module: str) -> Iterator[LogTemp
             for name, values in texts.items()
             if (before := [(line, value) for line, value in values if line < node.lineno])
         }
-        yield LogTemplate(
-            f"{relative}:{node.lineno}",
-            level,
-            logger,
-            tuple(merged(message_parts(arguments[0], local))),
-        )
+        message = arguments[0]
+        if (  # logging's own formatting: logger.error("... %s", value)
+            len(arguments) > 1
+            and isinstance(message, ast.Constant)
+            and isinstance(message.value, str)
+        ):
+            parts = percent_parts(message.value, ast.Tuple(elts=arguments[1:]))
+        else:
+            parts = message_parts(message, local)
+        yield LogTemplate(f"{relative}:{node.lineno}", level, logger, tuple(merged(parts)))

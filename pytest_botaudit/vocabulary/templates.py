@@ -109,7 +109,7 @@ def message_parts(
         and isinstance(node.left, ast.Constant)
         and isinstance(node.left.value, str)
     ):
-        yield from _percent_parts(node.left.value, node.right)
+        yield from percent_parts(node.left.value, node.right)
     elif (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
@@ -122,7 +122,7 @@ def message_parts(
         yield ast.unparse(node), True
 
 
-def _percent_parts(text: str, values: ast.expr) -> Iterator[tuple[str, bool]]:
+def percent_parts(text: str, values: ast.expr) -> Iterator[tuple[str, bool]]:
     items = values.elts if isinstance(values, ast.Tuple) else [values]
     names = [ast.unparse(item) for item in items]
     pieces = text.split("%")

@@ -5,9 +5,6 @@ mis-counted when the audit followed only the contract's summary of the bot."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,13 +13,12 @@ import pytest
 
 from pytest_botaudit.collection.window import reconstruct
 from pytest_botaudit.config.profile import load_profile
-from pytest_botaudit.database.sqlfiles import load_sql
 from pytest_botaudit.judging.audit import AuditData, complete_audit
 from pytest_botaudit.judging.catalogue import METRICS
 from pytest_botaudit.judging.verdicts import Kind, Verdict
 
-from ..conftest import Server, reader
-from ..realbot import HEAD, OLD, RealBot, schema_sql
+from ..conftest import reader
+from ..realbot import HEAD, OLD, RealBot
 
 P, W, F, N = Verdict.PASS, Verdict.WARN, Verdict.FAIL, Verdict.NO_DATA
 G, S = Kind.GOOD_INDICATOR, Kind.WARNING_SIGN
@@ -55,23 +51,6 @@ EXPECTED: dict[tuple[str, Kind], tuple[Verdict, Verdict]] = {
     ("ts_updates_per_minute", S): (P, N),
     ("slow_operations", S): (P, P),
 }
-
-
-@pytest.fixture
-def realbot_database(request: pytest.FixtureRequest, pg_server: Server) -> Iterator[str]:
-    """A fresh database holding the bot's own schema of one version, its TimeZone UTC+4."""
-    version, zone = request.param
-    name = "rb_" + uuid.uuid4().hex[:12]
-
-    async def create() -> None:
-        await pg_server.execute(f"CREATE DATABASE {name}")
-        await pg_server.execute(f"ALTER DATABASE {name} SET timezone = '{zone}'")
-        await pg_server.execute(schema_sql(version), name)
-        await pg_server.execute(load_sql("reader_role.sql"), name)
-
-    asyncio.run(create())
-    yield pg_server.dsn(name)
-    asyncio.run(pg_server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 async def play(dsn: str, log: Path, version: str, start: datetime) -> dict[str, int]:

@@ -120,7 +120,7 @@ def test_faulty_bot_fails_exactly_the_injected_checks(
         [
             "*botaudit: CRITICAL incident opened: ? position* without SL*",
             "*FAIL: positions without stop-loss = 2 positions*",
-            "*evidence: ticks *-* (*-*): 2",  # consecutive ticks grouped into one run
+            "*evidence: ticks *-* (*-*): 2 (*USDT@*, *USDT@*)",  # one run of ticks, its positions
             "*evidence: *bot.log:*WITHOUT STOP LOSS*",
             "*FAIL: WebSocket reconnects = 2? reconnects: warning sign present (> 20*",
             "overall: RED",
@@ -134,7 +134,7 @@ def test_faulty_bot_fails_exactly_the_injected_checks(
     assert warned_row["verdict"] == "WARN"
     assert "Failed to set Bybit Stop Loss" in warned_row["extras"]  # a pass shows it as extras
     page = (pytester.path / "audit.html").read_text()
-    assert re.search(r"Audit verdict: <b[^>]*>RED</b>.*>24 PASS<.*>2 WARN<.*>8 FAIL<", page)
+    assert re.search(r"Audit verdict: <b[^>]*>RED</b>.*>25 PASS<.*>2 WARN<.*>8 FAIL<", page)
     assert '<h1 id="title">Trading bot audit</h1>' in page
     # the password appears nowhere: terminal, JUnit, HTML, JSON, the run folder's reports
     assert PASSWORD not in result.stdout.str() + result.stderr.str()
@@ -155,14 +155,17 @@ def test_healthy_bot_passes_every_check(
     result = run_live_audit(pytester, checks_dir, database, "healthy")
     assert result.ret == 0, result.stdout.str()
     outcomes = result.parseoutcomes()
-    assert outcomes["passed"] == 34
+    assert outcomes["passed"] == 35  # and the vocabulary check, skipped: no bot source given
+    assert outcomes["skipped"] == 1
     assert "warned" not in outcomes
     result.stdout.fnmatch_lines(["overall: GREEN"])
-    verdicts = {p["verdict"] for p in outcomes_by_test(pytester.path / "audit.xml").values()}
-    assert verdicts == {"PASS"}
+    cases = outcomes_by_test(pytester.path / "audit.xml")
+    skipped = {name for name, props in cases.items() if props["outcome"] == "skipped"}
+    assert skipped == {"test_preflight::test_profile_knows_the_bots_words"}
+    assert {p["verdict"] for n, p in cases.items() if n not in skipped} == {"PASS"}
     rows = html_rows(pytester.path / "audit.html")
-    assert len(rows) == 34
-    assert {row["verdict"] for row in rows.values()} == {"PASS"}
+    assert len(rows) == 36
+    assert {row["verdict"] for name, row in rows.items() if "bots_words" not in name} == {"PASS"}
     assert re.search(
         r"Audit verdict: <b[^>]*>GREEN</b>", (pytester.path / "audit.html").read_text()
     )
@@ -285,13 +288,13 @@ def test_collect_only_reads_like_the_seed(pytester: pytest.Pytester, checks_dir:
             "*test_good_indicators.py::TestPositions::test_all_positions_have_stop_loss",
             "*test_good_indicators.py::TestStability::test_few_websocket_reconnects",
             "*test_warning_signs.py::TestStability::test_frequent_websocket_reconnects",
-            "*34 tests collected*",
+            "*36 tests collected*",
         ]
     )
     critical = pytester.runpytest_subprocess(
         str(checks_dir), "--collect-only", "-q", "-m", "critical"
     )
-    critical.stdout.fnmatch_lines(["*6/34 tests collected (28 deselected)*"])
+    critical.stdout.fnmatch_lines(["*6/36 tests collected (30 deselected)*"])
 
 
 def test_markers_are_documented(pytester: pytest.Pytester) -> None:
@@ -348,7 +351,7 @@ def test_connection_from_environment(
     result = pytester.runpytest_subprocess(
         str(checks_dir / "test_preflight.py"), "-k", "database or tables", "-v"
     )
-    result.assert_outcomes(passed=2, deselected=5)
+    result.assert_outcomes(passed=2, deselected=7)
     expected = "(libpq PG* environment)" if source == "PG*" else "postgresql://postgres@/t_*"
     result.stdout.fnmatch_lines([f"botaudit: dsn {expected}*"])
 

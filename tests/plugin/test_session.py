@@ -207,7 +207,7 @@ def test_a_bot_without_env_file_skips_the_testnet_check(
         "testnet",
         "-rs",
     )
-    result.assert_outcomes(skipped=1, deselected=6)
+    result.assert_outcomes(skipped=1, deselected=8)
     result.stdout.fnmatch_lines(["*--audit-env-file none: the bot has no .env*"])
 
 

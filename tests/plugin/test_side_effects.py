@@ -328,7 +328,7 @@ def test_the_strict_role_option_fails_a_superuser_and_the_default_warns_naming_i
     )
     if source == "command line":
         lenient = pytester.runpytest_subprocess(*check)
-        assert lenient.parseoutcomes() == {"warned": 1, "deselected": 6}
+        assert lenient.parseoutcomes() == {"warned": 1, "deselected": 8}
         lenient.stdout.fnmatch_lines([f"*WARN: {powers} (README)*"])
         check.append("--audit-require-read-only-role")
     elif source == "environment":
@@ -338,7 +338,7 @@ def test_the_strict_role_option_fails_a_superuser_and_the_default_warns_naming_i
     else:
         pytester.makefile(".toml", pyproject="[tool.botaudit]\nrequire_read_only_role = true\n")
     strict = pytester.runpytest_subprocess(*check)
-    strict.assert_outcomes(failed=1, deselected=6)
+    strict.assert_outcomes(failed=1, deselected=8)
     strict.stdout.fnmatch_lines([f"*FAIL: {powers} (README) (--audit-require-read-only-role)*"])
 
 
@@ -352,4 +352,4 @@ def test_the_reader_role_passes_the_strict_option(
         f"--audit-dsn={reader(database)}",
         "--audit-require-read-only-role",
     )
-    result.assert_outcomes(passed=1, deselected=6)
+    result.assert_outcomes(passed=1, deselected=8)

@@ -12,11 +12,12 @@ from pytest_botaudit.collection.alerts import seed_rules
 from pytest_botaudit.config.options import OPTIONS, command_line
 from pytest_botaudit.config.profile import load_profile, parse_profile
 from pytest_botaudit.config.roles import COUNTER_ROLES, LATENCY_ROLES, LOG_ROLES
-from pytest_botaudit.demo.scenarios import SCENARIOS, build_plan
+from pytest_botaudit.demo.scenarios import SCENARIOS, build_plan, tuned
 from pytest_botaudit.demo.simulator import ACTIONS
 from pytest_botaudit.errors import ProfileError
 from pytest_botaudit.judging.catalogue import METRICS
 from pytest_botaudit.judging.measures import MEASURERS
+from pytest_botaudit.judging.sampling import SAMPLERS, UNSAMPLED
 from pytest_botaudit.logs.analyses.lifecycle import Lifecycle
 from pytest_botaudit.logs.analyses.stoploss import StopLoss
 from pytest_botaudit.logs.analyses.timing import Timing
@@ -33,11 +34,16 @@ def test_every_metric_has_a_measurer_and_every_measurer_a_metric() -> None:
     assert set(MEASURERS) == set(METRICS)
 
 
+def test_every_metric_has_a_noise_model_or_says_why_not() -> None:
+    assert set(SAMPLERS) | set(UNSAMPLED) == set(METRICS)
+    assert not set(SAMPLERS) & set(UNSAMPLED)
+
+
 def test_every_planned_action_has_a_handler_and_every_handler_is_planned() -> None:
+    # the scenarios, and the knob no scenario sets by default (a rerun's new error type)
+    scenarios = [*SCENARIOS.values(), tuned("steady", novel_error=True)]
     planned = {
-        action.kind
-        for scenario in SCENARIOS.values()
-        for action in build_plan(scenario, 600.0, seed=3)
+        action.kind for scenario in scenarios for action in build_plan(scenario, 600.0, seed=3)
     }
     assert planned == set(ACTIONS)
 

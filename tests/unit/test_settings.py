@@ -151,3 +151,21 @@ def test_a_toml_array_or_table_for_a_single_value_is_rejected(key: str, value: o
 def test_unknown_tool_setting_is_rejected() -> None:
     with pytest.raises(ConfigError, match=r"unknown setting 'duraton'"):
         resolve({}, {}, _no_ini, {"duraton": "8h"})
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("baseline_alpha", "0", "between 0 and 1"),
+        ("baseline_alpha", "5%", "a significance level such as 0.01"),
+        ("baseline_min_effect", "-0.1", "a finite number >= 0"),
+        ("baseline_min_effect", "inf", "a finite number >= 0"),
+    ],
+)
+def test_the_baseline_statistics_are_checked_and_named(
+    option: str, value: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=rf"--audit-{option.replace('_', '-')}.*{message}"):
+        resolve({option: value}, {}, lambda _: None, {})
+    settings = resolve({}, {"BOTAUDIT_BASELINE_ALPHA": "0.05"}, lambda _: None, {})
+    assert (settings.baseline_alpha, settings.baseline_min_effect) == (0.05, 0.2)

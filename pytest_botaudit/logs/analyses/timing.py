@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..model import LogRecord
-from .base import Groups, Histogram, Shift, Span
+from .base import BatchMeans, Groups, Histogram, Shift, Span
 from .tally import Tally
 
 
@@ -35,6 +35,7 @@ class Timing:
     def __init__(self, slow_ms: float) -> None:
         self.slow_ms = slow_ms
         self.latencies: dict[str, Histogram] = {}
+        self.batches: dict[str, BatchMeans] = {}  # what compare tests a latency on
         self.slow_operations = 0
 
     def feed(self, record: LogRecord, category: str, groups: Groups) -> None:
@@ -46,12 +47,15 @@ class Timing:
         if histogram is None:
             histogram = self.latencies[category] = Histogram()
         histogram.add(value)
+        self.batches.setdefault(category, BatchMeans()).add(record.timestamp, value)
         if value > self.slow_ms:
             self.slow_operations += 1
 
     def merge(self, later: Timing, shift: Shift) -> None:
         for category, histogram in later.latencies.items():
             self.latencies.setdefault(category, Histogram()).merge(histogram)
+        for category, batches in later.batches.items():
+            self.batches.setdefault(category, BatchMeans()).merge(batches)
         self.slow_operations += later.slow_operations
 
     def retract(self, category: str, groups: Groups) -> None:
@@ -62,5 +66,7 @@ class Timing:
             timeouts=tally.count("timeout"),
             rate_limits=tally.count("rate_limit"),
             slow_operations=self.slow_operations,
-            latencies_ms={k: h.stats() for k, h in self.latencies.items()},
+            latencies_ms={
+                k: h.stats() | self.batches[k].stats() for k, h in self.latencies.items()
+            },
         )
