@@ -40,6 +40,8 @@ CANONICAL = re.compile(
     rf"({_CANONICAL_TIMESTAMP}) - (\S+) - ({_LEVEL}) - (?:({_WORD}): )?".encode()
 )
 WORD = re.compile(rf"^({_WORD}): ")
+# the event word of an echo where it starts: the fast path's echo group, on bytes
+ECHO_WORD = re.compile(rf"({_WORD}): ".encode())
 _EXCEPTION_LINE = re.compile(
     r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Timeout|Exit|Interrupt))\b"
 )
@@ -64,7 +66,7 @@ def fast_path(
             )
             + b")|"
         )
-    combos = [(category, level, prefix) for category, prefix in prefixes for level in QUIET_LEVELS]
+    combos = bulk_combos(prefixes)
     slots += [(category, level) for category, level, _ in combos]
     alternatives = b"|".join(
         b"(" + level.encode() + b" - " + re.escape(prefix.encode()) + b")"
@@ -79,6 +81,12 @@ def fast_path(
         + b")"
     )
     return pattern, slots
+
+
+def bulk_combos(prefixes: Iterable[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """The fast path's ``(category, level, prefix)`` alternatives, in the order it tries them
+    (the first that matches a line is its slot)."""
+    return [(category, level, prefix) for category, prefix in prefixes for level in QUIET_LEVELS]
 
 
 def canonical_timestamp(text: str) -> str:
