@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
+from functools import lru_cache
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # levels whose records are echoes or high-volume lines that the fast path may count unread
@@ -109,6 +110,23 @@ def valid_stamp(text: str) -> bool:
         return True
     year = int(text[:4])
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+@lru_cache(maxsize=64)
+def _day(text: str) -> int:
+    return date.fromisoformat(text).toordinal()
+
+
+def stamp_seconds(stamp: str) -> float:
+    """A canonical stamp (``2025-10-15 02:40:20,500``) as seconds on the log's own clock: for
+    differences of a few seconds (which records are one occurrence), without a zone."""
+    return (
+        _day(stamp[:10]) * 86400.0
+        + int(stamp[11:13]) * 3600
+        + int(stamp[14:16]) * 60
+        + int(stamp[17:19])
+        + int(stamp[20:23]) / 1000
+    )
 
 
 def parse_timestamp(text: str, zone: tzinfo | None) -> datetime:
