@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
-import zlib
 from collections.abc import Iterable, Iterator
 from datetime import tzinfo
 from pathlib import Path
 from typing import IO, cast
 
+from .gz import GzipContent, LogDamaged
 from .model import MAX_LINE, LogRecord, ReadStats
 from .scanner import Emit, FastPath, Scanner, ScanTotals
 
@@ -32,7 +31,7 @@ def rotated_set(path: Path) -> list[Path]:
 
 def open_log(path: Path) -> IO[bytes]:
     if path.suffix == ".gz":
-        return cast(IO[bytes], gzip.open(path, "rb"))
+        return cast(IO[bytes], GzipContent(path.open("rb")))
     return path.open("rb")
 
 
@@ -99,10 +98,6 @@ class BlockSplitter:
         return b"\n".join(line[: self.max_line] for line in lines)
 
 
-# what a damaged or mislabelled compressed file raises while it is read
-_DAMAGE = (EOFError, gzip.BadGzipFile, zlib.error)
-
-
 def scan_file(
     path: Path,
     scanner: Scanner,
@@ -113,10 +108,9 @@ def scan_file(
     max_line: int = MAX_LINE,
 ) -> ScanTotals:
     """Feed ``path`` (or its bytes [start, end), which must begin at a record) to the scanner
-    in blocks of whole lines, in constant memory. A damaged .gz is read up to the damage,
-    which the totals report with the offset reached."""
+    in blocks of whole lines, in constant memory. A damaged .gz is read up to the damaged
+    byte, which the totals report with its offset."""
     splitter = BlockSplitter(max_line)
-    read = 0
     with open_log(path) as handle:
         if start:
             handle.seek(start)
@@ -127,33 +121,38 @@ def scan_file(
                 chunk = handle.read(size)
                 if not chunk:
                     break
-                read += len(chunk)
                 if remaining is not None:
                     remaining -= len(chunk)
                 scanner.feed(splitter.feed(chunk), emit)
-        except _DAMAGE as exc:
-            scanner.stats.damaged.append(damage_note(path, start + read, exc))
+        except LogDamaged as damage:
+            scanner.stats.damaged.append(damage_note(path, damage, splitter))
     scanner.feed(splitter.flush(), emit)
     scanner.stats.truncated_lines += splitter.truncated
     return scanner.finish(emit)
 
 
-def damage_note(path: Path, offset: int, exc: BaseException) -> str:
+def damage_note(path: Path, damage: LogDamaged, splitter: BlockSplitter | None = None) -> str:
+    """What is damaged and where; the incomplete line the damage cut is dropped (every
+    complete record before the damaged byte was read)."""
+    cut = ""
+    if splitter is not None and splitter.partial:
+        cut = f", the line it cut ({len(splitter.partial):,} bytes) dropped"
+        splitter.partial.clear()
     return (
-        f"{path}: damaged after {offset:,} bytes of content "
-        f"({type(exc).__name__}: {str(exc) or 'unexpected end'}); read up to there"
+        f"{path}: damaged {'at' if damage.located else 'before'} byte {damage.offset:,} "
+        f"of the file ({damage.reason}); "
+        f"read the {damage.content:,} bytes of content before it{cut}"
     )
 
 
 def check_compressed(path: Path) -> str | None:
     """Read a compressed log through: None when whole, else what is damaged and where."""
-    read = 0
     try:
         with open_log(path) as handle:
-            while chunk := handle.read(CHUNK):
-                read += len(chunk)
-    except _DAMAGE as exc:
-        return damage_note(path, read, exc)
+            while handle.read(CHUNK):
+                pass
+    except LogDamaged as damage:
+        return damage_note(path, damage)
     return None
 
 
@@ -170,15 +169,13 @@ def read_records(
         ready: list[LogRecord] = []
         splitter = BlockSplitter()
         with open_log(path) as handle:
-            read = 0
             try:
                 while chunk := handle.read(block_size):
-                    read += len(chunk)
                     scanner.feed(splitter.feed(chunk), ready.append)
                     yield from ready
                     ready.clear()
-            except _DAMAGE as exc:
-                scanner.stats.damaged.append(damage_note(path, read, exc))
+            except LogDamaged as damage:
+                scanner.stats.damaged.append(damage_note(path, damage, splitter))
         scanner.feed(splitter.flush(), ready.append)
         scanner.stats.truncated_lines += splitter.truncated
         scanner.finish(ready.append)
