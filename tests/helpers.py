@@ -81,6 +81,13 @@ def outcomes_by_test(xml_path: Path) -> dict[str, dict[str, str]]:
     return found
 
 
+def suite_properties(xml_path: Path) -> dict[str, str]:
+    """The JUnit file's <testsuite> properties (the run's identity, state and counts)."""
+    suite = ET.parse(xml_path).getroot().find("testsuite")
+    assert suite is not None
+    return {p.get("name", ""): p.get("value", "") for p in suite.findall("properties/property")}
+
+
 def html_rows(path: Path) -> dict[str, dict[str, str]]:
     """The results table of a pytest-html report: its JS renders rows from a JSON blob."""
     match = re.search(r'id="data-container" data-jsonblob="([^"]*)"', path.read_text())

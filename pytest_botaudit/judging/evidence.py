@@ -7,12 +7,13 @@ from datetime import datetime
 
 from ..logs.model import LogAnalysis
 from ..record.model import Snapshot
+from ..timefmt import clock
 
 EVIDENCE_LIMIT = 10
 
 
 def minute(stamp: datetime) -> str:
-    return stamp.strftime("%H:%M:%S")
+    return clock(stamp)
 
 
 def capped(lines: Sequence[str], what: str = "more") -> tuple[str, ...]:

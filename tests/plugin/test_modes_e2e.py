@@ -228,7 +228,8 @@ def test_ctrl_c_in_window_mode_keeps_and_judges_what_was_rebuilt(
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=120)
     assert "snapshots (interrupted)" in stdout, stdout
-    assert "botaudit verdicts" in stdout
+    assert "= botaudit =" in stdout  # judged: the audit's section of the summary
+    assert stdout.splitlines()[-1].startswith("botaudit: ")  # and its state, last
     assert "Traceback" not in stderr
     lines = _snapshot_lines(pytester.path)
     assert lines[0]["audit"]["mode"] == "window"
