@@ -15,6 +15,8 @@ import pytest
 from pytest_botaudit.database.sqlfiles import load_sql
 from pytest_botaudit.demo.pgserver import EmbeddedPostgres
 
+from .helpers import unavailable
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 TEMPLATE = "botaudit_template"
@@ -99,7 +101,7 @@ def legacy_run() -> Path:
     """The real output of the bot's first monitor, read from ../shared (never copied)."""
     path = SHARED / "data" / "legacy_run"
     if not path.is_dir():
-        pytest.skip(f"shared data not found at {path} (CI has ../shared beside the clone)")
+        unavailable(f"shared data not found at {path} (CI has ../shared beside the clone)")
     return path
 
 
