@@ -4,6 +4,7 @@ is lost that the bot wrote, and nothing the audit runs can write."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -93,11 +94,13 @@ async def test_a_dropped_connection_is_retried_before_it_becomes_a_gap(
 
 
 def _now_reconnects(count: int) -> str:
-    """``count`` reconnects (RECONNECT's two lines each) stamped now, in UTC (PROFILE's zone)."""
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    """``count`` reconnects (RECONNECT's two lines each) stamped now to the millisecond, in
+    UTC (PROFILE's zone): inside the window of the audit running now."""
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S") + f",{now.microsecond // 1000:03d}"
     return "".join(
-        RECONNECT.format(second=s).replace("2025-10-15 02:40:" + f"{s:02d}", stamp)
-        for s in range(count)
+        re.sub(r"^2025-10-15 02:40:\d\d,\d{3}", stamp, line, flags=re.M)
+        for line in (RECONNECT.format(second=s) for s in range(count))
     )
 
 
