@@ -1,8 +1,7 @@
 """A metric without a real source is NO-DATA, never a 0 that passes: a log category whose
-pattern list is empty, a log that never mentions a topic, alert checks with no judged tick.
-Each audit here is judged as the plugin judges one (complete_audit, then the check).
-
-These wait on issue 23 §1 (the lead's): today each of them measures 0 and passes."""
+pattern list is empty, a log that never shows a topic the profile's [log.coverage] needs to
+see, alert checks with no judged tick. Each audit here is judged as the plugin judges one
+(complete_audit, then the check)."""
 
 from __future__ import annotations
 
@@ -69,11 +68,6 @@ def _verdicts(audit: AuditData, metric: str) -> set[Verdict]:
     return {audit.check(metric, kind).verdict for kind, limit in kinds if limit is not None}
 
 
-@pytest.mark.xfail(
-    reason="issue 23 §1: a log category with an empty pattern list measures 0 and passes; it "
-    "is no source: NO-DATA",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("metric", "category"), [("timeouts", "timeout"), ("ws_reconnects", "ws_disconnected")]
 )
@@ -88,31 +82,28 @@ def test_an_empty_log_category_is_no_data(
     counted = _judged(database, PROFILE, tmp_path / "default", [TIMEOUT, *RECONNECT])
     assert counted.measure(metric).value == 1
     assert _verdicts(audit, metric) == {Verdict.NO_DATA}
-    assert category in (audit.measure(metric).detail or "")
+    assert f"log.patterns.{category}" in (audit.measure(metric).no_data_reason or "")
 
 
-@pytest.mark.xfail(
-    reason="issue 23 §1: a log with records that never mentions a topic measures 0 and passes; "
-    "zero mentions is evidence only where the profile says the bot logs that topic (this "
-    "test takes the default profile as saying nothing of timeouts: adjust it to the rule the "
-    "README sets)",
-    strict=True,
-)
-def test_a_log_that_never_mentions_timeouts_is_no_data_for_them(
+def test_a_log_silent_on_its_streams_is_no_data_for_reconnects_but_not_for_timeouts(
     database: str, tmp_path: Path
 ) -> None:
+    """[log.coverage]: the bot logs every timeout, so any record makes none a real 0; its
+    reconnects count only where the log shows its WebSocket streams at all."""
     audit = _judged(database, PROFILE, tmp_path, [UNRELATED])
     assert audit.log is not None
     assert audit.log.records == 1  # the log is live ...
     assert audit.log.count("position_opened") == 1
-    assert _verdicts(audit, "timeouts") == {Verdict.NO_DATA}  # ... but silent on timeouts
+    assert _verdicts(audit, "ws_reconnects") == {Verdict.NO_DATA}  # ... but shows no stream
+    assert "ws_connected" in (audit.measure("ws_reconnects").no_data_reason or "")
+    timeouts = audit.measure("timeouts")
+    assert (timeouts.value, _verdicts(audit, "timeouts")) == (0, {Verdict.PASS})
+    # a stream that connected and stayed up: its zero reconnects are a real zero
+    shown = _judged(database, PROFILE, tmp_path / "shown", [UNRELATED, RECONNECT[1]])
+    assert shown.measure("ws_reconnects").value == 0
+    assert _verdicts(shown, "ws_reconnects") == {Verdict.PASS}
 
 
-@pytest.mark.xfail(
-    reason="issue 23 §1: the alert checks pass 'zero critical alerts' on a run with no judged "
-    "snapshot (every tick a gap): NO-DATA",
-    strict=True,
-)
 @pytest.mark.parametrize("metric", ["critical_alerts", "warning_alerts"])
 def test_alert_checks_without_a_judged_tick_are_no_data(tmp_path: Path, metric: str) -> None:
     audit = _judged(None, PROFILE, tmp_path, [UNRELATED])
