@@ -11,6 +11,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from pytest_botaudit.demo.simulator import BotSimulator
@@ -438,7 +439,6 @@ def test_failed_preflight_stops_the_audit_before_collecting(
 ) -> None:
     (pytester.path / "bot.log").write_text("2025-10-15 02:40:20,001 - m - INFO - started\n")
     (pytester.path / ".env").write_text("BINANCE_TESTNET=true\nBYBIT_TESTNET=false\n")
-    started = time.monotonic()
     result = pytester.runpytest_subprocess(
         str(checks_dir),
         f"--audit-dsn={database}",
@@ -446,9 +446,10 @@ def test_failed_preflight_stops_the_audit_before_collecting(
         f"--audit-env-file={pytester.path / '.env'}",
         "--audit-duration=1h",
         f"--audit-out={pytester.path}",
+        timeout=120,  # an hour-long collection that started would hang here: a failure
     )
-    assert time.monotonic() - started < 60  # an hour-long collection never started
     assert result.ret == AuditExit.NOT_RUN
+    assert ": collecting for" not in result.stdout.str()
     result.stdout.fnmatch_lines(
         [
             "botaudit: pre-flight failed, the audit did not start: test_bot_runs_on_testnet*",
@@ -462,9 +463,10 @@ def test_failed_preflight_stops_the_audit_before_collecting(
     assert not list(pytester.path.glob("*/monitoring_snapshots_*.jsonl"))
 
 
-def test_profile_thresholds_and_names_apply(pytester: pytest.Pytester, checks_dir: Path) -> None:
+def test_a_bad_threshold_in_a_profile_names_the_profile_file(
+    pytester: pytest.Pytester, checks_dir: Path
+) -> None:
     profile = (REPO / "pytest_botaudit" / "config" / "profiles" / "default.toml").read_text()
-    profile = profile.replace('schema = "monitoring"', 'schema = "bot_schema"')
     profile += "\n[thresholds.aged_positions]\ngood = 'many'\n"
     (pytester.path / "profile.toml").write_text(profile)
     result = pytester.runpytest_subprocess(
@@ -475,6 +477,57 @@ def test_profile_thresholds_and_names_apply(pytester: pytest.Pytester, checks_di
         f"profile {pytester.path / 'profile.toml'} thresholds.aged_positions.good: "
         "expected a number, got 'many'"
     ) in result.stderr.str()
+
+
+async def _execute(dsn: str, sql: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def test_a_schema_renamed_in_the_profile_is_where_the_audit_reads(
+    pytester: pytest.Pytester, checks_dir: Path, database: str
+) -> None:
+    """The bot's tables under another schema: the profile's name reaches the pre-flight and
+    every tick's queries; the default profile, looking in monitoring, finds nothing there."""
+    asyncio.run(_execute(database, "ALTER SCHEMA monitoring RENAME TO bot_schema"))
+    default = (REPO / "pytest_botaudit" / "config" / "profiles" / "default.toml").read_text()
+    renamed = default.replace('schema = "monitoring"', 'schema = "bot_schema"')
+    assert renamed != default
+    (pytester.path / "profile.toml").write_text(renamed)
+    _write_audit_module(
+        pytester,
+        """
+def test_every_tick_read_the_renamed_schema(audit):
+    assert [g.reason for g in audit.collection.gaps] == []
+    assert len(audit.collection.snapshots) == 2
+""",
+    )
+    preflight = [str(checks_dir / "test_preflight.py"), f"--audit-dsn={database}", "-k", "tables"]
+    live = [
+        "test_custom_audit.py",
+        f"--audit-dsn={database}",
+        f"--audit-log={pytester.path / 'bot.log'}",
+        "--audit-duration=0.4s",
+        "--audit-interval=0.2s",
+        f"--audit-out={pytester.path / 'out'}",
+    ]
+    profile = f"--audit-profile={pytester.path / 'profile.toml'}"
+    found = pytester.runpytest_subprocess(*preflight, profile, "-rA")
+    found.assert_outcomes(passed=1, deselected=8)
+    found.stdout.fnmatch_lines(
+        ["*PASS: every table and column of the profile exists (bot_schema.positions, *"]
+    )
+    pytester.runpytest_subprocess(*live, profile).assert_outcomes(passed=1)
+    # the same database through the default profile: nothing where it looks
+    missing = pytester.runpytest_subprocess(*preflight)
+    missing.assert_outcomes(failed=1, deselected=8)
+    missing.stdout.fnmatch_lines(["*FAIL: the profile needs what the database lacks: *"])
+    nowhere = pytester.runpytest_subprocess(*live)
+    nowhere.assert_outcomes(errors=1)
+    nowhere.stdout.fnmatch_lines(['*relation "monitoring.events" does not exist*'])
 
 
 def test_custom_check_reads_the_collected_audit(pytester: pytest.Pytester, database: str) -> None:

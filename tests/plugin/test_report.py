@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 import shutil
+import tomllib
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from html import unescape
@@ -20,15 +21,18 @@ from pytest_botaudit.collection.replay import replay
 from pytest_botaudit.config.profile import load_profile
 from pytest_botaudit.demo.simulator import BotSimulator
 from pytest_botaudit.exitcodes import AuditExit
-from pytest_botaudit.judging.catalogue import METRICS
 from pytest_botaudit.record.folder import AuditDir, RunFolder
 from pytest_botaudit.reporting.hourly import hourly_rows
 from pytest_botaudit.reporting.model import cases_text
-from pytest_botaudit.reporting.series import tick_series
 
 from ..conftest import REPO
 
 START = datetime.now(UTC).replace(microsecond=0, second=0) - timedelta(hours=3)
+# the per-tick metrics of a window audit on the default profile: the bot contract's three
+# position gauges, and the counters the profile file declares (read here from the file itself)
+GAUGES = ("positions_total", "unprotected_positions", "aged_positions")
+_PROFILE = REPO / "pytest_botaudit" / "config" / "profiles" / "default.toml"
+CHARTED = (*GAUGES, *tomllib.loads(_PROFILE.read_text())["counters"])
 
 
 class _Page(HTMLParser):
@@ -282,16 +286,19 @@ def test_one_model_four_renderings(pytester: pytest.Pytester, database: str, sce
     metrics = {v["metric"] for v in summary["verdicts"] if v["kind"] != "preflight"}
     assert len(findings) == len(metrics)
     assert {row["data-verdict"] for row in findings} <= {"PASS", "WARN", "FAIL", "NO-DATA"}
-    collection = replay(Path(summary["snapshot_file"]))
-    series = tick_series(collection, METRICS)
-    assert page.classes["botaudit-chart"] == len(series)  # the charts section
-    # ... and each check of a per-tick metric carries its chart in its row's extras (kept in
+    # the charts section: a window audit samples the three position gauges at every tick and
+    # counts every counter of the profile at every tick (0 where nothing happened), so each
+    # has one chart, whatever the scenario
+    charts = re.findall(r'<div class="chart botaudit-chart" data-metric="(\w+)"', html)
+    assert sorted(charts) == sorted(CHARTED)
+    assert page.classes["botaudit-chart"] == len(CHARTED) == 13
+    # ... and each check of a charted metric carries its chart in its row's extras (kept in
     # pytest-html's JSON blob, so its quotes are escaped there)
     in_rows = re.findall(r'data-metric=\\"(\w+)', unescape(html))
-    with_series = {s.metric for s in series}
     assert sorted(in_rows) == sorted(
-        v["metric"] for v in summary["verdicts"] if v.get("metric") in with_series
+        v["metric"] for v in summary["verdicts"] if v.get("metric") in CHARTED
     )
+    collection = replay(Path(summary["snapshot_file"]))
     assert len(page.rows.get("botaudit-incidents", [])) - 1 == len(summary["incidents"])
     # one bar per incident in the timeline's SVG, each in its lane
     timeline = html[html.index('class="botaudit-timeline"') :]
