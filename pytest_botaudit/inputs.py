@@ -20,10 +20,13 @@ from .config.profile import Profile, load_profile
 from .config.settings import AuditSettings, Mode, resolve
 from .database.connection import Target, connect
 from .errors import ConfigError
+from .fileio import NotARegularFile, not_regular, read_regular_text
 from .judging.catalogue import configure_metrics
 from .judging.verdicts import MetricSpec
 from .logs.reader import rotated_set
 from .reporting.notify import check_urls
+
+MAX_PYPROJECT_BYTES = 4 * 2**20
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +44,14 @@ def _tool_table(config: pytest.Config) -> tuple[dict[str, Any], str]:
     )
     candidates.append(config.rootpath / "pyproject.toml")
     for path in candidates:
-        if path is None or not path.is_file():
+        if path is None or not path.exists():
             continue
         try:
-            data = tomllib.loads(path.read_text("utf-8"))
+            data = tomllib.loads(read_regular_text(path, MAX_PYPROJECT_BYTES))
+        except NotARegularFile as exc:  # a FIFO or a device: refused, never waited on
+            raise pytest.UsageError(str(exc)) from None
+        except UnicodeDecodeError as exc:
+            raise pytest.UsageError(f"{path}: not UTF-8 text ({exc.reason})") from None
         except tomllib.TOMLDecodeError as exc:
             raise pytest.UsageError(f"{path}: invalid TOML ({exc})") from None
         table = data.get("tool", {}).get("botaudit", {})
@@ -78,10 +85,9 @@ async def probe(dsn: Target | str | None) -> None:
 
 def check_inputs(s: AuditSettings) -> None:
     """Files named by the settings are what they should be, before anything waits."""
-    if s.snapshots is not None and not s.snapshots.is_file():
-        raise pytest.UsageError(
-            f"{s.origins['snapshots']}: snapshot file '{s.snapshots}' does not exist"
-        )
+    if s.snapshots is not None and (problem := not_regular(s.snapshots)):
+        what = "does not exist" if problem == "no such file" else problem
+        raise pytest.UsageError(f"{s.origins['snapshots']}: snapshot file '{s.snapshots}' {what}")
     for path in s.log:
         files = rotated_set(path)
         if not files:

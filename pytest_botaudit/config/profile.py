@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ProfileError
+from ..fileio import NotARegularFile, read_regular_text
 from .log_fields import (
     category_levels,
     classification,
@@ -46,6 +47,7 @@ from .specs import (
 from .values import is_number
 
 DEFAULT_PROFILE = "default.toml"
+MAX_PROFILE_BYTES = 4 * 2**20  # a profile is kilobytes of TOML: a bigger file is not one
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +184,9 @@ def load_profile(path: Path | None = None) -> Profile:
         source = "built-in default profile"
     else:
         try:
-            text = path.read_text("utf-8")
+            text = read_regular_text(path, MAX_PROFILE_BYTES)
+        except NotARegularFile as exc:  # a FIFO or a device: refused, never waited on
+            raise ProfileError(f"profile {exc}") from None
         except OSError as exc:
             raise ProfileError(f"profile {path}: cannot read it ({exc.strerror})") from None
         except UnicodeDecodeError as exc:

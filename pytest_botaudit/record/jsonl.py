@@ -14,10 +14,13 @@ from typing import IO, Any
 
 from ..config.values import format_duration
 from ..errors import RecordError
+from ..fileio import NotARegularFile, open_regular
 from .folder import run_id_of
 from .legacy import legacy_runs
 from .model import Gap, Snapshot, StopReason, aware
 
+# a snapshot line is a few kilobytes (counters per exchange, the unprotected symbols)
+MAX_LINE_BYTES = 16 * 2**20
 # counters renamed since a file may have been written: old name -> current name
 RENAMED_COUNTERS = {"zombies_cleaned": "zombie_orders"}
 
@@ -175,23 +178,40 @@ def lines(path: Path) -> Iterator[tuple[int, RecordKind, Mapping[str, Any]]]:
     when an audit was killed) is skipped; a file that is not JSON lines at all is an error."""
     bad = 0
     good = 0
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            if not raw.strip():
+    for number, raw in enumerate(_bounded_lines(path), 1):
+        if not raw.strip():
+            continue
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            bad += 1
+            if bad > max(2, good):  # more than a torn line or two: not a snapshot file
+                raise RecordError(
+                    f"'{path}' line {number}: not a snapshot file (not JSON lines)"
+                ) from None
+            continue
+        kind = RecordKind.of(data) if isinstance(data, dict) else None
+        if kind is not None:
+            good += 1
+            yield number, kind, data
+
+
+def _bounded_lines(path: Path) -> Iterator[bytes]:
+    """The file's lines; one longer than MAX_LINE_BYTES is no record (it is read past in
+    bounded pieces and counted as a bad line). Only a regular file is read: a FIFO or a device
+    in its place is refused at once, never waited on."""
+    try:
+        handle = open_regular(path)
+    except NotARegularFile as exc:
+        raise RecordError(f"'{path}': {str(exc).removeprefix(f'{path}: ')}") from None
+    with handle:
+        while raw := handle.readline(MAX_LINE_BYTES):
+            if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                while (rest := handle.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                    pass
+                yield b"{"  # not JSON: counted as a bad line
                 continue
-            try:
-                data = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                bad += 1
-                if bad > max(2, good):  # more than a torn line or two: not a snapshot file
-                    raise RecordError(
-                        f"'{path}' line {number}: not a snapshot file (not JSON lines)"
-                    ) from None
-                continue
-            kind = RecordKind.of(data) if isinstance(data, dict) else None
-            if kind is not None:
-                good += 1
-                yield number, kind, data
+            yield raw
 
 
 def snapshot_from_json(data: Mapping[str, Any]) -> Snapshot:

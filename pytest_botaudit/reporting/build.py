@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from ..config.profile import Profile
 from ..config.settings import AuditSettings, Mode
 from ..database.window import WindowStats
+from ..fileio import read_regular_bytes
 from ..judging.audit import AuditData
 from ..judging.verdicts import MetricSpec
 from ..record.folder import AuditDir, RunFolder
@@ -20,6 +21,8 @@ from .hourly import hourly_rows
 from .markdown import render_audit_report
 from .model import Identity, ReportRow, Result, RunReport, audit_status, thresholds_digest
 from .series import Series, tick_series
+
+MAX_SUMMARY_BYTES = 64 * 2**20  # the collection's own summary, read back to add verdicts
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +127,7 @@ def write_run_files(run: RunReport) -> RunReport:
     if collection is not None:
         base = summary(collection)
     elif existing:
-        base = json.loads(existing[-1].read_text("utf-8"))
+        base = json.loads(read_regular_bytes(existing[-1], MAX_SUMMARY_BYTES))
     else:
         base = {}
     base["error"] = run.error or base.get("error")
