@@ -19,7 +19,7 @@ from .config.dsn import parse_dsn
 from .config.profile import load_profile
 from .config.values import parse_duration, parse_time
 from .database.analysis import DatabaseAnalysis, run_analysis
-from .database.connection import connect
+from .database.connection import Reconnect, connect
 from .demo.scenarios import NOVEL_ERRORS, SCENARIOS
 from .errors import BotAuditError
 from .logs.files import analyze_files, analyze_parallel
@@ -245,7 +245,7 @@ def _analyze(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
 
     async def run() -> DatabaseAnalysis:
-        session = await connect(dsn)
+        session = await connect(dsn, reconnect=Reconnect())
         try:
             return await run_analysis(session, profile, since, until)
         finally:

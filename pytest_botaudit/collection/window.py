@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config.profile import Profile
-from ..database.connection import Target, connect, describe_error
+from ..database.connection import DB_ERRORS, Reconnect, Target, connect, describe_error
 from ..database.queries import AuditDatabase, WindowPosition, WindowRows
 from ..errors import BotAuditError, DatabaseUnavailable
 from ..logs.window import LogTicks, log_ticks
@@ -216,8 +216,8 @@ async def _window_rows(
     interval: float,
 ) -> tuple[WindowRows, set[str]]:
     """The period's per-tick counts and gauges, and which of the profile's event types occur."""
-    try:
-        session = await connect(dsn)
+    try:  # a server restarting meanwhile: each query runs again on a fresh connection
+        session = await connect(dsn, reconnect=Reconnect())
     except DatabaseUnavailable as exc:
         raise BotAuditError(f"window mode needs the database: {exc}") from None
     try:
@@ -225,9 +225,10 @@ async def _window_rows(
         missing_columns = tuple(await database.missing_columns())
         if missing_columns:
             raise BotAuditError(f"the database lacks {', '.join(missing_columns)}")
-        rows = await database.window_rows(since, end, interval)
+        # the two queries of one snapshot of the tables, retried together
+        rows = await session.retried(lambda: database.window_rows(since, end, interval))
         present = await database.event_types_present(profile.all_event_types)
-    except (OSError, TimeoutError) as exc:
+    except DB_ERRORS as exc:
         raise BotAuditError(describe_error(exc, dsn)) from None
     finally:
         await session.close()
