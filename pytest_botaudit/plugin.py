@@ -55,6 +55,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(SESSION_KEY, None)
+    if session is not None:
+        session.close()
     for name in ("botaudit-session", "botaudit-html"):
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:

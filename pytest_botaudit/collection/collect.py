@@ -132,6 +132,8 @@ def _live(
             f"botaudit: resuming run {folder.run_id}, started {resume.started_at.isoformat()} "
             f"({len(resume.snapshots)} snapshots kept)"
         )
+        if resume.note:
+            observers.say(f"botaudit: run {folder.run_id}: {resume.note}")
     else:
         observers.say(
             f"botaudit: run {folder.run_id}: collecting for {format_duration(s.duration)} every "

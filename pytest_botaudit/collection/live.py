@@ -15,6 +15,7 @@ from pathlib import Path
 from ..config.dsn import redact_dsn
 from ..config.profile import Profile
 from ..database.connection import DB_ERRORS, Target, describe_error
+from ..errors import WriteFailed
 from ..logs.analyzer import LogAnalyzer
 from ..logs.reader import LogFollower
 from ..logs.unprotected import UnprotectedMemory
@@ -128,6 +129,7 @@ class Collector:
         snapshots: list[Snapshot] = list(resumed.snapshots) if resumed else []
         gaps: list[Gap] = list(resumed.gaps) if resumed else []
         error: BaseException | None = None
+        write_failure: str | None = None
         missing_types: dict[str, tuple[str, ...]] = {}
         missing_columns: tuple[str, ...] = ()
         path = resumed.path if resumed else self.folder.snapshot_file(started)
@@ -138,57 +140,67 @@ class Collector:
         restore = install_stop_signals(self.request_stop)
         try:
             with SnapshotWriter(path) as writer:
-                first_tick = self._begin(writer, started, snapshots, gaps)
-                missing_columns = await self.link.missing_columns()
-                for tick in range(first_tick, self.expected_ticks + 1):
-                    due = began + tick * self.interval + self.settle
-                    if await wait_until(self._stop, due - self.monotonic()):
-                        break
-                    window_start = started + timedelta(seconds=(tick - 1) * self.interval)
-                    window_end = started + timedelta(seconds=tick * self.interval)
-                    # records read while the database was away count at the next snapshot
-                    log_counts = follow_logs(
-                        followers,
-                        log_analyzer,
-                        carried,
-                        memory,
-                        final=tick == self.expected_ticks,
-                    )
-                    item = await self._sample(
-                        tick, window_start, window_end, log_counts, memory.at(self.clock())
-                    )
-                    writer.tick(item)
-                    if isinstance(item, Gap):
-                        carried = log_counts
-                        gaps.append(item)
-                        self.tracker.gap()
-                    else:
-                        carried = {}
-                        snapshots.append(item)
-                        self._observe(item)
-                    if self.on_hour is not None and _hours(window_end - started) > _hours(
-                        window_start - started
-                    ):  # an hour of the audit is complete: what it holds so far
-                        self.on_hour(
-                            self._result(started, window_end, snapshots, gaps, path, {}, ())
+                try:
+                    first_tick = self._begin(writer, started, snapshots, gaps)
+                    missing_columns = await self.link.missing_columns()
+                    for tick in range(first_tick, self.expected_ticks + 1):
+                        due = began + tick * self.interval + self.settle
+                        if await wait_until(self._stop, due - self.monotonic()):
+                            break
+                        window_start = started + timedelta(seconds=(tick - 1) * self.interval)
+                        window_end = started + timedelta(seconds=tick * self.interval)
+                        # records read while the database was away count at the next snapshot
+                        log_counts = follow_logs(
+                            followers,
+                            log_analyzer,
+                            carried,
+                            memory,
+                            final=tick == self.expected_ticks,
                         )
-                    if self.on_tick is not None:
-                        self.on_tick(
-                            Progress(
-                                tick,
-                                self.expected_ticks,
-                                self.monotonic() - began,
-                                self.duration,
-                                len(snapshots),
-                                len(gaps),
-                                len(self.tracker.open_incidents),
-                                item,
+                        item = await self._sample(
+                            tick, window_start, window_end, log_counts, memory.at(self.clock())
+                        )
+                        if isinstance(item, Gap):
+                            carried = log_counts
+                            gaps.append(item)
+                            self.tracker.gap()
+                        else:
+                            carried = {}
+                            snapshots.append(item)
+                            self._observe(item)
+                        writer.tick(item)  # a tick that cannot be written is judged all the same
+                        if self.on_hour is not None and _hours(window_end - started) > _hours(
+                            window_start - started
+                        ):  # an hour of the audit is complete: what it holds so far
+                            self.on_hour(
+                                self._result(started, window_end, snapshots, gaps, path, {}, ())
                             )
-                        )
-                if not missing_columns:
-                    # judged at the end: event types written during the audit count too
-                    missing_types = await self.link.missing_event_types()
-                writer.end(RunEnd(self.clock(), self._stop_reason, missing_types))
+                        if self.on_tick is not None:
+                            self.on_tick(
+                                Progress(
+                                    tick,
+                                    self.expected_ticks,
+                                    self.monotonic() - began,
+                                    self.duration,
+                                    len(snapshots),
+                                    len(gaps),
+                                    len(self.tracker.open_incidents),
+                                    item,
+                                )
+                            )
+                    if not missing_columns:
+                        # judged at the end: event types written during the audit count too
+                        missing_types = await self.link.missing_event_types()
+                    writer.end(RunEnd(self.clock(), self._stop_reason, missing_types))
+                except WriteFailed as exc:  # a full disk: stop, and judge what was collected
+                    write_failure = str(exc)
+                    self._stop_reason = StopReason.ERROR
+                    log.error("collection stopped: %s", write_failure)
+                    with contextlib.suppress(WriteFailed):  # the end record, if it still fits
+                        writer.end(RunEnd(self.clock(), StopReason.ERROR, {}, write_failure))
+        except WriteFailed as exc:  # the snapshot file could not even be opened
+            write_failure = str(exc)
+            self._stop_reason = StopReason.ERROR
         except Exception as exc:  # the loop's boundary: keep what was collected, then re-raise
             error = exc
             self._stop_reason = StopReason.ERROR
@@ -199,8 +211,9 @@ class Collector:
                 follower.close()
             await self.link.disconnect()
         result = self._result(
-            started, self.clock(), snapshots, gaps, path, missing_types, missing_columns, error
-        )
+            started, self.clock(), snapshots, gaps, path, missing_types, missing_columns,
+            describe_error(error, self.dsn) if error else write_failure,
+        )  # fmt: skip
         result = write_summary(result, self.folder)
         if error is not None:
             raise error
@@ -215,13 +228,12 @@ class Collector:
         path: Path,
         missing_types: dict[str, tuple[str, ...]],
         missing_columns: tuple[str, ...],
-        error: BaseException | None = None,
+        error: str | None = None,
     ) -> CollectionResult:
         return CollectionResult(
             started, ended, self.interval, self.duration, tuple(snapshots),
             tuple(sorted(gaps, key=lambda g: g.tick)), tuple(self.tracker.incidents()),
-            self._stop_reason, describe_error(error, self.dsn) if error else None,
-            missing_types, missing_columns, path,
+            self._stop_reason, error, missing_types, missing_columns, path,
         )  # fmt: skip
 
     # -- the loop's parts ----------------------------------------------------------------
@@ -249,13 +261,7 @@ class Collector:
         elapsed = (self.clock() - started).total_seconds()
         passed = min(self.expected_ticks, int(elapsed / self.interval))
         writer.resumed(self.clock(), last)
-        for tick in range(last + 1, passed + 1):
-            gap = Gap(
-                tick,
-                started + timedelta(seconds=(tick - 1) * self.interval),
-                started + timedelta(seconds=tick * self.interval),
-                "no audit process was running (killed, then resumed)",
-            )
+        for gap in missed_ticks(started, self.interval, range(last + 1, passed + 1)):
             writer.tick(gap)
             gaps.append(gap)
             self.tracker.gap()
@@ -300,6 +306,19 @@ class Collector:
         for incident in resolved:
             if self.on_resolved is not None:
                 self.on_resolved(incident)
+
+
+def missed_ticks(started: datetime, interval: float, ticks: range) -> list[Gap]:
+    """The ticks whose time passed while no process was collecting, as gaps."""
+    return [
+        Gap(
+            tick,
+            started + timedelta(seconds=(tick - 1) * interval),
+            started + timedelta(seconds=tick * interval),
+            "no audit process was running (killed, then resumed)",
+        )
+        for tick in ticks
+    ]
 
 
 async def wait_until(stop: asyncio.Event, remaining: float) -> bool:

@@ -14,12 +14,12 @@ from typing import Any
 from ..config.profile import Profile
 from ..database.connection import DB_ERRORS, Reconnect, Target, connect, describe_error
 from ..database.queries import AuditDatabase, WindowPosition, WindowRows
-from ..errors import BotAuditError, DatabaseUnavailable
+from ..errors import BotAuditError, DatabaseUnavailable, WriteFailed
 from ..logs.window import LogTicks, log_ticks
 from ..record.folder import RunFolder
 from ..record.jsonl import RunEnd, RunHeader, SnapshotWriter
 from ..record.model import CollectionResult, StopReason, expected_ticks
-from ..record.summary import write_summary
+from ..record.summary import failed, write_summary
 from .alerts import AlertRule, seed_rules
 from .replay import rebuilt_run
 from .signals import install_stop_signals
@@ -84,11 +84,17 @@ async def reconstruct(
     missing = profile.unseen(present) if rows else {}
     folder = RunFolder(out_dir)
     path = folder.snapshot_file(since)
-    with SnapshotWriter(path) as writer:
-        writer.header(RunHeader(since, interval, ticks * interval, profile.source, mode="window"))
-        for snapshot in snapshots:
-            writer.tick(snapshot)
-        writer.end(RunEnd(end, stop, missing))
+    failure: str | None = None
+    try:
+        with SnapshotWriter(path) as writer:
+            writer.header(
+                RunHeader(since, interval, ticks * interval, profile.source, mode="window")
+            )
+            for snapshot in snapshots:
+                writer.tick(snapshot)
+            writer.end(RunEnd(end, stop, missing))
+    except WriteFailed as exc:  # a full disk: what was rebuilt is judged all the same
+        failure = str(exc)
     result = rebuilt_run(
         since,
         end,
@@ -102,6 +108,8 @@ async def reconstruct(
         path,
         stop,
     )
+    if failure is not None:
+        result = failed(result, failure)
     return write_summary(result, folder)
 
 

@@ -144,6 +144,7 @@ class ResumePoint:
     started_at: datetime
     snapshots: tuple[Snapshot, ...]
     gaps: tuple[Gap, ...]
+    note: str = ""  # e.g. the lock of the killed audit, taken over
 
 
 @dataclass(frozen=True, slots=True)

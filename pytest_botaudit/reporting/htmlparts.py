@@ -96,8 +96,8 @@ def identity_table(run: RunReport) -> str:
     ]
     if run.collection_seconds is not None:
         rows.append(("Collection", f"{run.collection_seconds:.1f} s, outside every check"))
-    if run.error:
-        rows.append(("Error", run.error))
+    if run.identity.error:
+        rows.append(("Error", run.identity.error))
     body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     return f'<table class="botaudit-identity">{body}</table>'
 

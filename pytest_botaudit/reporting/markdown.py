@@ -85,8 +85,8 @@ def render_audit_report(run: RunReport, interim: bool = False) -> str:
         + ", ".join(f"{n} {v.value}" for v, n in run.counts if n),
         "",
     ]
-    if run.error:
-        lines += [f"> The audit could not complete: {run.error}", ""]
+    if run.identity.error:
+        lines += [f"> The audit could not complete: {run.identity.error}", ""]
     found_scores = scores(run)
     lines += md_table(
         ["Area", "Score (out of 10)¹", "Checks judged", "NO-DATA"],
@@ -306,8 +306,10 @@ def _appendices(run: RunReport) -> list[str]:
     folder = run.folder
     if folder is None:
         return ["_no run folder_"]
-    names = sorted(
-        p.name for p in folder.path.iterdir() if p.is_file() and not p.name.endswith(".tmp")
+    names = sorted(  # the run's lock (a dot file) and half-written files are no appendix
+        p.name
+        for p in folder.path.iterdir()
+        if p.is_file() and not p.name.endswith(".tmp") and not p.name.startswith(".")
     )
     names = sorted({*names, folder.audit_report.name})
     return [f"- `{name}`" for name in names] + [

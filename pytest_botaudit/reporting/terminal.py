@@ -54,6 +54,8 @@ def render_terminal(
         reporter.write_line(f"--audit-fail-on-regression: {reason}", red=True)
     if model.audit_error:
         reporter.write_line(f"audit error: {model.audit_error}", red=True)
+    for problem in model.unwritten:
+        reporter.write_line(f"not written: {problem}", red=True)
     if model.collection_seconds is not None:
         reporter.write_line(
             f"collection: {model.collection_seconds:.1f} s (outside every check's duration)"
@@ -118,11 +120,14 @@ def terminal_writer(config: Any) -> Callable[..., None]:
     def say(line: str, **markup: bool) -> None:
         if reporter is None:
             return
-        if capman is not None:
-            with capman.global_and_fixture_disabled():
+        try:
+            if capman is not None:
+                with capman.global_and_fixture_disabled():
+                    reporter.write_line(line, **markup)
+            else:
                 reporter.write_line(line, **markup)
-        else:
-            reporter.write_line(line, **markup)
+        except OSError:  # a terminal that hung up (SIGHUP): the audit goes on without it
+            pass
 
     return say
 
