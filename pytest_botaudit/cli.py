@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .bundled import audit_checks_dir
-from .config.dsn import parse_dsn
+from .config.dsn import parse_dsn, secrets_of
 from .config.profile import load_profile
 from .config.values import parse_duration, parse_time
 from .database.analysis import DatabaseAnalysis, run_analysis
@@ -26,6 +26,7 @@ from .logs.files import analyze_files, analyze_parallel
 from .logs.reader import rotated_set
 from .record.folder import RunFolder
 from .record.summary import write_json, write_text
+from .redaction import remember, scrub
 from .reporting.dbtext import render_db_report
 from .reporting.logtext import render_log_report
 from .reruns import command as compare_command
@@ -243,6 +244,7 @@ def _analyze(args: argparse.Namespace) -> int:
             f"--since {since.isoformat()} is not before --until {until.isoformat()}"
         )
     profile = load_profile(args.profile)
+    remember([*secrets_of(dsn), os.environ.get("PGPASSWORD", "")])  # hidden in the output
 
     async def run() -> DatabaseAnalysis:
         session = await connect(dsn, reconnect=Reconnect())
@@ -259,9 +261,9 @@ def _analyze(args: argparse.Namespace) -> int:
         write_json(js, analysis.to_json())
         print(f"botaudit analyze: wrote {txt} and {js}")
     elif args.json:
-        print(json.dumps(analysis.to_json(), indent=2, default=str, ensure_ascii=False))
+        print(scrub(json.dumps(analysis.to_json(), indent=2, default=str, ensure_ascii=False)))
     else:
-        print(text, end="")
+        print(scrub(text), end="")
     return 0
 
 

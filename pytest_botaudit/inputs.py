@@ -15,16 +15,20 @@ from .collection.alerts import configure_rules
 from .collection.botprocess import process_exists
 from .collection.collect import replay_source
 from .collection.replay import find_resumable
+from .config.botenv import parse_env
+from .config.dsn import secrets_of
 from .config.options import OPTIONS
 from .config.profile import Profile, load_profile
 from .config.settings import AuditSettings, Mode, resolve
 from .database.connection import Target, connect
 from .errors import ConfigError
-from .fileio import NotARegularFile, not_regular, read_regular_text
+from .fileio import NotARegularFile, not_regular, read_regular_bytes, read_regular_text
 from .judging.catalogue import configure_metrics
+from .judging.preflight import MAX_ENV_BYTES
 from .judging.verdicts import MetricSpec
 from .logs.reader import rotated_set
-from .reporting.notify import check_urls
+from .redaction import remember
+from .reporting.notify import check_urls, url_secrets
 
 MAX_PYPROJECT_BYTES = 4 * 2**20
 
@@ -75,7 +79,23 @@ def configure(config: pytest.Config) -> Configured:
             check_urls(settings.notify, settings.origins["notify"])
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    remember(known_secrets(settings))
     return Configured(settings, profile, metrics, rules)
+
+
+def known_secrets(s: AuditSettings) -> list[str]:
+    """Every secret the audit itself holds, hidden in every output from now on: the DSN's
+    password (or libpq's PGPASSWORD), the notification URLs' tokens and the secret values of
+    the bot's .env (its API keys, which the bot may log)."""
+    found = [*secrets_of(s.dsn), os.environ.get("PGPASSWORD", "")]
+    found += [secret for url in s.notify for secret in url_secrets(url)]
+    if s.env_file is not None:
+        try:
+            text = read_regular_bytes(s.env_file, MAX_ENV_BYTES).decode("utf-8", "replace")
+        except NotARegularFile:  # pre-flight says why
+            text = ""
+        found += [e.value for e in parse_env(text) if e.secret and e.value]
+    return found
 
 
 async def probe(dsn: Target | str | None) -> None:

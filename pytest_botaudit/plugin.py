@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 
 import pytest
 import pytest_asyncio
@@ -14,6 +14,7 @@ from .database.analysis import DatabaseAnalysis
 from .database.connection import ReadOnlySession, connect
 from .errors import DatabaseUnavailable
 from .judging.audit import AuditData
+from .redaction import known, scrub
 from .reporting.html import AuditHtml
 from .runners import CheckRunner, PreflightRunner
 from .session import AuditSession
@@ -62,6 +63,29 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:
             config.pluginmanager.unregister(plugin, name)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Every report (what the terminal, JUnit XML and pytest-html show of a test: its failure,
+    captured output and properties) with the secrets the audit knows hidden."""
+    report = yield
+    if known():
+        hide_secrets(report)
+    return report
+
+
+def hide_secrets(report: pytest.TestReport) -> None:
+    text = str(report.longrepr) if report.longrepr is not None else ""
+    if scrub(text) != text:  # a plain text then (the colours of a traceback are lost)
+        report.longrepr = scrub(text)
+    report.sections = [(title, scrub(content)) for title, content in report.sections]
+    report.user_properties = [
+        (name, scrub(value) if isinstance(value, str) else value)
+        for name, value in report.user_properties
+    ]
 
 
 def _session(config: pytest.Config) -> AuditSession:

@@ -24,6 +24,7 @@ from .judging.audit import AuditData
 from .judging.preflight import PreflightResult
 from .judging.verdicts import CheckResult, Verdict
 from .record.jsonl import RecordedRun
+from .redaction import forget
 from .reporting.build import RunOutcome
 from .reporting.html import RESULT_KEY
 from .reporting.htmlparts import RowContext
@@ -71,7 +72,7 @@ class AuditSession:
         self._refused: str | None = None  # an xdist worker never collects
         self._header_shown = False
         self._notifier: Notifier | None = None
-        self._restore_signals: Callable[[], None] | None = None
+        self._restore_signals: Callable[[], None] = lambda: None
 
     def configured(self) -> Configured:
         """The audit's settings, resolved on first use (an unrelated project never is)."""
@@ -227,10 +228,10 @@ class AuditSession:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def close(self) -> None:
-        """The end of the pytest run: the signal handlers of the session are put back."""
-        if self._restore_signals is not None:
-            self._restore_signals()
-            self._restore_signals = None
+        """The end of the pytest run: its signal handlers put back, its secrets forgotten."""
+        forget()
+        self._restore_signals()
+        self._restore_signals = lambda: None
 
     def _build_report(self, session: pytest.Session) -> None:
         if not self.results and not self._runs:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import ProfileError
 from ..fileio import NotARegularFile, read_regular_text
+from ..redaction import scrub
 from .log_fields import (
     category_levels,
     classification,
@@ -110,7 +111,9 @@ class Profile:
     digest: str = ""  # the profile text's SHA-256, first 12 hex digits (reports name it)
 
     def redact(self, text: str) -> str:
-        """A log message fit for any output: the profile's secret patterns hidden."""
+        """A log message fit for any output: the secrets the audit knows and the profile's
+        secret patterns hidden."""
+        text = scrub(text)
         return redact(text, self.log_redact) if self.log_redact else text
 
     def sql_names(self) -> dict[str, str]:

@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 from ..config.values import format_duration
 from ..errors import RecordError, WriteFailed
 from ..fileio import NotARegularFile, open_regular
+from ..redaction import scrub
 from .folder import run_id_of
 from .legacy import legacy_runs
 from .lock import RunLock
@@ -192,7 +193,7 @@ class SnapshotWriter:
         self._line(end.to_json())
 
     def _line(self, data: Mapping[str, Any]) -> None:
-        text = json.dumps(data, separators=(",", ":")) + "\n"
+        text = scrub(json.dumps(data, separators=(",", ":"))) + "\n"
         try:
             self._write(text.encode("utf-8"))
         except OSError as exc:

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..config.values import format_duration
 from ..errors import WriteFailed
+from ..redaction import scrub
 from .folder import RunFolder
 from .model import CollectionResult, Severity, StopReason
 
@@ -95,7 +96,7 @@ def write_text(path: Path, text: str) -> Path:
     temporary = path.with_name(path.name + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(text, encoding="utf-8")
+        temporary.write_text(scrub(text), encoding="utf-8")
         os.replace(temporary, path)
     except OSError as exc:
         with contextlib.suppress(OSError):

@@ -12,6 +12,7 @@ import pytest
 
 from ..judging.preflight import PreflightResult
 from ..judging.verdicts import CheckResult
+from ..redaction import scrub
 from .htmlparts import (
     FILTER_SCRIPT,
     STYLE,
@@ -54,6 +55,7 @@ class AuditHtml:
             return
         several = len(model.runs) > 1
         _environment(session.config, model)
+        before = (len(prefix), len(postfix))
         prefix.append(STYLE)
         prefix.append(f'<div class="botaudit">{banner(model)}')
         for n, run in enumerate(model.runs):
@@ -66,6 +68,9 @@ class AuditHtml:
                 f'<div class="botaudit">{heading}{charts_section(run)}{incidents_section(run)}'
                 f"{hourly_section(run)}{analyses_section(run)}</div>"
             )
+        # the secrets the audit knows, in whatever spelling the parts escaped them to
+        prefix[before[0] :] = [scrub(part) for part in prefix[before[0] :]]
+        postfix[before[1] :] = [scrub(part) for part in postfix[before[1] :]]
 
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
         cells.insert(1, '<th class="sortable" data-column-type="verdict">Verdict</th>')
@@ -101,7 +106,7 @@ class AuditHtml:
         if report.when == "call" and result is not None:
             from pytest_html import extras
 
-            html_extra = extras.html(result_extras(result, self._context(item)))
+            html_extra = extras.html(scrub(result_extras(result, self._context(item))))
             report.extras = [*getattr(report, "extras", []), html_extra]
 
 
@@ -125,4 +130,4 @@ def _environment(config: pytest.Config, model: ReportModel) -> None:
         )
         metadata[f"Audit{suffix}"] = f"run {i.run_id}, {i.mode} mode, {i.status.value}"
         metadata[f"Audit window{suffix}"] = window
-        metadata[f"Bot version{suffix}"] = i.bot_version or "not given"
+        metadata[f"Bot version{suffix}"] = scrub(i.bot_version or "not given")

@@ -11,14 +11,29 @@ from ..config.settings import AuditSettings, Mode
 from ..config.values import format_duration
 from ..judging.verdicts import CheckResult, Verdict
 from ..record.model import Incident
+from ..redaction import scrub
 from ..reruns.render import baseline_lines as comparison_lines
 from .model import ReportModel, RunReport, thresholds_text
 from .notify import Notifier, shown
 
 
+class _Scrubbed:
+    """The terminal reporter, with the secrets the audit knows hidden in every line."""
+
+    def __init__(self, reporter: Any) -> None:
+        self._reporter = reporter
+
+    def write_line(self, line: str, **markup: bool) -> None:
+        self._reporter.write_line(scrub(line), **markup)
+
+    def write_sep(self, sep: str, title: str = "", **markup: bool) -> None:
+        self._reporter.write_sep(sep, scrub(title), **markup)
+
+
 def render_terminal(
     reporter: Any, model: ReportModel | None, report_error: str | None = None
 ) -> None:
+    reporter = _Scrubbed(reporter)
     if report_error is not None:
         reporter.write_line(
             f"botaudit: the report could not be built: {report_error}; the collected run is "
@@ -120,6 +135,7 @@ def terminal_writer(config: Any) -> Callable[..., None]:
     def say(line: str, **markup: bool) -> None:
         if reporter is None:
             return
+        line = scrub(line)
         try:
             if capman is not None:
                 with capman.global_and_fixture_disabled():
@@ -177,8 +193,9 @@ def header_lines(s: AuditSettings, profile_source: str) -> list[str]:
         if s.mode is Mode.REPLAY
         else (f"interval {format_duration(s.interval)}")
     )
-    return [
+    lines = [
         f"botaudit: {what}, {interval}, strict {s.strict}, allow-no-data {s.allow_no_data}",
         f"botaudit: dsn {s.redacted_dsn}, log {logs}, profile {profile_source}, out {s.out}",
         *([f"botaudit: notify {', '.join(shown(url) for url in s.notify)}"] if s.notify else []),
     ]
+    return [scrub(line) for line in lines]
