@@ -1,18 +1,26 @@
-"""Log analysis speed and memory: this analyzer vs the Python floor vs grep -c.
+"""Log analysis speed and memory: this analyzer vs the bare Python per-line floor vs grep -c.
 
-Generates a realistic bot log (default ~1 GB: ~90 % price-tick lines, event echoes, tracebacks,
-reconnects) once, then prints MB/s and peak RSS of each reader, each in its own process.
+Generates realistic bot logs (~90 % price-tick lines, event echoes, tracebacks, reconnects) once
+per size, then measures each reader in its own process, side by side, several runs a size, and
+prints every run and the medians (MiB/s, the ratio to the floor of the same run, peak RSS).
 
-    python bench/log_bench.py [--size-mb 1000] [--path /tmp/botaudit-bench.log] [--jobs 2]
+    python bench/log_bench.py [--sizes-mb 100,1024] [--runs 3] [--jobs 2] [--dir /tmp]
+                              [--baseline /path/to/an/older/checkout]
+
+``--baseline`` also measures the analyzer of another checkout of this project (its one pass), in
+the same runs: the figure to compare a change with.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -103,51 +111,123 @@ print(result.records)
 """
 
 
-# Runs one command and prints its children's peak RSS: a fresh wrapper per measurement, so
-# each figure is that reader's own (RUSAGE_CHILDREN keeps the largest child of a process).
+# Runs one command and prints its children's peak RSS and CPU time: a fresh wrapper per
+# measurement, so each figure is that reader's own (RUSAGE_CHILDREN keeps the largest child of
+# a process and adds up their CPU).
 WRAP = """
 import resource, subprocess, sys
 out = subprocess.run(sys.argv[1:], capture_output=True, text=True, check=True).stdout.strip()
 print(out.splitlines()[-1] if out else "")
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
 """
 
 
-def measure(label: str, command: list[str], size: int) -> None:
+@dataclass(frozen=True)
+class Run:
+    wall: float  # MiB/s of the whole process (start-up included)
+    cpu: float  # MiB/s of its CPU time: what another process on a shared machine disturbs least
+    peak: float  # MB of peak RSS
+    result: str
+
+
+def measure(command: list[str], size: int, checkout: Path | None = None) -> Run:
+    """One reader in its own process. ``checkout``: run that checkout's package (from its
+    folder, which comes first on the path)."""
+    env = {**os.environ, "PYTHONPATH": str(checkout)} if checkout else None
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", WRAP, *command], capture_output=True, text=True, check=True
+        [sys.executable, "-c", WRAP, *command],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=checkout,
     )
     elapsed = time.perf_counter() - started
-    result, peak_kb = done.stdout.strip().splitlines()[-2:]
-    print(
-        f"{label:34} {size / 2**20 / elapsed:8.1f} MB/s {elapsed:7.2f} s "
-        f"{int(peak_kb) / 1024:7.1f} MB peak RSS  -> {result}"
-    )
+    result, usage = done.stdout.strip().splitlines()[-2:]
+    peak_kb, cpu = usage.split()
+    mib = size / 2**20
+    return Run(mib / elapsed, mib / max(float(cpu), 1e-6), int(peak_kb) / 1024, result)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size-mb", type=int, default=1000)
-    parser.add_argument("--path", type=Path, default=Path("/tmp/botaudit-bench.log"))
+    parser.add_argument("--sizes-mb", default="100,1024")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp"))
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--baseline", type=Path, help="another checkout of this project")
     args = parser.parse_args()
-    if not args.path.exists() or args.path.stat().st_size < args.size_mb * 2**20 * 0.99:
-        print(f"generating {args.size_mb} MB at {args.path} ...")
-        generate(args.path, args.size_mb)
-    size = args.path.stat().st_size
-    print(f"log: {args.path} ({size / 2**20:.0f} MB)")
-    measure("grep -c (I/O limit)", ["grep", "-c", "", str(args.path)], size)
-    measure("python floor (1 regex/line)", [sys.executable, "-c", FLOOR, str(args.path)], size)
-    measure(
-        "botaudit analyzer, 1 process", [sys.executable, "-c", ANALYZER, str(args.path), "1"], size
+    medians = []
+    for size_mb in (int(part) for part in args.sizes_mb.split(",")):
+        path = args.dir / f"botaudit-bench-{size_mb}m.log"
+        if not path.exists() or path.stat().st_size < size_mb * 2**20 * 0.99:
+            print(f"generating {size_mb} MiB at {path} ...")
+            generate(path, size_mb)
+        size = path.stat().st_size
+        print(f"log: {path} ({size / 2**20:.0f} MiB)")
+        readers = {
+            "grep -c": ["grep", "-c", "", str(path)],
+            "floor": [sys.executable, "-c", FLOOR, str(path)],
+            "ours": [sys.executable, "-c", ANALYZER, str(path), "1"],
+            f"ours --jobs {args.jobs}": [sys.executable, "-c", ANALYZER, str(path), str(args.jobs)],
+        }
+        checkouts: dict[str, Path] = {}
+        if args.baseline:
+            readers["baseline"] = readers["ours"]
+            checkouts["baseline"] = args.baseline.resolve()
+        runs: dict[str, list[Run]] = {name: [] for name in readers}
+        for run in range(1, args.runs + 1):
+            for name, command in readers.items():
+                done = measure(command, size, checkouts.get(name))
+                runs[name].append(done)
+                print(
+                    f"  run {run}  {name:16} {done.wall:7.1f} MiB/s wall {done.cpu:7.1f} MiB/s cpu"
+                    f" {done.peak:6.1f} MB peak RSS -> {done.result}"
+                )
+            for name in ("ours", "baseline"):
+                if name in runs:
+                    mine, floor = runs[name][-1], runs["floor"][-1]
+                    print(
+                        f"  run {run}  {name} / floor: {mine.wall / floor.wall:.2f}x wall, "
+                        f"{mine.cpu / floor.cpu:.2f}x cpu"
+                    )
+        medians.append(_medians(size, runs, args.jobs))
+    print(f"\nmedians of {args.runs} runs (MiB/s of wall time, and of CPU time; a ratio is")
+    print("taken in each run, to that run's floor, then its median)")
+    extra = (" baseline |", " --- |") if args.baseline else ("", "")
+    print(
+        f"| log | floor | ours | ours / floor | peak RSS | --jobs {args.jobs} | grep -c |{extra[0]}"
     )
-    if args.jobs > 1:
-        measure(
-            f"botaudit analyzer, {args.jobs} processes",
-            [sys.executable, "-c", ANALYZER, str(args.path), str(args.jobs)],
-            size,
+    print(f"| --- | --- | --- | --- | --- | --- | --- |{extra[1]}")
+    for row in medians:
+        print(row)
+
+
+def _medians(size: int, runs: dict[str, list[Run]], jobs: int) -> str:
+    def median(name: str, field: str) -> float:
+        return statistics.median(getattr(run, field) for run in runs[name])
+
+    def ratio(name: str, field: str) -> float:
+        pairs = zip(runs[name], runs["floor"], strict=True)
+        return statistics.median(getattr(a, field) / getattr(b, field) for a, b in pairs)
+
+    parallel = median(f"ours --jobs {jobs}", "wall")
+    floor, ours = median("floor", "wall"), median("ours", "wall")
+    row = (
+        f"| {size / 2**20:.0f} MiB | {floor:.0f} (cpu {median('floor', 'cpu'):.0f})"
+        f" | {ours:.0f} (cpu {median('ours', 'cpu'):.0f})"
+        f" | {ratio('ours', 'wall'):.2f}x (cpu {ratio('ours', 'cpu'):.2f}x)"
+        f" | {median('ours', 'peak'):.0f} MB | {parallel:.0f} ({parallel / ours:.2f}x)"
+        f" | {median('grep -c', 'wall'):.0f} |"
+    )
+    if "baseline" in runs:
+        row += (
+            f" {median('baseline', 'wall'):.0f}, {ratio('baseline', 'wall'):.2f}x"
+            f" (cpu {ratio('baseline', 'cpu'):.2f}x) |"
         )
+    return row
 
 
 if __name__ == "__main__":

@@ -18,8 +18,6 @@ from .bundled import audit_checks_dir
 from .config.dsn import parse_dsn, secrets_of
 from .config.profile import load_profile
 from .config.values import parse_duration, parse_time
-from .database.analysis import DatabaseAnalysis, run_analysis
-from .database.connection import Reconnect, connect
 from .demo.scenarios import NOVEL_ERRORS, SCENARIOS
 from .errors import BotAuditError
 from .logs.files import analyze_files, analyze_parallel
@@ -27,7 +25,6 @@ from .logs.reader import rotated_set
 from .record.folder import RunFolder
 from .record.summary import write_json, write_text
 from .redaction import remember, scrub
-from .reporting.dbtext import render_db_report
 from .reporting.logtext import render_log_report
 from .reruns import command as compare_command
 from .vocabulary import command as vocabulary_command
@@ -233,6 +230,11 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
+    # the database's modules load only for the command that reads one (asyncpg is not light)
+    from .database.analysis import DatabaseAnalysis, run_analysis
+    from .database.connection import Reconnect, connect
+    from .reporting.dbtext import render_db_report
+
     try:
         until = parse_time(args.until) if args.until else datetime.now(UTC)
         since = parse_time(args.since) if args.since else until - timedelta(hours=args.hours)

@@ -18,7 +18,9 @@ from ..database.connection import DB_ERRORS, Target, describe_error
 from ..errors import WriteFailed
 from ..logs.analyzer import LogAnalyzer
 from ..logs.reader import LogFollower
+from ..logs.scanner import bulk_of
 from ..logs.unprotected import UnprotectedMemory
+from ..logs.window import tick_categories
 from ..record.folder import RunFolder
 from ..record.jsonl import RunEnd, RunHeader, SnapshotWriter
 from ..record.model import (
@@ -133,7 +135,9 @@ class Collector:
         missing_types: dict[str, tuple[str, ...]] = {}
         missing_columns: tuple[str, ...] = ()
         path = resumed.path if resumed else self.folder.snapshot_file(started)
-        followers = [LogFollower(p, self.profile.log_timezone) for p in self.log_paths]
+        # the bulk counts for no tick (price ticks, event echoes): the followers count it unread
+        bulk = bulk_of(self.profile, keep=tick_categories(self.profile))
+        followers = [LogFollower(p, self.profile.log_timezone, fast=bulk) for p in self.log_paths]
         log_analyzer = LogAnalyzer(self.profile)
         memory = UnprotectedMemory(self.profile.log_unprotected_seconds)
         carried: dict[str, int] = {}

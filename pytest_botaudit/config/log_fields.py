@@ -207,3 +207,28 @@ def repeats(where: Where, log: Mapping[str, Any], patterns: Mapping[str, Any]) -
             )
         found[category] = where.number(table, category, "log.repeats", 1.0)
     return found
+
+
+RECORDS = "records"  # log.coverage: any record of the window shows the topic is logged
+
+
+def coverage(
+    where: Where, log: Mapping[str, Any], patterns: Mapping[str, Any]
+) -> dict[str, tuple[str, ...]]:
+    """Category -> the categories whose records show the log covers its topic (``records``:
+    any record). Unlisted, no mention of the topic is no evidence of its absence."""
+    table = where.table(log, "coverage", "log", required=False)
+    found: dict[str, tuple[str, ...]] = {}
+    for category, value in table.items():
+        key = f"log.coverage.{category}"
+        if category not in patterns:
+            raise where.fail(key, f"no log.patterns.{category} in the profile")
+        if value == RECORDS:
+            found[category] = (RECORDS,)
+            continue
+        names = where.strings(table, category, "log.coverage", allow_empty=False)
+        unknown = [n for n in names if n not in patterns]
+        if unknown:
+            raise where.fail(key, f"no log.patterns.{unknown[0]} in the profile")
+        found[category] = names
+    return found

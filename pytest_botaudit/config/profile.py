@@ -19,6 +19,7 @@ from .log_fields import (
     category_levels,
     classification,
     compile_patterns,
+    coverage,
     exchange_pattern,
     high_volume,
     log_zone,
@@ -90,6 +91,9 @@ class Profile:
     log_levels: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # records of a category within this many seconds with the same key are one occurrence
     log_repeats: Mapping[str, float] = field(default_factory=dict)
+    # when no record of a category is a real zero (log.coverage): category -> the categories
+    # whose records show the log covers the topic, ("records",) for any record
+    log_coverage: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # a sl_missing record proves its symbol unprotected for this long
     log_unprotected_seconds: float = 330.0
     # naive (timestamp without time zone) columns: "table.column" -> "database" (the server's
@@ -302,6 +306,7 @@ def parse_profile(data: Mapping[str, Any], source: str) -> Profile:
         log_classification=classification(where, log, patterns),
         log_levels=category_levels(where, log, patterns),
         log_repeats=repeats(where, log, patterns),
+        log_coverage=coverage(where, log, patterns),
         log_unprotected_seconds=where.number(log, "unprotected_seconds", "log", 330.0),
         naive_zones=naive_zones(where, data),
         force_close_rules=force_close_rules(where, positions),

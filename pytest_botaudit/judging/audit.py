@@ -57,6 +57,35 @@ class AuditData:
             return "no bot log given (--audit-log)"
         return "the bot log has no records in the audit window"
 
+    def log_gap(self, category: str | None) -> str | None:
+        """Why the log is no source for ``category`` (None: it is). Its count is evidence only
+        when the log has records in the window, the profile has patterns for it, and either a
+        record of it is there or the window shows the log covers its topic (log.coverage):
+        no mention of a topic the log does not show it logs is no evidence of its absence."""
+        if not self.log_live or self.log is None:
+            return self.log_reason()
+        if category is None:
+            return "the profile names no log category for it"
+        if not self.profile.log_patterns.get(category):
+            return (
+                f"the profile has no pattern for log.patterns.{category} (the bot is not known "
+                "to log it)"
+            )
+        if self.log.count(category):
+            return None
+        shown_by = self.profile.log_coverage.get(category)
+        if shown_by is None:
+            return (
+                f"the bot log never mentions {category} in the window, and the profile does not "
+                f"say that no mention is a real zero (log.coverage.{category})"
+            )
+        if shown_by == ("records",) or any(self.log.count(c) for c in shown_by):
+            return None
+        return (
+            f"the bot log never mentions {category} in the window, nor what shows that it "
+            f"logs it ({', '.join(shown_by)})"
+        )
+
 
 async def complete_audit(
     collection: CollectionResult,

@@ -62,10 +62,11 @@ def _counter_and_log(audit: AuditData, counter: str) -> Measurement:
     else:
         sources.append(database)
     category = _log_category(audit, counter)
-    if audit.log_live and audit.log is not None and category is not None:
+    gap = audit.log_gap(category)
+    if gap is None and audit.log is not None and category is not None:
         sources.append(("log", float(audit.log.count(category)), log_samples(audit.log, category)))
     else:
-        reasons.append(audit.log_reason())
+        reasons.append(gap or audit.log_reason())
     return _worst(sources, reasons)
 
 
@@ -91,6 +92,9 @@ def snapshot_gaps(audit: AuditData) -> Measurement:
 
 
 def _incidents(audit: AuditData, severity: Severity) -> Measurement:
+    """Incidents are judged on snapshots: none judged, none could have opened."""
+    if not audit.collection.snapshots:
+        return Measurement.no_data("no snapshot was judged (none collected)")
     found = audit.collection.incidents_of(severity)
     evidence = tuple(
         f"{i.message} (first {minute(i.first_seen)}, last "
@@ -235,17 +239,18 @@ def sl_update_latency_ms(audit: AuditData) -> Measurement:
 
 def timeouts(audit: AuditData) -> Measurement:
     log = audit.log
-    if not audit.log_live or log is None:
-        return Measurement.no_data(audit.log_reason())
     category = _log_category(audit, "timeouts")
-    value = float(log.count(category)) if category else 0.0
-    return Measurement(value, log_samples(log, category), "from the log")
+    gap = audit.log_gap(category)
+    if gap is not None or log is None:
+        return Measurement.no_data(gap or audit.log_reason())
+    return Measurement(float(log.count(category or "")), log_samples(log, category), "from the log")
 
 
 def ws_reconnects(audit: AuditData) -> Measurement:
     log = audit.log
-    if not audit.log_live or log is None:
-        return Measurement.no_data(audit.log_reason())
+    gap = audit.log_gap(_log_category(audit, "ws_reconnects"))
+    if gap is not None or log is None:
+        return Measurement.no_data(gap or audit.log_reason())
     uptime = log.ws_uptime_percent
     detail = f"from the log; longest disconnection {log.ws_longest_disconnect_s:g} s"
     if uptime is not None:

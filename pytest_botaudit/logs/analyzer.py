@@ -16,7 +16,7 @@ from .analyses.tally import Tally
 from .analyses.timing import Timing
 from .analyses.trailing import Trailing
 from .analyses.websocket import WebSocket
-from .categorize import Categorizer
+from .categorize import categorizer_for
 from .grammar import parse_timestamp
 from .model import LogAnalysis, LogRecord, LogSample, ReadStats
 from .scanner import FastPath, Scanner, ScanTotals
@@ -46,7 +46,7 @@ class LogAnalyzer:
         self.until = until
         self.zone = profile.log_timezone
         self.echo_logger = profile.log_echo_logger
-        self.categorizer = Categorizer(profile)
+        self.categorizer = categorizer_for(profile)
         self.tally = Tally(profile.redact, profile.log_repeats)
         self.lifecycle = Lifecycle()
         self.stop_loss = StopLoss()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
+from ..config.log_fields import LEVEL_NAMES
 from ..config.profile import Profile
 
 MAX_KNOWN_MESSAGES = 10_000  # categorized messages remembered (repeats skip the patterns)
@@ -101,40 +103,105 @@ def required_alternatives(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
     return tuple(options)
 
 
+GRAM = 3  # literals are found by their first characters: one dict probe a message position
+# A message's shape: its digits all "0". Literals are filed by their shape too, so a literal in
+# a message is in its shape, and the patterns a shape may match hold for every message of it:
+# the literal search runs once a shape (prices, ids and counts vary, the words do not).
+_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+
+
+def shape_key(text: str) -> str:
+    # through bytes: a bytes table translates in C, a str one character by character
+    return text.encode("utf-8", "surrogatepass").translate(_DIGITS).decode("utf-8", "surrogatepass")
+
+
+class _LiteralIndex:
+    """Literals a message must contain, each with the patterns that require it, found in one
+    pass over the message: a literal is filed under its first GRAM characters, so each
+    position of the message is one dict probe and a ``startswith`` per literal filed there,
+    not one substring search per literal of the profile."""
+
+    __slots__ = ("by_start", "short")
+
+    def __init__(self) -> None:
+        self.by_start: dict[str, list[tuple[str, list[int]]]] = {}
+        self.short: dict[str, list[int]] = {}  # shorter than GRAM: searched as they are
+
+    def add(self, literal: str, index: int) -> None:
+        if len(literal) < GRAM:
+            self.short.setdefault(literal, []).append(index)
+            return
+        bucket = self.by_start.setdefault(literal[:GRAM], [])
+        for known, indexes in bucket:
+            if known == literal:
+                indexes.append(index)
+                return
+        bucket.append((literal, [index]))
+
+    def found(self, message: str, into: set[int]) -> None:
+        by_start = self.by_start
+        if by_start:
+            get = by_start.get
+            for position in range(len(message) - GRAM + 1):
+                bucket = get(message[position : position + GRAM])
+                if bucket is None:
+                    continue
+                for literal, indexes in bucket:
+                    if message.startswith(literal, position):
+                        into.update(indexes)
+        for literal, indexes in self.short.items():
+            if literal in message:
+                into.update(indexes)
+
+
+@dataclass(slots=True)
+class _LevelIndex:
+    """The patterns one level may match: those always tried, and those behind a literal."""
+
+    always: set[int] = field(default_factory=set)
+    literals: _LiteralIndex = field(default_factory=_LiteralIndex)
+    folded: _LiteralIndex = field(default_factory=_LiteralIndex)
+
+
 class Categorizer:
     """``categorize(message, level)``: the categories it matches (the first pattern per
     category, in profile order) with their named groups, and the exchange it names. A category
-    the profile restricts to some levels is tried only at those. Many messages repeat
-    verbatim, so answers are remembered (bounded)."""
+    the profile restricts to some levels is tried only at those (each level has an index of
+    its own). Many messages repeat verbatim, so answers are remembered (bounded)."""
 
     def __init__(self, profile: Profile) -> None:
         self.exchange_pattern = profile.log_exchange_pattern
-        self._levels = profile.log_levels
         self._flat: list[tuple[str, re.Pattern[str]]] = []
-        self._always: set[int] = set()
-        self._by_literal: dict[str, list[int]] = {}
-        self._by_folded: dict[str, list[int]] = {}
+        self._indexes: dict[str | None, _LevelIndex] = {
+            level: _LevelIndex() for level in (*LEVEL_NAMES, None)
+        }
         for category, patterns in profile.log_patterns.items():
+            allowed = profile.log_levels.get(category)
+            levels = [None, *(lv for lv in LEVEL_NAMES if allowed is None or lv in allowed)]
             for pattern in patterns:
                 index = len(self._flat)
                 self._flat.append((category, pattern))
                 literal = required_literal(pattern)
                 options = (literal,) if literal is not None else required_alternatives(pattern)
-                if options is None:
-                    self._always.add(index)
-                    continue
-                for option in options:
-                    if pattern.flags & re.IGNORECASE:
-                        self._by_folded.setdefault(option.lower(), []).append(index)
-                    else:
-                        self._by_literal.setdefault(option, []).append(index)
+                for level in levels:
+                    where = self._indexes[level]
+                    if options is None:
+                        where.always.add(index)
+                        continue
+                    for option in options:
+                        if pattern.flags & re.IGNORECASE:
+                            where.folded.add(shape_key(option.lower()), index)
+                        else:
+                            where.literals.add(shape_key(option), index)
         # the exchange pattern joins the same index as pattern -1 (searched when it may match)
         exchange = self.exchange_pattern
         exchange_options = required_alternatives(exchange) if exchange is not None else None
         self._exchange_always = exchange is not None and exchange_options is None
         for option in exchange_options or ():
-            self._by_folded.setdefault(option.lower(), []).append(-1)
+            for where in self._indexes.values():
+                where.folded.add(shape_key(option.lower()), -1)
         self._known: dict[tuple[str, str | None], tuple[list[Match], str | None]] = {}
+        self._shapes: dict[tuple[str, str | None], list[int]] = {}  # shape -> its candidates
 
     def categorize(self, message: str, level: str | None = None) -> tuple[list[Match], str | None]:
         """``level`` None tries every category (a template whose level is not known)."""
@@ -153,27 +220,31 @@ class Categorizer:
         named = self.exchange_pattern.search(message)
         return named.group("exchange").lower() if named else None
 
+    def _candidates(self, message: str, level: str | None) -> list[int]:
+        """The patterns (profile order) whose required literals the message's shape holds."""
+        key = (shape_key(message), level)
+        found = self._shapes.get(key)
+        if found is None:
+            where = self._indexes.get(level) or self._indexes[None]
+            candidates = set(where.always)
+            where.literals.found(key[0], candidates)
+            if where.folded.by_start or where.folded.short:
+                where.folded.found(key[0].lower(), candidates)
+            found = sorted(candidates)
+            if len(self._shapes) >= MAX_KNOWN_MESSAGES:
+                self._shapes.clear()
+            self._shapes[key] = found
+        return found
+
     def _search(self, message: str, level: str | None) -> tuple[list[Match], str | None]:
         matched: list[Match] = []
-        levels = self._levels
-        candidates = set(self._always)
-        by_literal = self._by_literal
-        for literal in [x for x in by_literal if x in message]:
-            candidates.update(by_literal[literal])
-        if self._by_folded:
-            lowered = message.lower()
-            by_folded = self._by_folded
-            for literal in [x for x in by_folded if x in lowered]:
-                candidates.update(by_folded[literal])
+        candidates = self._candidates(message, level)
         done: set[str] = set()
-        for index in sorted(candidates):  # profile order, first matching pattern per category
+        for index in candidates:  # profile order, first matching pattern per category
             if index < 0:
                 continue
             category, pattern = self._flat[index]
             if category in done:
-                continue
-            allowed = levels.get(category)
-            if level is not None and allowed is not None and level not in allowed:
                 continue
             hit = pattern.search(message)
             if hit is None:
@@ -184,3 +255,19 @@ class Categorizer:
         if self._exchange_always or -1 in candidates:
             exchange = self.exchange_of(message)
         return matched, exchange
+
+
+_SHARED: dict[int, tuple[Profile, Categorizer]] = {}
+
+
+def categorizer_for(profile: Profile) -> Categorizer:
+    """One Categorizer a profile (building its indexes costs tens of milliseconds; its answers
+    depend on the message and the level only): shared by every analyzer of the process."""
+    known = _SHARED.get(id(profile))
+    if known is not None and known[0] is profile:
+        return known[1]
+    if len(_SHARED) >= 8:
+        _SHARED.clear()
+    made = Categorizer(profile)
+    _SHARED[id(profile)] = (profile, made)
+    return made

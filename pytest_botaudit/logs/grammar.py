@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
+from functools import lru_cache
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # levels whose records are echoes or high-volume lines that the fast path may count unread
@@ -40,6 +41,8 @@ CANONICAL = re.compile(
     rf"({_CANONICAL_TIMESTAMP}) - (\S+) - ({_LEVEL}) - (?:({_WORD}): )?".encode()
 )
 WORD = re.compile(rf"^({_WORD}): ")
+# the event word of an echo where it starts: the fast path's echo group, on bytes
+ECHO_WORD = re.compile(rf"({_WORD}): ".encode())
 _EXCEPTION_LINE = re.compile(
     r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Timeout|Exit|Interrupt))\b"
 )
@@ -64,7 +67,7 @@ def fast_path(
             )
             + b")|"
         )
-    combos = [(category, level, prefix) for category, prefix in prefixes for level in QUIET_LEVELS]
+    combos = bulk_combos(prefixes)
     slots += [(category, level) for category, level, _ in combos]
     alternatives = b"|".join(
         b"(" + level.encode() + b" - " + re.escape(prefix.encode()) + b")"
@@ -79,6 +82,12 @@ def fast_path(
         + b")"
     )
     return pattern, slots
+
+
+def bulk_combos(prefixes: Iterable[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """The fast path's ``(category, level, prefix)`` alternatives, in the order it tries them
+    (the first that matches a line is its slot)."""
+    return [(category, level, prefix) for category, prefix in prefixes for level in QUIET_LEVELS]
 
 
 def canonical_timestamp(text: str) -> str:
@@ -101,6 +110,23 @@ def valid_stamp(text: str) -> bool:
         return True
     year = int(text[:4])
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+@lru_cache(maxsize=64)
+def _day(text: str) -> int:
+    return date.fromisoformat(text).toordinal()
+
+
+def stamp_seconds(stamp: str) -> float:
+    """A canonical stamp (``2025-10-15 02:40:20,500``) as seconds on the log's own clock: for
+    differences of a few seconds (which records are one occurrence), without a zone."""
+    return (
+        _day(stamp[:10]) * 86400.0
+        + int(stamp[11:13]) * 3600
+        + int(stamp[14:16]) * 60
+        + int(stamp[17:19])
+        + int(stamp[20:23]) / 1000
+    )
 
 
 def parse_timestamp(text: str, zone: tzinfo | None) -> datetime:

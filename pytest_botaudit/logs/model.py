@@ -27,7 +27,18 @@ class LogRecord:
     form, in the log's zone); ``timestamp`` is that moment in UTC. ``lines`` holds its
     continuation lines (traceback, multi-line text), at most MAX_CONTINUATION."""
 
-    __slots__ = ("level", "line_no", "lines", "logger", "message", "path", "stamp", "word", "zone")
+    __slots__ = (
+        "_moment",
+        "level",
+        "line_no",
+        "lines",
+        "logger",
+        "message",
+        "path",
+        "stamp",
+        "word",
+        "zone",
+    )
 
     def __init__(
         self,
@@ -49,10 +60,14 @@ class LogRecord:
         self.word = word  # the leading `event_word: ` of the message, if any
         self.zone = zone
         self.lines: list[str] = []
+        self._moment: datetime | None = None
 
     @property
     def timestamp(self) -> datetime:
-        return parse_timestamp(self.stamp, self.zone)
+        """The moment in UTC, parsed once (several analyses ask)."""
+        if self._moment is None:
+            self._moment = parse_timestamp(self.stamp, self.zone)
+        return self._moment
 
     @property
     def where(self) -> str:

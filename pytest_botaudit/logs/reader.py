@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
-import zlib
 from collections.abc import Iterable, Iterator
 from datetime import tzinfo
 from pathlib import Path
 from typing import IO, cast
 
+from .gz import GzipContent, LogDamaged
 from .model import MAX_LINE, LogRecord, ReadStats
-from .scanner import Emit, Scanner, ScanTotals
+from .scanner import Emit, FastPath, Scanner, ScanTotals
 
-CHUNK = 8 * 2**20
+CHUNK = 2**20  # bytes read at a time: a block's arrays stay in the CPU's cache
 
 
 def rotated_set(path: Path) -> list[Path]:
@@ -32,123 +31,151 @@ def rotated_set(path: Path) -> list[Path]:
 
 def open_log(path: Path) -> IO[bytes]:
     if path.suffix == ".gz":
-        return cast(IO[bytes], gzip.open(path, "rb"))
+        return cast(IO[bytes], GzipContent(path.open("rb")))
     return path.open("rb")
 
 
-class LineSplitter:
-    """Bytes in, whole lines out; a line longer than MAX_LINE keeps its first MAX_LINE bytes
-    and the rest is skipped up to its newline (counted), so no input grows memory."""
+class BlockSplitter:
+    """Bytes in, blocks of whole lines out (each line ending in a newline). A line longer than
+    ``max_line`` keeps its first ``max_line`` bytes and the rest is skipped up to its newline
+    (counted), so no input grows memory; the cut line still ends where its newline was."""
 
-    def __init__(self) -> None:
-        self.partial = b""
+    def __init__(self, max_line: int = MAX_LINE) -> None:
+        self.max_line = max_line
+        self.partial = bytearray()  # the unfinished last line, waiting for its newline
         self.truncated = 0
         self._skipping = False  # inside the unread rest of an over-long line
 
-    def feed(self, chunk: bytes) -> list[bytes]:
+    def feed(self, chunk: bytes) -> bytes:
+        head = b""
         if self._skipping:
             cut = chunk.find(b"\n")
             if cut < 0:
-                return []
-            chunk = chunk[cut + 1 :]
+                return b""
+            head = bytes(self.partial) + b"\n"
+            self.partial.clear()
             self._skipping = False
-        lines = (self.partial + chunk).split(b"\n")
-        self.partial = lines.pop()  # the unfinished last line waits for the next chunk
-        if len(self.partial) > MAX_LINE:
-            self.partial = self.partial[:MAX_LINE]
+            chunk = chunk[cut + 1 :]
+        last = chunk.rfind(b"\n")
+        if last < 0:
+            self.partial += chunk
+            self._cap()
+            return head
+        whole = memoryview(chunk)[: last + 1]
+        block = b"".join((self.partial, whole)) if self.partial else bytes(whole)
+        self.partial.clear()
+        self.partial += chunk[last + 1 :]
+        self._cap()
+        if self._may_hold_a_long_line(block):
+            block = self._cut(block)
+        return head + block if head else block
+
+    def flush(self) -> bytes:
+        """The last line when the input ends without a newline (a cut one included)."""
+        rest = bytes(self.partial)
+        self.partial.clear()
+        self._skipping = False
+        return rest + b"\n" if rest else b""
+
+    def _cap(self) -> None:
+        if len(self.partial) > self.max_line:
+            del self.partial[self.max_line :]
             self._skipping = True
             self.truncated += 1
-        if lines and _may_hold_a_long_line(chunk):
-            long = sum(1 for line in lines if len(line) > MAX_LINE)
-            if long:
-                self.truncated += long
-                lines = [line[:MAX_LINE] for line in lines]
-        return lines
 
-    def flush(self) -> list[bytes]:
-        rest, self.partial = self.partial, b""
-        return [rest] if rest else []
+    def _may_hold_a_long_line(self, block: bytes) -> bool:
+        """False when every half-max_line stretch of the block has a newline: then no line in
+        it is longer than max_line, and the lines need no look one by one (a few finds)."""
+        half = max(1, self.max_line // 2)
+        return any(block.find(b"\n", at, at + half) < 0 for at in range(0, len(block), half))
 
-
-def _may_hold_a_long_line(chunk: bytes) -> bool:
-    """False when every half-MAX_LINE stretch of the chunk has a newline: then no line in it
-    is longer than MAX_LINE, and the lines need no look one by one (a few finds a chunk)."""
-    half = MAX_LINE // 2
-    return any(chunk.find(b"\n", start, start + half) < 0 for start in range(0, len(chunk), half))
-
-
-# what a damaged or mislabelled compressed file raises while it is read
-_DAMAGE = (EOFError, gzip.BadGzipFile, zlib.error)
+    def _cut(self, block: bytes) -> bytes:
+        lines = block.split(b"\n")
+        long = sum(1 for line in lines if len(line) > self.max_line)
+        if not long:
+            return block
+        self.truncated += long
+        return b"\n".join(line[: self.max_line] for line in lines)
 
 
 def scan_file(
-    path: Path, scanner: Scanner, emit: Emit, start: int = 0, end: int | None = None
+    path: Path,
+    scanner: Scanner,
+    emit: Emit,
+    start: int = 0,
+    end: int | None = None,
+    block_size: int = CHUNK,
+    max_line: int = MAX_LINE,
 ) -> ScanTotals:
     """Feed ``path`` (or its bytes [start, end), which must begin at a record) to the scanner
-    in blocks of whole lines, in constant memory. A damaged .gz is read up to the damage,
-    which the totals report with the offset reached."""
-    splitter = LineSplitter()
-    read = 0
+    in blocks of whole lines, in constant memory. A damaged .gz is read up to the damaged
+    byte, which the totals report with its offset."""
+    splitter = BlockSplitter(max_line)
     with open_log(path) as handle:
         if start:
             handle.seek(start)
         remaining = None if end is None else end - start
         try:
             while remaining is None or remaining > 0:
-                chunk = handle.read(CHUNK if remaining is None else min(CHUNK, remaining))
+                size = block_size if remaining is None else min(block_size, remaining)
+                chunk = handle.read(size)
                 if not chunk:
                     break
-                read += len(chunk)
                 if remaining is not None:
                     remaining -= len(chunk)
-                lines = splitter.feed(chunk)
-                if lines:
-                    scanner.feed(lines, emit)
-        except _DAMAGE as exc:
-            scanner.stats.damaged.append(damage_note(path, start + read, exc))
+                scanner.feed(splitter.feed(chunk), emit)
+        except LogDamaged as damage:
+            scanner.stats.damaged.append(damage_note(path, damage, splitter))
     scanner.feed(splitter.flush(), emit)
     scanner.stats.truncated_lines += splitter.truncated
     return scanner.finish(emit)
 
 
-def damage_note(path: Path, offset: int, exc: BaseException) -> str:
+def damage_note(path: Path, damage: LogDamaged, splitter: BlockSplitter | None = None) -> str:
+    """What is damaged and where; the incomplete line the damage cut is dropped (every
+    complete record before the damaged byte was read)."""
+    cut = ""
+    if splitter is not None and splitter.partial:
+        cut = f", the line it cut ({len(splitter.partial):,} bytes) dropped"
+        splitter.partial.clear()
     return (
-        f"{path}: damaged after {offset:,} bytes of content "
-        f"({type(exc).__name__}: {str(exc) or 'unexpected end'}); read up to there"
+        f"{path}: damaged {'at' if damage.located else 'before'} byte {damage.offset:,} "
+        f"of the file ({damage.reason}); "
+        f"read the {damage.content:,} bytes of content before it{cut}"
     )
 
 
 def check_compressed(path: Path) -> str | None:
     """Read a compressed log through: None when whole, else what is damaged and where."""
-    read = 0
     try:
         with open_log(path) as handle:
-            while chunk := handle.read(CHUNK):
-                read += len(chunk)
-    except _DAMAGE as exc:
-        return damage_note(path, read, exc)
+            while handle.read(CHUNK):
+                pass
+    except LogDamaged as damage:
+        return damage_note(path, damage)
     return None
 
 
 def read_records(
-    paths: Iterable[Path], stats: ReadStats | None = None, zone: tzinfo | None = None
+    paths: Iterable[Path],
+    stats: ReadStats | None = None,
+    zone: tzinfo | None = None,
+    block_size: int = CHUNK,
 ) -> Iterator[LogRecord]:
-    """Stream every record of the files in order; memory is bounded by MAX_LINE."""
+    """Stream every record of the files in order; memory is bounded by the block size."""
     stats = stats if stats is not None else ReadStats()
     for path in paths:
         scanner = Scanner(str(path), zone)
         ready: list[LogRecord] = []
-        splitter = LineSplitter()
+        splitter = BlockSplitter()
         with open_log(path) as handle:
-            read = 0
             try:
-                while chunk := handle.read(CHUNK):
-                    read += len(chunk)
+                while chunk := handle.read(block_size):
                     scanner.feed(splitter.feed(chunk), ready.append)
                     yield from ready
                     ready.clear()
-            except _DAMAGE as exc:
-                scanner.stats.damaged.append(damage_note(path, read, exc))
+            except LogDamaged as damage:
+                scanner.stats.damaged.append(damage_note(path, damage, splitter))
         scanner.feed(splitter.flush(), ready.append)
         scanner.stats.truncated_lines += splitter.truncated
         scanner.finish(ready.append)
@@ -159,12 +186,14 @@ def read_records(
 class _Tail:
     """One file being followed: its handle, inode, and the lines and records in progress."""
 
-    def __init__(self, path: Path, handle: IO[bytes], inode: int, zone: tzinfo | None) -> None:
+    def __init__(
+        self, path: Path, handle: IO[bytes], inode: int, zone: tzinfo | None, fast: FastPath | None
+    ) -> None:
         self.path = path
         self.handle = handle
         self.inode = inode
-        self.splitter = LineSplitter()
-        self.scanner = Scanner(str(path), zone)
+        self.splitter = BlockSplitter()
+        self.scanner = Scanner(str(path), zone, fast)
         self.quiet = 0  # polls in a row that found nothing new
 
     def drain(self, records: list[LogRecord]) -> bool:
@@ -187,14 +216,22 @@ class _Tail:
 class LogFollower:
     """Reads what the bot appended since the last call, like ``tail -F``: after a rotation
     (``bot.log`` → ``bot.log.1``) the old file is still read while its writer keeps writing to
-    it, files rotated in between two polls are read whole, then the new file from its start."""
+    it, files rotated in between two polls are read whole, then the new file from its start.
+    With ``fast``, the bulk it names is counted unread, not returned (``bulk_of``)."""
 
     # polls with nothing new before a rotated-away file is closed
     RETIRE_AFTER = 3
 
-    def __init__(self, path: Path, zone: tzinfo | None = None, from_start: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        zone: tzinfo | None = None,
+        from_start: bool = False,
+        fast: FastPath | None = None,
+    ) -> None:
         self.path = path
         self.zone = zone
+        self.fast = fast
         self.stats = ReadStats()
         self._current: _Tail | None = None
         self._retired: list[_Tail] = []
@@ -274,4 +311,4 @@ class LogFollower:
         if not from_start:
             handle.seek(0, 2)
         self._seen.add(inode)
-        return _Tail(path, handle, inode, self.zone)
+        return _Tail(path, handle, inode, self.zone, self.fast)

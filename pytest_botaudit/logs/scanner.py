@@ -1,35 +1,42 @@
-"""The byte scanner: physical lines in, complete records out, in constant memory. The bulk of a
-log (event echoes, high-volume messages) is counted by a bytes pattern without being decoded;
-every other line is parsed by the grammar. The audit window is applied here, once."""
+"""The block scanner: blocks of whole lines in, complete records out, in constant memory. The
+bulk of a log (event echoes, high-volume messages) is counted without being decoded: a bulk line
+of a shape already met is found with the whole block at once (blocks.py), any other line is
+read by the grammar, one by one, and teaches the scanner the bulk shapes it meets. The audit
+window is applied here, once."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from .grammar import (
-    CANONICAL,
-    HEADER,
-    WORD,
-    canonical_timestamp,
-    fast_path,
-    timestamp_text,
-    valid_stamp,
-)
+from ..config.profile import Profile
+from .blocks import MAX_SHAPES, STAMP, Shape, ShapeTable
+from .bulk import Bulk
+from .bulk import FastPath as FastPath  # the scanner's interface: where readers find it
+from .grammar import CANONICAL, HEADER, WORD, canonical_timestamp, timestamp_text, valid_stamp
 from .model import MAX_CONTINUATION, LogRecord, ReadStats
 
 Emit = Callable[[LogRecord], object]
+# below this many bytes a block is read line by line (the arrays would cost more than they save)
+MIN_VECTOR_BLOCK = 2048
+_MAX_TRIED = 1024  # bulk heads looked at for a shape (a log of ever new loggers stays bounded)
+_canonical = CANONICAL.match
+_header = HEADER.match
+_LEARN_LINES = 64  # lines of a block read one by one while no shape is known
 
 
-@dataclass(frozen=True, slots=True)
-class FastPath:
-    """What may be counted unread: echoes of ``echo_logger`` and ``(category, prefix)`` lines."""
-
-    echo_logger: str | None
-    prefixes: tuple[tuple[str, str], ...]
+def bulk_of(profile: Profile, keep: Collection[str] = ()) -> FastPath:
+    """The profile's bulk: its event echoes and its high-volume categories, less the categories
+    in ``keep`` (a reader that needs those records one by one, with their time)."""
+    prefixes = tuple(
+        (category, prefix)
+        for category, literals in profile.log_high_volume.items()
+        if category not in keep
+        for prefix in literals
+    )
+    return FastPath(profile.log_echo_logger, prefixes)
 
 
 @dataclass(slots=True)
@@ -57,133 +64,214 @@ class Scanner:
         fast: FastPath | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        vector_from: int = MIN_VECTOR_BLOCK,
     ) -> None:
         self.name = name
+        self.vector_from = vector_from  # bytes from which a block's bulk is found all at once
         self.zone = zone
         self.stats = ReadStats(files=[name])
         self._since = timestamp_text(since, zone) if since else ""
         self._until = timestamp_text(until, zone) if until else ""
         self._since_b = self._since.encode()
         self._until_b = self._until.encode()
-        self._fast: re.Pattern[bytes] | None = None
-        self._slots: list[tuple[str, str]] = []
-        if fast is not None:
-            self._fast, self._slots = fast_path(fast.echo_logger, fast.prefixes)
-        self._echo_slots = sum(1 for category, _ in self._slots if not category)
-        self._hits = [0] * (len(self._slots) + 2)
+        self._windowed = bool(since or until)
+        self._grammar = Bulk.of(fast) if fast is not None else None
+        self._echo_end = self._grammar.echo_end if self._grammar else 2
+        slots = self._grammar.slots if self._grammar else []
+        self._shapes = ShapeTable()
+        self._tried: set[bytes] = set()
+        self._hits = [0] * (len(slots) + 2)
         self._echoes: Counter[bytes] = Counter()
         self._pending: LogRecord | None = None
         self._seen = False  # a record header was met: later odd lines continue a record
         self._line_no = 0
         self._records = 0
         self._out = 0
-        self._first = b""
-        self._last = b""
+        self._first = ""
+        self._last = ""
+        self._first_line = 0  # where they were read
+        self._last_line = 0
 
-    def feed(self, lines: list[bytes], emit: Emit) -> None:
-        fast = self._fast.match if self._fast is not None else None
-        canonical = CANONICAL.match
-        since, until = self._since, self._until
-        since_b, until_b = self._since_b, self._until_b
-        windowed = bool(since or until)
-        hits, echoes, echo_end = self._hits, self._echoes, 2 + self._echo_slots
-        pending = self._pending
-        seen = self._seen
-        first, last = self._first, self._last
-        line_no = self._line_no
-        name, zone = self.name, self.zone
-        headers = records = out = continuation = unparsable = undecodable = fast_out = 0
-        hits_before = sum(hits)  # the bulk's records are counted from the hits, once a block
-        for raw in lines:
-            line_no += 1
-            if fast is not None:
-                match = fast(raw)
-                if match is not None:  # the bulk: counted, never decoded
-                    if pending is not None:
-                        emit(pending)
-                        pending = None
-                    if windowed:
-                        stamp_b = match[1]
-                        if (since_b and stamp_b < since_b) or (until_b and stamp_b >= until_b):
-                            fast_out += 1
-                            continue
-                        first = first or stamp_b
-                        last = stamp_b
-                    index = match.lastindex or 0
-                    hits[index] += 1
-                    if index < echo_end:
-                        echoes[match[index]] += 1
-                    continue
-            match = canonical(raw)
-            if match is not None and (match[1][5:10] != b"02-29" or valid_stamp(match[1].decode())):
-                stamp_b, logger_b, level_b, word_b = match.groups()
-                body = raw[match.end(3) + 3 :]
-                try:
-                    message = body.decode()
-                except UnicodeDecodeError:
-                    undecodable += 1
-                    message = body.decode("utf-8", "replace")
-                message = message.rstrip("\r")
-                stamp = stamp_b.decode()
-                logger = logger_b.decode("utf-8", "replace")
-                level = level_b.decode()
-                word = word_b.decode() if word_b else None
-            else:
-                try:
-                    line = raw.decode()
-                except UnicodeDecodeError:
-                    undecodable += 1
-                    line = raw.decode("utf-8", "replace")
-                line = line.rstrip("\r")
-                generic = HEADER.match(line)
-                if generic is not None and not valid_stamp(generic["ts"]):
-                    generic = None  # 29 February of a common year: no record
-                if generic is None:
-                    if pending is not None:
-                        continuation += 1
-                        if len(pending.lines) < MAX_CONTINUATION:
-                            pending.lines.append(line)
-                    elif seen or fast_out or sum(hits) != hits_before:  # after a record
-                        continuation += 1
-                    else:
-                        unparsable += 1
-                    continue
-                stamp = canonical_timestamp(generic["ts"])
-                logger = generic["name1"] or generic["name2"]
-                level = generic["level1"] or generic["level2"]
-                message = line[generic.end() :]
-                leading = WORD.match(message)
-                word = leading[1] if leading else None
-            headers += 1
-            seen = True
-            if pending is not None:
-                emit(pending)
-                pending = None
-            if windowed:
-                if (since and stamp < since) or (until and stamp >= until):
-                    out += 1
-                    continue
-                stamp_b = stamp.encode()
-                first = first or stamp_b
-                last = stamp_b
-            records += 1
-            pending = LogRecord(name, line_no, stamp, logger, level, message, word, zone)
-        headers += sum(hits) - hits_before + fast_out
-        out += fast_out
-        seen = seen or headers > 0
-        if not windowed and headers:
-            first, last = self._edges(lines, first, last)
-        self._pending, self._seen = pending, seen
-        self._first, self._last = first, last
-        self._line_no = line_no
-        self._records += records
-        self._out += out
+    def feed(self, block: bytes, emit: Emit) -> None:
+        """``block``: whole lines, each ending in a newline (the reader cuts a line longer
+        than MAX_LINE before it gets here)."""
+        if not block:
+            return
+        if len(block) >= self.vector_from and self._grammar is not None:
+            if not len(self._shapes):  # its first lines may teach the shapes of the rest
+                cut = 0
+                for _ in range(_LEARN_LINES):
+                    cut = block.find(b"\n", cut) + 1 or len(block)
+                self._feed_lines(block[:cut], emit)
+                block = block[cut:]
+            if len(self._shapes) and len(block) >= self.vector_from:
+                self._feed_shapes(block, emit)
+                return
+        self._feed_lines(block, emit)
+
+    def _feed_lines(self, block: bytes, emit: Emit) -> None:
+        line = self._line
+        base = self._line_no
+        if not block:
+            return
+        lines = block.split(b"\n")
+        lines.pop()  # what follows the last newline: nothing
+        for number, raw in enumerate(lines, start=base + 1):
+            line(raw, number, emit)
+        self._line_no = base + len(lines)
+        self.stats.lines += len(lines)
+
+    def _feed_shapes(self, block: bytes, emit: Emit) -> None:
+        split = self._shapes.split(block, self._since_b, self._until_b)
+        base = self._line_no
+        line = self._line
+        previous = -1
+        for index, start, end, stamped in zip(
+            split.rest, split.starts, split.ends, split.stamped, strict=True
+        ):
+            if index - previous > 1:  # bulk lines in between: they end the record in progress
+                self._bulk(emit)
+            line(block[start:end], base + index + 1, emit, stamped)
+            previous = index
+        if split.lines - 1 > previous:
+            self._bulk(emit)
+        bulk = split.lines - len(split.rest)
+        self.stats.records += bulk
+        self._out += split.out_of_window
+        hits = self._hits
+        for shape, count in zip(self._shapes.shapes, split.counts, strict=False):
+            hits[shape.slot] += count
+        self._echoes.update(split.words)
+        if split.first is not None:
+            number = base + split.first[0] + 1
+            if not self._first or self._first_line > number:
+                self._first, self._first_line = split.first[1].decode(), number
+        if split.last is not None:
+            number = base + split.last[0] + 1
+            if number > self._last_line:
+                self._last, self._last_line = split.last[1].decode(), number
+        self._line_no = base + split.lines
+        self.stats.lines += split.lines
+
+    def _bulk(self, emit: Emit) -> None:
+        """A bulk line was met: the record in progress is complete."""
+        self._seen = True
+        if self._pending is not None:
+            emit(self._pending)
+            self._pending = None
+
+    def _line(self, raw: bytes, number: int, emit: Emit, stamped: bool = True) -> None:
+        """One line by the grammar: a bulk line, a record header, or a continuation.
+        ``stamped``: False when the line is known not to start with a bulk timestamp (then
+        neither the fast path nor the canonical header can match it)."""
         stats = self.stats
-        stats.lines += len(lines)
-        stats.records += headers
-        stats.continuation_lines += continuation
-        stats.unparsable_lines += unparsable
-        stats.undecodable_lines += undecodable
+        match = _canonical(raw) if stamped else None
+        if match is not None and (raw[5:10] != b"02-29" or valid_stamp(match[1].decode())):
+            parts = match.groups()
+            grammar = self._grammar
+            if grammar is not None:
+                found = grammar.of_header(raw, match, parts)
+                if found is not None:
+                    self._counted(raw, number, emit, *found)
+                    return
+            stamp_b, logger_b, level_b, word_b = parts
+            body = raw[match.end(3) + 3 :]
+            try:
+                message = body.decode()
+            except UnicodeDecodeError:
+                stats.undecodable_lines += 1
+                message = body.decode("utf-8", "replace")
+            message = message.rstrip("\r")
+            stamp = stamp_b.decode()
+            logger = logger_b.decode("utf-8", "replace")
+            level = level_b.decode()
+            word = word_b.decode() if word_b else None
+        else:
+            if stamped and self._grammar is not None:
+                found = self._grammar.of_line(raw)
+                if found is not None:  # a bulk line with a timestamp no record has
+                    self._counted(raw, number, emit, *found)
+                    return
+            try:
+                text = raw.decode()
+            except UnicodeDecodeError:
+                stats.undecodable_lines += 1
+                text = raw.decode("utf-8", "replace")
+            text = text.rstrip("\r")
+            generic = _header(text)
+            if generic is not None and not valid_stamp(generic["ts"]):
+                generic = None  # 29 February of a common year: no record
+            if generic is None:
+                pending = self._pending
+                if pending is not None:
+                    stats.continuation_lines += 1
+                    if len(pending.lines) < MAX_CONTINUATION:
+                        pending.lines.append(text)
+                elif self._seen:  # after a record
+                    stats.continuation_lines += 1
+                else:
+                    stats.unparsable_lines += 1
+                return
+            stamp = canonical_timestamp(generic["ts"])
+            logger = generic["name1"] or generic["name2"]
+            level = generic["level1"] or generic["level2"]
+            message = text[generic.end() :]
+            leading = WORD.match(message)
+            word = leading[1] if leading else None
+        stats.records += 1
+        self._seen = True
+        if self._pending is not None:
+            emit(self._pending)
+            self._pending = None
+        if self._windowed and (
+            (self._since and stamp < self._since) or (self._until and stamp >= self._until)
+        ):
+            self._out += 1
+            return
+        if not self._first:
+            self._first, self._first_line = stamp, number
+        self._last, self._last_line = stamp, number
+        self._records += 1
+        self._pending = LogRecord(self.name, number, stamp, logger, level, message, word, self.zone)
+
+    def _counted(
+        self,
+        raw: bytes,
+        number: int,
+        emit: Emit,
+        stamp: bytes,
+        index: int,
+        head: int,
+        word: bytes | None,
+    ) -> None:
+        """A bulk line the grammar found: counted in its fast-path slot ``index``, never
+        decoded; its head (up to byte ``head``) may become a shape."""
+        self._bulk(emit)
+        self.stats.records += 1
+        self._learn(raw[STAMP:head], index)
+        if self._windowed and (
+            (self._since_b and stamp < self._since_b) or (self._until_b and stamp >= self._until_b)
+        ):
+            self._out += 1
+            return
+        text = stamp.decode()
+        if not self._first:
+            self._first, self._first_line = text, number
+        self._last, self._last_line = text, number
+        self._hits[index] += 1
+        if word is not None:
+            self._echoes[word] += 1
+
+    def _learn(self, head: bytes, index: int) -> None:
+        """Keep the shape of a bulk line the grammar counted, so the next blocks find its like
+        all at once: only a shape that makes every line of it bulk of the same slot."""
+        tried = self._tried
+        if head in tried or len(tried) >= _MAX_TRIED or len(self._shapes) >= MAX_SHAPES:
+            return
+        tried.add(head)
+        assert self._grammar is not None  # only bulk lines are learned from
+        if self._grammar.decides(head, index):
+            self._shapes.add(Shape(head, index, index < self._echo_end))
 
     def release(self, emit: Emit) -> None:
         """Emit the record in progress now (its file was rotated away: newer records follow)."""
@@ -194,7 +282,7 @@ class Scanner:
     def finish(self, emit: Emit) -> ScanTotals:
         self.release(emit)
         bulk: Counter[tuple[str, str]] = Counter()
-        for index, slot in enumerate(self._slots, start=2):
+        for index, slot in enumerate(self._grammar.slots if self._grammar else [], start=2):
             if self._hits[index]:
                 bulk[slot] += self._hits[index]
         return ScanTotals(
@@ -203,23 +291,7 @@ class Scanner:
             out_of_window=self._out,
             bulk=bulk,
             echoes=Counter({word.decode(): n for word, n in self._echoes.items()}),
-            first=self._first.decode(),
-            last=self._last.decode(),
+            first=self._first,
+            last=self._last,
             lines=self._line_no,
         )
-
-    def _edges(self, lines: Iterable[bytes], first: bytes, last: bytes) -> tuple[bytes, bytes]:
-        """Without a window, the first (if not known yet) and last record timestamps of a block
-        are read from its ends, so the bulk is never looked at line by line."""
-        ordered = list(lines)
-        if not first:
-            first = next((s for s in map(_stamp_of, ordered) if s), b"")
-        return first, next((s for s in map(_stamp_of, reversed(ordered)) if s), last)
-
-
-def _stamp_of(raw: bytes) -> bytes:
-    match = CANONICAL.match(raw)
-    if match is not None:
-        return bytes(match[1])
-    generic = HEADER.match(raw.decode("utf-8", "replace"))
-    return canonical_timestamp(generic["ts"]).encode() if generic else b""

@@ -13,8 +13,24 @@ from ..config.profile import Profile
 from .analyzer import LogAnalyzer
 from .model import LogRecord
 from .reader import rotated_set, scan_file
-from .scanner import Scanner
+from .scanner import Scanner, bulk_of
 from .unprotected import MISSING, SETTING, UnprotectedMemory
+
+
+def counted_categories(profile: Profile) -> set[str]:
+    """The categories a snapshot counts from the log: its log-only counters'."""
+    return {
+        c.log_category
+        for c in profile.counters
+        if c.log_category and not c.event_types and not c.positions
+    }
+
+
+def tick_categories(profile: Profile) -> set[str]:
+    """The categories the ticks read record by record, with their time: the counted ones and
+    the stop-loss ones that prove positions unprotected. The rest of the bulk (price ticks,
+    event echoes) is counted unread."""
+    return counted_categories(profile) | {MISSING} | SETTING
 
 
 @dataclass(slots=True)
@@ -30,11 +46,7 @@ def log_ticks(
     occurrences of each log-only counter's category the log holds, and which symbols its
     records prove unprotected at the tick's end."""
     ticks = LogTicks()
-    wanted = {
-        c.log_category
-        for c in profile.counters
-        if c.log_category and not c.event_types and not c.positions
-    }
+    wanted = counted_categories(profile)
     if not paths:
         return ticks
     analyzer = LogAnalyzer(profile, since, until)
@@ -48,10 +60,10 @@ def log_ticks(
             if category == MISSING or category in SETTING:
                 protection.append((record.timestamp, category, dict(groups)))
 
+    fast = bulk_of(profile, keep=tick_categories(profile))
     for path in paths:
         for file in rotated_set(path):
-            # no fast path: every record is looked at, whatever the profile counts in bulk
-            scan_file(file, Scanner(str(file), profile.log_timezone, None, since, until), count)
+            scan_file(file, Scanner(str(file), profile.log_timezone, fast, since, until), count)
     if protection:
         memory = UnprotectedMemory(profile.log_unprotected_seconds)
         protection.sort(key=lambda item: item[0])

@@ -14,10 +14,7 @@ from pathlib import Path
 
 from ..config.values import DEFAULT_ALPHA, DEFAULT_MIN_EFFECT, parse_alpha, parse_effect
 from ..record.summary import write_text
-from .compare import Settings, compare_records, incomplete
 from .records import AuditRecord, CompareError, load_records
-from .render import markdown_lines, text_lines, to_json
-from .trend import build_trend, trend_json, trend_lines
 
 COMPARE_HELP = (
     "compare audits (JUnit XML files or run folders), oldest first: the overall verdict's "
@@ -92,6 +89,8 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def _records(args: argparse.Namespace, least: int) -> list[AuditRecord]:
+    from .compare import incomplete  # the comparison loads only when a command runs
+
     records = load_records(args.runs)
     if len(records) < least:
         raise CompareError(f"{args.command} needs at least {least} runs, got {len(records)}")
@@ -103,6 +102,10 @@ def _records(args: argparse.Namespace, least: int) -> list[AuditRecord]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .compare import Settings, compare_records
+    from .render import markdown_lines, text_lines, to_json
+    from .trend import build_trend, trend_json, trend_lines
+
     if args.tolerance:
         raise CompareError(REMOVED_TOLERANCE.format(alpha=DEFAULT_ALPHA, effect=DEFAULT_MIN_EFFECT))
     records = _records(args, 2)
@@ -131,6 +134,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def trend(args: argparse.Namespace) -> int:
+    from .compare import Settings
+    from .trend import build_trend, trend_json, trend_lines
+
     records = _records(args, 2)
     built = build_trend(records, Settings(args.alpha, args.min_effect))
     if args.json:

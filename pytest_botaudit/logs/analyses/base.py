@@ -151,8 +151,9 @@ class BatchMeans:
         self.sum = Fraction(0)  # of their means
         self.sum_sq = Fraction(0)
 
-    def add(self, moment: datetime, value: float) -> None:
-        key = math.floor(moment.timestamp() / LATENCY_BATCH_SECONDS)
+    def add(self, seconds: float, value: float) -> None:
+        """A sample at ``seconds`` on the log's own clock (grammar.stamp_seconds)."""
+        key = math.floor(seconds / LATENCY_BATCH_SECONDS)
         self._follow([key, 1, round(value * 1000)])
 
     def _follow(self, run: Run) -> None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from datetime import datetime
 
+from ..grammar import stamp_seconds
 from ..model import LogRecord, LogSample
 from .base import Groups, Redact, Shift, sample_of
 
@@ -36,17 +36,17 @@ class _Repeats:
 
     def __init__(self, window: float) -> None:
         self.window = window
-        self.start: datetime | None = None
+        self.start: float | None = None
         # key -> the time of its last record and the messages (logger, pattern) of its
         # occurrence so far
-        self.last: dict[str, tuple[datetime, set[tuple[str, int]]]] = {}
+        self.last: dict[str, tuple[float, set[tuple[str, int]]]] = {}
         # key -> (time, message, occurrences counted, where its sample is, its groups): the
         # part's first record of each key within one window of its start, the only ones a part
         # before can repeat
-        self.first: dict[str, tuple[datetime, tuple[str, int], int, str | None, Groups]] = {}
+        self.first: dict[str, tuple[float, tuple[str, int], int, str | None, Groups]] = {}
         self.merged = 0  # records folded into an earlier one
 
-    def seen(self, key: str, moment: datetime, message: tuple[str, int]) -> bool:
+    def seen(self, key: str, moment: float, message: tuple[str, int]) -> bool:
         """True when the record is another message of an occurrence within the window (it is
         then not counted)."""
         if self.start is None:
@@ -54,22 +54,20 @@ class _Repeats:
         previous = self.last.get(key)
         if previous is not None:
             at, messages = previous
-            if (moment - at).total_seconds() <= self.window and message not in messages:
+            if (moment - at) <= self.window and message not in messages:
                 messages.add(message)
                 self.last[key] = (moment, messages)
                 self.merged += 1
                 return True
         self.last[key] = (moment, {message})
         if len(self.last) > 4096:  # only keys of the last window can still repeat
-            self.last = {
-                k: v for k, v in self.last.items() if (moment - v[0]).total_seconds() <= self.window
-            }
+            self.last = {k: v for k, v in self.last.items() if (moment - v[0]) <= self.window}
         return False
 
     def opened(
         self,
         key: str,
-        moment: datetime,
+        moment: float,
         message: tuple[str, int],
         counted: int,
         sample: str | None,
@@ -77,7 +75,7 @@ class _Repeats:
     ) -> None:
         """A counted occurrence: remembered when a part before could still repeat it."""
         assert self.start is not None
-        near_start = (moment - self.start).total_seconds() <= self.window
+        near_start = (moment - self.start) <= self.window
         if near_start and key not in self.first:
             self.first[key] = (moment, message, counted, sample, dict(groups))
 
@@ -106,7 +104,7 @@ class Tally:
             if repeats is None:
                 repeats = self.repeats[category] = _Repeats(window)
             key = groups.get("key") or groups.get("symbol") or record.message
-            moment = record.timestamp
+            moment = stamp_seconds(record.stamp)
             message = (record.logger, which)
             if repeats.seen(key, moment, message):
                 return 0
@@ -156,7 +154,7 @@ class Tally:
                 previous = ours.last.get(key)
                 if (
                     previous is not None
-                    and (moment - previous[0]).total_seconds() <= ours.window
+                    and (moment - previous[0]) <= ours.window
                     and message not in previous[1]
                 ):
                     later.categories[category] -= counted  # another message of our occurrence

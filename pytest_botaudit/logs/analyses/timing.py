@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from ..grammar import stamp_seconds
 from ..model import LogRecord
 from .base import BatchMeans, Groups, Histogram, Shift, Span
 from .tally import Tally
@@ -47,7 +48,7 @@ class Timing:
         if histogram is None:
             histogram = self.latencies[category] = Histogram()
         histogram.add(value)
-        self.batches.setdefault(category, BatchMeans()).add(record.timestamp, value)
+        self.batches.setdefault(category, BatchMeans()).add(stamp_seconds(record.stamp), value)
         if value > self.slow_ms:
             self.slow_operations += 1
 
