@@ -59,6 +59,9 @@ def summary(result: CollectionResult) -> dict[str, Any]:
         ],
         "incidents": [i.to_json() for i in incidents],
         "gaps": [g.to_json() for g in result.gaps],
+        "log_gaps": [
+            {"ticks": [first, last], "reason": reason} for first, last, reason in result.log_gaps()
+        ],
         "missing_event_types": {k: list(v) for k, v in result.missing_event_types.items()},
         "missing_columns": list(result.missing_columns),
         "snapshot_file": str(result.snapshot_path),

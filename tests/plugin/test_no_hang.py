@@ -6,8 +6,10 @@ thread or a subprocess with a timeout), so a regression fails instead of hanging
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -25,7 +27,8 @@ from pytest_botaudit.record.shapes import read_shapes
 from pytest_botaudit.reruns.records import CompareError, load_record
 
 from ..conftest import REPO
-from ..helpers import finishes
+from ..helpers import finishes, wait_for
+from .test_data_loss import LOG_LINE, _command, _records, _suite_properties, _ticks
 
 DEADLINE = 20.0
 
@@ -140,3 +143,63 @@ def test_an_audit_refuses_inputs_that_are_not_files(pytester: pytest.Pytester) -
     )
     assert refused.ret == pytest.ExitCode.USAGE_ERROR
     assert "pyproject.toml: is a FIFO, not a regular file" in refused.stderr.str()
+
+
+def _replace_by(path: Path, kind: str) -> str:
+    """The followed log's path taken by a FIFO, a link to /dev/zero or a directory; the
+    problem the audit names it with."""
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+        return "is a FIFO, not a regular file"
+    if kind == "dev-zero":
+        path.symlink_to("/dev/zero")
+        return "is a device, not a regular file"
+    path.mkdir()
+    return "is a directory"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory"])
+def test_a_followed_log_replaced_mid_run_is_a_gap_of_the_log_and_sigterm_stops(
+    pytester: pytest.Pytester, database: str, kind: str
+) -> None:
+    work = pytester.path
+    shutil.copytree(REPO / "audit_checks", work / "audit_checks")
+    log = work / "bot.log"
+    log.write_text(LOG_LINE)
+    (work / ".env").write_text("BINANCE_TESTNET=true\n")
+    command = _command(work, database, work, 60)
+    process = subprocess.Popen(
+        command, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        wait_for(lambda: _ticks(work) >= 2 or process.poll() is not None, 60, "2 ticks")
+        assert process.poll() is None, "the audit ended before the log was replaced"
+        problem = _replace_by(log, kind)
+        replaced_at = _ticks(work)
+
+        def gap_recorded() -> bool:
+            return any(problem in r.get("log_gap", "") for r in _records(work))
+
+        wait_for(lambda: gap_recorded() or process.poll() is not None, 30, "a log gap")
+        wait_for(lambda: _ticks(work) >= replaced_at + 5, 30, "5 more ticks")  # not blocked
+        process.send_signal(signal.SIGTERM)
+        stdout, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:  # blocked (the regression): never hang the suite
+            process.kill()
+            process.communicate()
+    assert f"the log cannot be read ({log}: {problem}" in stdout, stdout
+    assert "the audit could not run" not in stdout
+    assert "snapshots (interrupted)" in stdout
+    records = _records(work)
+    after = [r for r in records if "tick" in r and r["tick"] > replaced_at + 1]
+    assert after, "no tick after the log was replaced"
+    assert all("gauges" in r for r in after)  # the database was sampled all the same
+    assert all(problem in r["log_gap"] for r in after)
+    [summary] = work.glob("*/monitoring_report_*.json")
+    log_gaps = json.loads(summary.read_text())["log_gaps"]
+    assert len(log_gaps) == 1
+    assert problem in log_gaps[0]["reason"]
+    assert _suite_properties(work / "audit.xml")["audit_status"] == "interrupted"
