@@ -18,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 
 from ..errors import BotAuditError
+from ..escape import for_terminal
 
 LOCK_NAME = ".botaudit.lock"
 _ATTEMPTS = 20  # a probe holds the lock for an instant: a writer tries again for a second
@@ -37,8 +38,11 @@ class Holder:
     since: str
 
     def describe(self) -> str:
+        """Who, for a one-line message (the lock file is anyone's to write: its text is shown
+        as text)."""
         here = "" if self.host == socket.gethostname() else " (another machine)"
-        return f"pid {self.pid} on host {self.host}{here}, since {self.since}"
+        host, since = for_terminal(self.host), for_terminal(self.since)
+        return f"pid {self.pid} on host {host}{here}, since {since}"
 
 
 def _read_holder(fd: int) -> Holder | None:
