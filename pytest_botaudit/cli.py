@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import __version__
 from .bundled import audit_checks_dir
-from .config.dsn import parse_dsn
+from .config.dsn import parse_dsn, secrets_of
 from .config.profile import load_profile
 from .config.values import parse_duration, parse_time
 from .demo.scenarios import NOVEL_ERRORS, SCENARIOS
@@ -26,6 +26,7 @@ from .logs.files import analyze_files, analyze_parallel
 from .logs.reader import rotated_set
 from .record.folder import RunFolder
 from .record.summary import write_json, write_text
+from .redaction import remember, scrub
 from .reporting.logtext import render_log_report
 from .reruns import command as compare_command
 from .vocabulary import command as vocabulary_command
@@ -265,7 +266,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _analyze(args: argparse.Namespace) -> int:
     # the database's modules load only for the command that reads one (asyncpg is not light)
     from .database.analysis import DatabaseAnalysis, run_analysis
-    from .database.connection import connect
+    from .database.connection import Reconnect, connect
     from .reporting.dbtext import render_db_report
 
     try:
@@ -279,9 +280,10 @@ def _analyze(args: argparse.Namespace) -> int:
             f"--since {since.isoformat()} is not before --until {until.isoformat()}"
         )
     profile = load_profile(args.profile)
+    remember([*secrets_of(dsn), os.environ.get("PGPASSWORD", "")])  # hidden in the output
 
     async def run() -> DatabaseAnalysis:
-        session = await connect(dsn)
+        session = await connect(dsn, reconnect=Reconnect())
         try:
             return await run_analysis(session, profile, since, until)
         finally:
@@ -295,9 +297,9 @@ def _analyze(args: argparse.Namespace) -> int:
         write_json(js, analysis.to_json())
         print(f"botaudit analyze: wrote {txt} and {js}")
     elif args.json:
-        print(json.dumps(analysis.to_json(), indent=2, default=str, ensure_ascii=False))
+        print(scrub(json.dumps(analysis.to_json(), indent=2, default=str, ensure_ascii=False)))
     else:
-        print(text, end="")
+        print(scrub(text), end="")
     return 0
 
 

@@ -40,3 +40,12 @@ class QueryRefused(BotAuditError):
         super().__init__(f"profile query {name!r} refused: {reason}")
         self.name = name
         self.reason = reason
+
+
+class WriteFailed(BotAuditError):
+    """A file of the run could not be written (a full disk, a quota, a file size limit): what
+    was collected is judged all the same, and the run's status is ``error`` with this reason."""
+
+    def __init__(self, path: object, exc: OSError) -> None:
+        super().__init__(f"cannot write {path}: {exc.strerror or exc}")
+        self.path = path

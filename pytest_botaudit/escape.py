@@ -1,11 +1,14 @@
 """Untrusted text made safe for the output it lands in, one function per output kind. Symbols,
 exchange names, error messages, event data and log lines are written by the bot and by
-exchanges: every renderer of a kind goes through its function here."""
+exchanges: every renderer of a kind goes through its function here, which also hides the
+secrets the audit knows (redaction.py) before it escapes."""
 
 from __future__ import annotations
 
 import html
 import re
+
+from .redaction import scrub
 
 # C0 and C1 control characters and DEL, except tab; newlines are folded by the callers that
 # need one line (a table cell), kept by those that print lines
@@ -21,17 +24,17 @@ def visible_controls(text: str) -> str:
 def for_terminal(text: str) -> str:
     """A line for a terminal or a plain text file: no control sequence survives; a newline
     inside the text is shown as ``\\n`` so one item stays one line."""
-    return visible_controls(_NEWLINES.sub(r"\\n", text))
+    return visible_controls(_NEWLINES.sub(r"\\n", scrub(text)))
 
 
 def for_text_block(text: str) -> str:
     """Several lines for a terminal or a text file: newlines kept, other controls visible."""
-    return "\n".join(visible_controls(line) for line in _NEWLINES.split(text))
+    return "\n".join(visible_controls(line) for line in _NEWLINES.split(scrub(text)))
 
 
 def for_html(text: str) -> str:
     """Text for an HTML element or attribute: markup escaped, controls visible."""
-    return html.escape(visible_controls(text), quote=True)
+    return html.escape(visible_controls(scrub(text)), quote=True)
 
 
 # what can start markup anywhere in a line (a link needs its brackets, so parentheses and
@@ -44,7 +47,7 @@ def for_markdown(text: str) -> str:
     """Text for one Markdown line or table cell: HTML and Markdown syntax escaped, newlines
     folded to spaces, controls visible (a renderer must show it as the text it is). Only
     what could start markup is escaped, so the file stays readable as text."""
-    folded = _NEWLINES.sub(" ", text)
+    folded = _NEWLINES.sub(" ", scrub(text))
     escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", visible_controls(folded.replace("&", "&amp;")))
     return _MARKDOWN_LEADING.sub(
         lambda m: f"{m[1]}\\{m[2]}" if m[2] else f"{m[1]}{m[3]}\\{m[4]}", escaped

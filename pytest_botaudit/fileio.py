@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,7 +36,7 @@ def open_regular(path: Path) -> BinaryIO:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise NotARegularFile(f"{path}: no such file") from None
+        raise NotARegularFile(f"{path}: cannot read it (no such file)") from None
     except IsADirectoryError:
         raise NotARegularFile(f"{path}: is a directory, not a file") from None
     except OSError as exc:
@@ -58,6 +59,31 @@ def read_regular_bytes(path: Path, limit: int) -> bytes:
     if len(data) > limit:
         raise NotARegularFile(f"{path}: larger than {limit:,} bytes, not read")
     return data
+
+
+def read_regular_text(path: Path, limit: int) -> str:
+    """A regular file of at most ``limit`` bytes as UTF-8 text; bytes that are not UTF-8 raise
+    UnicodeDecodeError (the caller names the file)."""
+    return read_regular_bytes(path, limit).decode("utf-8")
+
+
+def regular_lines(path: Path, max_line: int) -> Iterator[bytes]:
+    """The lines of a regular file, each read with a bound: a line longer than ``max_line``
+    comes in pieces of that size, so no input can make one line take unbounded memory."""
+    with open_regular(path) as handle:
+        while line := handle.readline(max_line):
+            yield line
+
+
+def not_regular(path: Path) -> str | None:
+    """Why ``path`` (links followed) is not a regular file now, or None when it is one."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return f"cannot read it ({exc.strerror})"
+    return None if stat.S_ISREG(mode) else f"is {_kind(mode)}, not a regular file"
 
 
 def is_regular(path: Path) -> bool:

@@ -1,6 +1,6 @@
-"""pytest glue for the end of an audit session: each run's message shapes recorded, the
-baseline comparison, the regression gate, and the suite-level JUnit properties (as
-``record_testsuite_property`` records them)."""
+"""pytest glue for the end of an audit session: the baseline comparison, the regression gate,
+the suite-level JUnit properties (as ``record_testsuite_property`` records them), and each
+run's files (its message shapes, the summary with the verdicts, the audit report)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ import pytest
 from _pytest.junitxml import xml_key as junit_xml_key
 
 from .config.settings import AuditSettings
+from .errors import WriteFailed
 from .inputs import Configured
 from .record.shapes import RunShapes, write_shapes
-from .reporting.build import RunOutcome, finish_run, write_run_files
-from .reporting.issues import headline, issues
+from .reporting.build import RunOutcome, finish_run, planned, write_run_files
+from .reporting.issues import advice, headline, issues
 from .reporting.model import ReportModel, RunReport
+from .reporting.notify import Notifier
 from .reruns.compare import CompareError, Comparison, Settings, compare_records
 from .reruns.novelty import shapes_of
 from .reruns.records import AuditRecord, judged_record, load_record
@@ -42,25 +44,57 @@ def build_model(
         )
         for outcome in outcomes
     ]
-    model = ReportModel(tuple(write_run_files(run) for run in runs))
+    model = ReportModel(tuple(planned(run) for run in runs))
     suite_properties(session.config, model)
     if s.fail_on_regression:
         model = replace(model, gate=tuple(gate(session, model)))
     return model
 
 
-def recorded_shapes(run: RunReport) -> RunShapes | None:
-    """The run's message shapes and event types, kept in its folder for a later compare."""
+def announced(model: ReportModel, notifier: Notifier | None) -> ReportModel:
+    """The end of the audit told to the notifier in the words of every other output (each
+    run's headline and what to do), what was sent kept in the model."""
+    if notifier is None:
+        return model
+    told = [f"{headline(r, issues(r))}. {advice(r, issues(r))}" for r in model.runs]
+    notifier.finished(model.overall, " | ".join(told))
+    notifier.close()
+    return replace(model, notified=(notifier.sent, notifier.failed))
+
+
+def written(model: ReportModel, refused: Sequence[str] = ()) -> ReportModel:
+    """The model once each run's files are written, with what could not be (``refused``: the
+    deliverables written earlier that did not fit)."""
+    problems = [*refused, *write_files(model)]
+    return replace(model, unwritten=tuple(problems)) if problems else model
+
+
+def write_files(model: ReportModel) -> list[str]:
+    """Each run's files, written after the JUnit XML (which is small, and goes first on a
+    full disk): its message shapes for a later compare, the summary JSON with the verdicts
+    and ``audit_report.md``, each if it fits; what could not be written, and why."""
+    problems = []
+    for run in model.runs:
+        shapes = shapes_of_run(run)
+        if shapes is not None and run.folder is not None:
+            try:
+                write_shapes(run.folder, shapes)
+            except WriteFailed as exc:
+                problems.append(str(exc))
+        problems += write_run_files(run)
+    return problems
+
+
+def shapes_of_run(run: RunReport) -> RunShapes | None:
+    """The run's message shapes and event types (None when it was not judged)."""
     if run.data is None or run.folder is None:
         return None
-    shapes = shapes_of(run.identity.run_id, run.data)
-    write_shapes(run.folder, shapes)
-    return shapes
+    return shapes_of(run.identity.run_id, run.data)
 
 
 def compared(run: RunReport, settings: AuditSettings) -> RunReport:
     """The run with its comparison against ``--audit-baseline`` (or why there is none)."""
-    shapes = recorded_shapes(run)
+    shapes = shapes_of_run(run)
     baseline: Path | None = settings.baseline
     if baseline is None:
         return run

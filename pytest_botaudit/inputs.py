@@ -15,15 +15,22 @@ from .collection.alerts import configure_rules
 from .collection.botprocess import process_exists
 from .collection.collect import replay_source
 from .collection.replay import find_resumable
+from .config.botenv import parse_env
+from .config.dsn import secrets_of
 from .config.options import OPTIONS
 from .config.profile import Profile, load_profile
 from .config.settings import AuditSettings, Mode, resolve
 from .database.connection import Target, connect
 from .errors import ConfigError
+from .fileio import NotARegularFile, not_regular, read_regular_bytes, read_regular_text
 from .judging.catalogue import configure_metrics
+from .judging.preflight import MAX_ENV_BYTES
 from .judging.verdicts import MetricSpec
 from .logs.reader import rotated_set
-from .reporting.notify import check_urls
+from .redaction import remember
+from .reporting.notify import check_urls, url_secrets
+
+MAX_PYPROJECT_BYTES = 4 * 2**20
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +48,14 @@ def _tool_table(config: pytest.Config) -> tuple[dict[str, Any], str]:
     )
     candidates.append(config.rootpath / "pyproject.toml")
     for path in candidates:
-        if path is None or not path.is_file():
+        if path is None or not path.exists():
             continue
         try:
-            data = tomllib.loads(path.read_text("utf-8"))
+            data = tomllib.loads(read_regular_text(path, MAX_PYPROJECT_BYTES))
+        except NotARegularFile as exc:  # a FIFO or a device: refused, never waited on
+            raise pytest.UsageError(str(exc)) from None
+        except UnicodeDecodeError as exc:
+            raise pytest.UsageError(f"{path}: not UTF-8 text ({exc.reason})") from None
         except tomllib.TOMLDecodeError as exc:
             raise pytest.UsageError(f"{path}: invalid TOML ({exc})") from None
         table = data.get("tool", {}).get("botaudit", {})
@@ -68,7 +79,23 @@ def configure(config: pytest.Config) -> Configured:
             check_urls(settings.notify, settings.origins["notify"])
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    remember(known_secrets(settings))
     return Configured(settings, profile, metrics, rules)
+
+
+def known_secrets(s: AuditSettings) -> list[str]:
+    """Every secret the audit itself holds, hidden in every output from now on: the DSN's
+    password (or libpq's PGPASSWORD), the notification URLs' tokens and the secret values of
+    the bot's .env (its API keys, which the bot may log)."""
+    found = [*secrets_of(s.dsn), os.environ.get("PGPASSWORD", "")]
+    found += [secret for url in s.notify for secret in url_secrets(url)]
+    if s.env_file is not None:
+        try:
+            text = read_regular_bytes(s.env_file, MAX_ENV_BYTES).decode("utf-8", "replace")
+        except NotARegularFile:  # pre-flight says why
+            text = ""
+        found += [e.value for e in parse_env(text) if e.secret and e.value]
+    return found
 
 
 async def probe(dsn: Target | str | None) -> None:
@@ -78,10 +105,9 @@ async def probe(dsn: Target | str | None) -> None:
 
 def check_inputs(s: AuditSettings) -> None:
     """Files named by the settings are what they should be, before anything waits."""
-    if s.snapshots is not None and not s.snapshots.is_file():
-        raise pytest.UsageError(
-            f"{s.origins['snapshots']}: snapshot file '{s.snapshots}' does not exist"
-        )
+    if s.snapshots is not None and (problem := not_regular(s.snapshots)):
+        what = "does not exist" if problem == "no such file" else problem
+        raise pytest.UsageError(f"{s.origins['snapshots']}: snapshot file '{s.snapshots}' {what}")
     for path in s.log:
         files = rotated_set(path)
         if not files:

@@ -16,6 +16,7 @@ from .errors import DatabaseUnavailable
 from .exitcodes import SHORT, audit_exit
 from .judging.audit import AuditData
 from .judging.verdicts import Verdict
+from .redaction import known, scrub
 from .reporting.html import AuditHtml
 from .reporting.terminal import final_line
 from .runners import CheckRunner, PreflightRunner
@@ -63,6 +64,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(SESSION_KEY, None)
+    if session is not None:
+        session.close()
     for name in ("botaudit-session", "botaudit-finale", "botaudit-html"):
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:
@@ -97,6 +101,29 @@ class AuditFinale:
         if reporter is not None:
             final_line(reporter, model)
         return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Every report (what the terminal, JUnit XML and pytest-html show of a test: its failure,
+    captured output and properties) with the secrets the audit knows hidden."""
+    report = yield
+    if known():
+        hide_secrets(report)
+    return report
+
+
+def hide_secrets(report: pytest.TestReport) -> None:
+    text = str(report.longrepr) if report.longrepr is not None else ""
+    if scrub(text) != text:  # a plain text then (the colours of a traceback are lost)
+        report.longrepr = scrub(text)
+    report.sections = [(title, scrub(content)) for title, content in report.sections]
+    report.user_properties = [
+        (name, scrub(value) if isinstance(value, str) else value)
+        for name, value in report.user_properties
+    ]
 
 
 def _session(config: pytest.Config) -> AuditSession:

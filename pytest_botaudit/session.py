@@ -5,67 +5,38 @@ most once, outside every test phase, and keeps the outcome (data or error) for e
 from __future__ import annotations
 
 import time
-from collections.abc import Generator
-from dataclasses import dataclass, replace
-from functools import partial
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .collection.collect import collect, replay_source, run_folder, target
+from .collection.collect import replay_source
 from .collection.replay import ALL_RUNS
-from .collection.signals import run_interruptible
+from .collection.signals import install_session_signals
 from .config.options import OPTIONS
 from .config.settings import AuditSettings, Mode
 from .errors import BotAuditError
-from .finish import build_model
+from .finish import announced, build_model, written
 from .inputs import Configured, check_inputs, configure
-from .judging.audit import AuditData, complete_audit
+from .judging.audit import AuditData
 from .judging.preflight import PreflightResult
 from .judging.verdicts import CheckResult, Verdict
-from .record.folder import RunFolder
 from .record.jsonl import RecordedRun
-from .reporting.build import RunOutcome, interim_report
-from .reporting.deliverables import write_deliverables, write_interim
+from .redaction import forget
+from .reporting.build import RunOutcome
 from .reporting.html import RESULT_KEY
 from .reporting.htmlsections import RowContext
-from .reporting.issues import advice, headline, issues
 from .reporting.model import ReportModel
 from .reporting.notify import Notifier
-from .reporting.series import Series, tick_series
-from .reporting.terminal import (
-    header_lines,
-    render_terminal,
-    terminal_observers,
-    terminal_writer,
-)
+from .reporting.terminal import header_lines, render_terminal, terminal_writer
+from .runs import RunState, collect_and_judge
 from .selection import AUDIT_FIXTURES, COLLECTED_FIXTURES, Selection, uses, verdict_status
 
 XDIST_REFUSAL = (
     "pytest-xdist (-n): an audit collects once per session, and each xdist worker would start "
     "a collector of its own against the bot's database; run the audit checks without -n"
 )
-
-
-@dataclass(slots=True)
-class RunState:
-    """One run of the session: collected at most once, its data or its error kept."""
-
-    key: str | None  # None: the session's only run; else the replayed run's id
-    collected: bool = False
-    data: AuditData | None = None
-    error: str | None = None
-    folder: RunFolder | None = None
-    seconds: float | None = None
-    series: tuple[Series, ...] | None = None  # computed once, for the charts and the report
-    not_run: bool = False  # pre-flight failed: the run's checks are skipped as NOT RUN
-
-    def tick_series(self) -> tuple[Series, ...]:
-        if self.series is None:
-            data = self.data
-            self.series = tuple(tick_series(data.collection, data.metrics)) if data else ()
-        return self.series
 
 
 def _run_key(item: pytest.Item) -> str | None:
@@ -92,6 +63,7 @@ class AuditSession:
         self._header_shown = False
         self._notifier: Notifier | None = None
         self.selection = Selection(config)
+        self._restore_signals: Callable[[], None] = lambda: None
 
     def configured(self) -> Configured:
         """The audit's settings, resolved on first use (an unrelated project never is)."""
@@ -181,6 +153,7 @@ class AuditSession:
         """Configuration problems end the run here, as one line, before any check runs."""
         if not self.active or session.config.option.collectonly or self._refused:
             return
+        self._restore_signals = install_session_signals()  # SIGTERM, SIGHUP: as Ctrl+C
         # a database that does not answer is no usage error: pre-flight fails on it, and
         # the audit is NOT RUN with a JUnit file that says so
         check_inputs(self.settings)
@@ -220,47 +193,43 @@ class AuditSession:
     ) -> tuple[str, str, tuple[str, dict[str, bool]]] | None:
         return verdict_status(report)
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """The report model, built once before any renderer (pytest-html's and JUnit's files
-        are written later): each run's files finished, the suite properties recorded."""
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> Generator[None, None, None]:
+        """The report model and the suite properties, built before any renderer; pytest's
+        JUnit XML (small: first on a full disk) and HTML; then each run's files, if they fit."""
+        self._build_report(session)
+        try:
+            return (yield)
+        finally:
+            self._write_run_files(session)
+
+    def _write_run_files(self, session: pytest.Session) -> None:
+        refused = [line for state in self._runs.values() for line in state.unwritten]
+        try:
+            self.report = written(self.report, refused) if self.report else None
+        except Exception as exc:  # a file that cannot be rendered must not cost the others
+            self._report_error = f"{type(exc).__name__}: {exc}"
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def close(self) -> None:
+        """The end of the pytest run: its signal handlers put back, its secrets forgotten."""
+        forget()
+        self._restore_signals()
+        self._restore_signals = lambda: None
+
+    def _build_report(self, session: pytest.Session) -> None:
         if not self.results and not self._runs:
             return
-        keys = list(self._runs) or [None]
-        outcomes = [
-            RunOutcome(
-                # pre-flight rows belong to no replayed run: they go with the first
-                [
-                    (nodeid, r)
-                    for nodeid, r, k in self.results
-                    if k == key or (k is None and n == 0)
-                ],
-                state.folder,
-                state.data,
-                state.error,
-                state.seconds,
-                state.tick_series(),
-                self.selection.cases_of(key, first=n == 0),
-                self.selection.judging,
-            )
-            for n, key in enumerate(keys)
-            for state in [self._state(key)]
-        ]
+        for key in self._runs or [None]:
+            self._state(key)
+        outcomes = _outcomes(self.results, self._runs, self.selection)
         try:
-            self.report = build_model(
-                session, outcomes, self.configured(), bool(self.preflight_failures)
-            )
+            model = build_model(session, outcomes, self.configured(), bool(self.preflight_failures))
         except Exception as exc:  # a report that cannot be built must not cost JUnit and HTML
             self._report_error = f"{type(exc).__name__}: {exc}"
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
             return
-        notifier = self._notifier
-        if notifier is not None:
-            # the same words as every other output: the headline and what to do
-            told = [f"{headline(r, issues(r))}. {advice(r, issues(r))}" for r in self.report.runs]
-            notifier.finished(self.report.overall, " | ".join(told))
-            notifier.close()
-            self.report = replace(self.report, notified=(notifier.sent, notifier.failed))
+        self.report = announced(model, self._notifier)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         render_terminal(terminalreporter, self.report, self._report_error)
@@ -328,44 +297,18 @@ class AuditSession:
         self.results.append((item.nodeid, result, _run_key(item)))
 
 
-def collect_and_judge(
-    config: pytest.Config,
-    configured: Configured,
-    state: RunState,
-    notifier: Notifier | None,
-    source: tuple[Path, list[RecordedRun]] | None,
-) -> AuditData:
-    """One run collected (or rebuilt, or replayed from ``source``) into its folder, and
-    everything the checks judge gathered; the analyses and hourly observations written beside
-    it."""
-    s = configured.settings
-    recorded = None
-    if source is not None:
-        path, runs = source
-        recorded = (path, next(r for r in runs if r.run_id == state.key) if state.key else runs[0])
-    folder = state.folder = run_folder(s)
-    observers = replace(
-        terminal_observers(config, notifier, s.progress_every),
-        on_hour=partial(
-            write_interim,
-            folder,
-            partial(interim_report, s, configured.profile, configured.metrics),
-        ),
-    )
-    collection = collect(
-        s, configured.profile, configured.rule_overrides, observers, folder, recorded
-    )
-    dsn_known = s.mode is not Mode.REPLAY or s.dsn is not None
-    # a Ctrl+C while the stopped audit is judged cancels this at a safe point
-    data = run_interruptible(
-        complete_audit(
-            collection,
-            configured.profile,
-            configured.metrics,
-            target(s) if dsn_known else None,
-            s.log,
-            use_database=dsn_known,
+def _outcomes(
+    results: list[tuple[str, CheckResult | PreflightResult, str | None]],
+    runs: dict[str | None, RunState],
+    selection: Selection,
+) -> list[RunOutcome]:
+    """Each run's outcome with its rows and pytest's outcomes of its test cases (pre-flight
+    rows belong to no replayed run: they go with the first)."""
+    return [
+        state.outcome(
+            [(node, r) for node, r, k in results if k == key or (k is None and n == 0)],
+            selection.cases_of(key, first=n == 0),
+            selection.judging,
         )
-    )
-    write_deliverables(data, folder)
-    return data
+        for n, (key, state) in enumerate(runs.items())
+    ]

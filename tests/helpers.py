@@ -9,15 +9,18 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import pytest
 
 from pytest_botaudit.config.options import command_line
+
+T = TypeVar("T")
 
 
 def wait_for(predicate: Callable[[], bool], seconds: float, what: str) -> None:
@@ -26,6 +29,28 @@ def wait_for(predicate: Callable[[], bool], seconds: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {seconds:g}s waiting for {what}")
         time.sleep(0.02)
+
+
+def finishes(work: Callable[[], T], seconds: float, what: str) -> T:
+    """``work()``, on a daemon thread with a deadline: a call that would block forever (on a
+    FIFO, say) fails the test instead of hanging the suite."""
+    done: list[T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            done.append(work())
+        except BaseException as exc:  # handed to the test's thread
+            failed.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True, name=f"finishes: {what}")
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise AssertionError(f"{what} did not finish within {seconds:g}s: it blocks")
+    if failed:
+        raise failed[0]
+    return done[0]
 
 
 async def async_wait_for(

@@ -108,9 +108,12 @@ def collect(
         )
     else:
         result = _live(s, profile, rule_overrides, observers, folder)
+    without_log = sum(1 for snapshot in result.snapshots if snapshot.log_gap)
     observers.say(
         f"botaudit: {len(result.snapshots)}/{result.expected_ticks} snapshots "
-        f"({result.stop_reason.value}), {len(result.gaps)} gaps; summary {result.summary_path}"
+        f"({result.stop_reason.value}), {len(result.gaps)} gaps"
+        + (f", {without_log} ticks without the log" if without_log else "")
+        + f"; summary {result.summary_path}"
     )
     return result
 
@@ -132,11 +135,22 @@ def _live(
             f"botaudit: resuming run {folder.run_id}, started {resume.started_at.isoformat()} "
             f"({len(resume.snapshots)} snapshots kept)"
         )
+        if resume.note:
+            observers.say(f"botaudit: run {folder.run_id}: {resume.note}")
     else:
         observers.say(
             f"botaudit: run {folder.run_id}: collecting for {format_duration(s.duration)} every "
             f"{format_duration(s.interval)} (Ctrl+C stops early and keeps the data)"
         )
+
+    def on_log_gap(tick: int, gap: str) -> None:
+        observers.say(
+            f"botaudit: tick {tick}: the log cannot be read ({gap}): a gap in the log from "
+            "here, each tick marked so; the database is still sampled"
+            if gap
+            else f"botaudit: tick {tick}: the log is read again"
+        )
+
     collector = Collector(
         target(s),
         profile,
@@ -151,6 +165,7 @@ def _live(
         on_incident=observers.on_incident,
         on_resolved=observers.on_resolved,
         on_hour=observers.on_hour,
+        on_log_gap=on_log_gap,
         bot_pid=s.bot_pid,
         resume=resume,
     )

@@ -8,13 +8,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..config.dsn import redact_dsn
 from ..config.profile import Profile
 from ..database.connection import DB_ERRORS, Target, describe_error
+from ..errors import WriteFailed
 from ..logs.analyzer import LogAnalyzer
 from ..logs.reader import LogFollower
 from ..logs.scanner import bulk_of
@@ -41,6 +42,24 @@ from .signals import install_stop_signals
 from .snapshots import take_snapshot, with_log
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Run:
+    """A run while it is collected: what it holds so far and what reads it."""
+
+    started: datetime
+    began: float  # the monotonic clock's reading at `started`
+    path: Path
+    snapshots: list[Snapshot]
+    gaps: list[Gap]
+    followers: list[LogFollower]
+    analyzer: LogAnalyzer
+    memory: UnprotectedMemory
+    carried: dict[str, int] = field(default_factory=dict)  # log counts of a gap, for later
+    log_gap: str = ""  # why a followed log cannot be read now
+    missing_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    missing_columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +105,7 @@ class Collector:
         on_incident: Callable[[Incident], None] | None = None,
         on_resolved: Callable[[Incident], None] | None = None,
         on_hour: Callable[[CollectionResult], None] | None = None,
+        on_log_gap: Callable[[int, str], None] | None = None,
         bot_pid: int | None = None,
         resume: ResumePoint | None = None,
     ) -> None:
@@ -110,6 +130,7 @@ class Collector:
         self.on_incident = on_incident
         self.on_resolved = on_resolved
         self.on_hour = on_hour
+        self.on_log_gap = on_log_gap  # a followed log stopped (or resumed) being readable
         self.bot = BotProcess(bot_pid) if bot_pid is not None else None
         self.resume = resume
         self.expected_ticks = expected_ticks(duration, interval)
@@ -123,109 +144,113 @@ class Collector:
             self._stop.set()
 
     async def run(self) -> CollectionResult:
-        resumed = self.resume
-        started = resumed.started_at if resumed else self.clock()
-        # the monotonic clock's reading at `started` (in the past when resuming)
-        began = self.monotonic() - (self.clock() - started).total_seconds()
-        snapshots: list[Snapshot] = list(resumed.snapshots) if resumed else []
-        gaps: list[Gap] = list(resumed.gaps) if resumed else []
+        run = self._new_run()
         error: BaseException | None = None
-        missing_types: dict[str, tuple[str, ...]] = {}
-        missing_columns: tuple[str, ...] = ()
-        path = resumed.path if resumed else self.folder.snapshot_file(started)
-        # the bulk counts for no tick (price ticks, event echoes): the followers count it unread
-        bulk = bulk_of(self.profile, keep=tick_categories(self.profile))
-        followers = [LogFollower(p, self.profile.log_timezone, fast=bulk) for p in self.log_paths]
-        log_analyzer = LogAnalyzer(self.profile)
-        memory = UnprotectedMemory(self.profile.log_unprotected_seconds)
-        carried: dict[str, int] = {}
+        write_failure: str | None = None
         restore = install_stop_signals(self.request_stop)
         try:
-            with SnapshotWriter(path) as writer:
-                first_tick = self._begin(writer, started, snapshots, gaps)
-                missing_columns = await self.link.missing_columns()
-                for tick in range(first_tick, self.expected_ticks + 1):
-                    due = began + tick * self.interval + self.settle
-                    if await wait_until(self._stop, due - self.monotonic()):
-                        break
-                    window_start = started + timedelta(seconds=(tick - 1) * self.interval)
-                    window_end = started + timedelta(seconds=tick * self.interval)
-                    # records read while the database was away count at the next snapshot
-                    log_counts = follow_logs(
-                        followers,
-                        log_analyzer,
-                        carried,
-                        memory,
-                        final=tick == self.expected_ticks,
-                    )
-                    item = await self._sample(
-                        tick, window_start, window_end, log_counts, memory.at(self.clock())
-                    )
-                    writer.tick(item)
-                    if isinstance(item, Gap):
-                        carried = log_counts
-                        gaps.append(item)
-                        self.tracker.gap()
-                    else:
-                        carried = {}
-                        snapshots.append(item)
-                        self._observe(item)
-                    if self.on_hour is not None and _hours(window_end - started) > _hours(
-                        window_start - started
-                    ):  # an hour of the audit is complete: what it holds so far
-                        self.on_hour(
-                            self._result(started, window_end, snapshots, gaps, path, {}, ())
-                        )
-                    if self.on_tick is not None:
-                        self.on_tick(
-                            Progress(
-                                tick,
-                                self.expected_ticks,
-                                self.monotonic() - began,
-                                self.duration,
-                                len(snapshots),
-                                len(gaps),
-                                len(self.tracker.open_incidents),
-                                item,
-                            )
-                        )
-                if not missing_columns:
-                    # judged at the end: event types written during the audit count too
-                    missing_types = await self.link.missing_event_types()
-                writer.end(RunEnd(self.clock(), self._stop_reason, missing_types))
+            with SnapshotWriter(run.path) as writer:
+                try:
+                    await self._collect(writer, run)
+                except WriteFailed as exc:  # a full disk: stop, and judge what was collected
+                    write_failure = str(exc)
+                    self._stop_reason = StopReason.ERROR
+                    log.error("collection stopped: %s", write_failure)
+                    with contextlib.suppress(WriteFailed):  # the end record, if it still fits
+                        writer.end(RunEnd(self.clock(), StopReason.ERROR, {}, write_failure))
+        except WriteFailed as exc:  # the snapshot file could not even be opened
+            write_failure = str(exc)
+            self._stop_reason = StopReason.ERROR
         except Exception as exc:  # the loop's boundary: keep what was collected, then re-raise
             error = exc
             self._stop_reason = StopReason.ERROR
             log.exception("collector failed")
         finally:
             restore()
-            for follower in followers:
+            for follower in run.followers:
                 follower.close()
             await self.link.disconnect()
-        result = self._result(
-            started, self.clock(), snapshots, gaps, path, missing_types, missing_columns, error
-        )
-        result = write_summary(result, self.folder)
+        failure = describe_error(error, self.dsn) if error else write_failure
+        result = write_summary(self._result(run, self.clock(), failure), self.folder)
         if error is not None:
             raise error
         return result
 
-    def _result(
-        self,
-        started: datetime,
-        ended: datetime,
-        snapshots: list[Snapshot],
-        gaps: list[Gap],
-        path: Path,
-        missing_types: dict[str, tuple[str, ...]],
-        missing_columns: tuple[str, ...],
-        error: BaseException | None = None,
-    ) -> CollectionResult:
+    def _new_run(self) -> _Run:
+        resumed = self.resume
+        started = resumed.started_at if resumed else self.clock()
+        # the bulk counts for no tick (price ticks, event echoes): the followers count it unread
+        bulk = bulk_of(self.profile, keep=tick_categories(self.profile))
+        return _Run(
+            started=started,
+            # the monotonic clock's reading at `started` (in the past when resuming)
+            began=self.monotonic() - (self.clock() - started).total_seconds(),
+            path=resumed.path if resumed else self.folder.snapshot_file(started),
+            snapshots=list(resumed.snapshots) if resumed else [],
+            gaps=list(resumed.gaps) if resumed else [],
+            followers=[
+                LogFollower(p, self.profile.log_timezone, fast=bulk) for p in self.log_paths
+            ],
+            analyzer=LogAnalyzer(self.profile),
+            memory=UnprotectedMemory(self.profile.log_unprotected_seconds),
+        )
+
+    async def _collect(self, writer: SnapshotWriter, run: _Run) -> None:
+        first_tick = self._begin(writer, run.started, run.snapshots, run.gaps)
+        run.missing_columns = await self.link.missing_columns()
+        for tick in range(first_tick, self.expected_ticks + 1):
+            due = run.began + tick * self.interval + self.settle
+            if await wait_until(self._stop, due - self.monotonic()):
+                break
+            await self._tick(writer, run, tick)
+        if not run.missing_columns:
+            # judged at the end: event types written during the audit count too
+            run.missing_types = await self.link.missing_event_types()
+        writer.end(RunEnd(self.clock(), self._stop_reason, run.missing_types))
+
+    async def _tick(self, writer: SnapshotWriter, run: _Run, tick: int) -> None:
+        window_start = run.started + timedelta(seconds=(tick - 1) * self.interval)
+        window_end = run.started + timedelta(seconds=tick * self.interval)
+        # records read while the database was away count at the next snapshot
+        log_counts = follow_logs(
+            run.followers, run.analyzer, run.carried, run.memory, tick == self.expected_ticks
+        )
+        item = await self._sample(
+            tick, window_start, window_end, log_counts, run.memory.at(self.clock())
+        )
+        if isinstance(item, Gap):
+            run.carried = log_counts
+            run.gaps.append(item)
+            self.tracker.gap()
+        else:
+            run.carried = {}
+            item = replace(item, log_gap=self._log_gap(run, tick))
+            run.snapshots.append(item)
+            self._observe(item)
+        writer.tick(item)  # a tick that cannot be written is judged all the same
+        if self.on_hour is not None and _hours(window_end - run.started) > _hours(
+            window_start - run.started
+        ):  # an hour of the audit is complete: what it holds so far
+            self.on_hour(self._result(run, window_end))
+        if self.on_tick is not None:
+            done = (len(run.snapshots), len(run.gaps), len(self.tracker.open_incidents))
+            elapsed = self.monotonic() - run.began
+            self.on_tick(Progress(tick, self.expected_ticks, elapsed, self.duration, *done, item))
+
+    def _log_gap(self, run: _Run, tick: int) -> str:
+        """Why a followed log could not be read over this tick ("" when every one could): the
+        database is sampled all the same, the log's counts of the tick are no zeros."""
+        gap = "; ".join(f.problem for f in run.followers if f.problem)
+        if gap != run.log_gap and self.on_log_gap is not None:
+            self.on_log_gap(tick, gap)
+        run.log_gap = gap
+        return gap
+
+    def _result(self, run: _Run, ended: datetime, error: str | None = None) -> CollectionResult:
         return CollectionResult(
-            started, ended, self.interval, self.duration, tuple(snapshots),
-            tuple(sorted(gaps, key=lambda g: g.tick)), tuple(self.tracker.incidents()),
-            self._stop_reason, describe_error(error, self.dsn) if error else None,
-            missing_types, missing_columns, path,
+            run.started, ended, self.interval, self.duration, tuple(run.snapshots),
+            tuple(sorted(run.gaps, key=lambda g: g.tick)), tuple(self.tracker.incidents()),
+            self._stop_reason, error, run.missing_types, run.missing_columns, run.path,
         )  # fmt: skip
 
     # -- the loop's parts ----------------------------------------------------------------
@@ -253,13 +278,7 @@ class Collector:
         elapsed = (self.clock() - started).total_seconds()
         passed = min(self.expected_ticks, int(elapsed / self.interval))
         writer.resumed(self.clock(), last)
-        for tick in range(last + 1, passed + 1):
-            gap = Gap(
-                tick,
-                started + timedelta(seconds=(tick - 1) * self.interval),
-                started + timedelta(seconds=tick * self.interval),
-                "no audit process was running (killed, then resumed)",
-            )
+        for gap in missed_ticks(started, self.interval, range(last + 1, passed + 1)):
             writer.tick(gap)
             gaps.append(gap)
             self.tracker.gap()
@@ -304,6 +323,19 @@ class Collector:
         for incident in resolved:
             if self.on_resolved is not None:
                 self.on_resolved(incident)
+
+
+def missed_ticks(started: datetime, interval: float, ticks: range) -> list[Gap]:
+    """The ticks whose time passed while no process was collecting, as gaps."""
+    return [
+        Gap(
+            tick,
+            started + timedelta(seconds=(tick - 1) * interval),
+            started + timedelta(seconds=tick * interval),
+            "no audit process was running (killed, then resumed)",
+        )
+        for tick in ticks
+    ]
 
 
 async def wait_until(stop: asyncio.Event, remaining: float) -> bool:

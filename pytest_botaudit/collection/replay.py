@@ -4,6 +4,7 @@ killed live audit resumes from."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -11,10 +12,15 @@ from ..errors import ConfigError, RecordError
 from ..record.folder import LATEST, AuditDir, RunFolder
 from ..record.jsonl import RecordedRun, read_run, read_runs
 from ..record.legacy import LEGACY_BLIND
+from ..record.lock import held_by, stale_holder
 from ..record.model import CollectionResult, Gap, ResumePoint, Snapshot, StopReason
 from .alerts import AlertRule, IncidentTracker, seed_rules
 
 ALL_RUNS = "all"
+UNENDED = (
+    "the run's snapshot file has no end record: its audit was killed, or could not write it "
+    "(a full disk)"
+)
 
 
 def recorded_runs(path: Path, run: str | None = None) -> list[RecordedRun]:
@@ -63,7 +69,15 @@ def replay(
         if run.legacy
         else dict(run.ended.missing_event_types if run.ended else {})
     )
-    return rebuilt_run(
+    # how the run ended, as it recorded it: one of ours without an end was killed, or could
+    # not write it (a full disk): never "completed"; a legacy file records no ends at all
+    if run.legacy:
+        stop, error = StopReason.COMPLETED, None
+    elif run.ended is None:
+        stop, error = StopReason.ERROR, UNENDED
+    else:
+        stop, error = run.ended.stop_reason, run.ended.error
+    result = rebuilt_run(
         header.started_at if header else first,
         last,
         interval,
@@ -74,7 +88,9 @@ def replay(
         persist,
         missing,
         path,
+        stop,
     )
+    return replace(result, error=error)
 
 
 def rebuilt_run(
@@ -124,6 +140,12 @@ def find_resumable(
         if not unfinished:
             raise ConfigError(f"--audit-resume: no unfinished audit in '{out_dir}'")
         folder = unfinished[-1]
+    holder = held_by(folder.path)
+    if holder is not None:  # resuming a run still being written would write its ticks twice
+        raise ConfigError(
+            f"--audit-resume: run {folder.run_id} is still being collected by "
+            f"{holder.describe()}: one writer per run; resume it once that audit has stopped"
+        )
     path = folder.snapshot_files()[-1]
     recorded = read_run(path)
     if recorded.legacy or recorded.header is None:
@@ -139,8 +161,13 @@ def find_resumable(
             f"--audit-resume: run {folder.run_id} was recorded with interval {kept[0]:g}s and "
             f"duration {kept[1]:g}s, not {interval:g}s and {duration:g}s"
         )
+    stale = stale_holder(folder.path)
     return ResumePoint(
-        path, recorded.header.started_at, tuple(recorded.snapshots), tuple(recorded.gaps)
+        path,
+        recorded.header.started_at,
+        tuple(recorded.snapshots),
+        tuple(recorded.gaps),
+        f"took over the lock of {stale.describe()}, which is no longer running" if stale else "",
     )
 
 

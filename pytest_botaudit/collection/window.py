@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from ..config.profile import Profile
-from ..database.connection import Target, connect, describe_error
+from ..database.connection import DB_ERRORS, Reconnect, Target, connect, describe_error
 from ..database.queries import AuditDatabase, WindowPosition, WindowRows
-from ..errors import BotAuditError, DatabaseUnavailable
+from ..errors import BotAuditError, DatabaseUnavailable, WriteFailed
 from ..logs.window import LogTicks, log_ticks
 from ..record.folder import RunFolder
 from ..record.jsonl import RunEnd, RunHeader, SnapshotWriter
 from ..record.model import CollectionResult, StopReason, expected_ticks
-from ..record.summary import write_summary
+from ..record.summary import failed, write_summary
 from .alerts import AlertRule, seed_rules
 from .replay import rebuilt_run
 from .signals import install_stop_signals
@@ -84,11 +84,17 @@ async def reconstruct(
     missing = profile.unseen(present) if rows else {}
     folder = RunFolder(out_dir)
     path = folder.snapshot_file(since)
-    with SnapshotWriter(path) as writer:
-        writer.header(RunHeader(since, interval, ticks * interval, profile.source, mode="window"))
-        for snapshot in snapshots:
-            writer.tick(snapshot)
-        writer.end(RunEnd(end, stop, missing))
+    failure: str | None = None
+    try:
+        with SnapshotWriter(path) as writer:
+            writer.header(
+                RunHeader(since, interval, ticks * interval, profile.source, mode="window")
+            )
+            for snapshot in snapshots:
+                writer.tick(snapshot)
+            writer.end(RunEnd(end, stop, missing))
+    except WriteFailed as exc:  # a full disk: what was rebuilt is judged all the same
+        failure = str(exc)
     result = rebuilt_run(
         since,
         end,
@@ -102,6 +108,8 @@ async def reconstruct(
         path,
         stop,
     )
+    if failure is not None:
+        result = failed(result, failure)
     return write_summary(result, folder)
 
 
@@ -216,8 +224,8 @@ async def _window_rows(
     interval: float,
 ) -> tuple[WindowRows, set[str]]:
     """The period's per-tick counts and gauges, and which of the profile's event types occur."""
-    try:
-        session = await connect(dsn)
+    try:  # a server restarting meanwhile: each query runs again on a fresh connection
+        session = await connect(dsn, reconnect=Reconnect())
     except DatabaseUnavailable as exc:
         raise BotAuditError(f"window mode needs the database: {exc}") from None
     try:
@@ -225,9 +233,10 @@ async def _window_rows(
         missing_columns = tuple(await database.missing_columns())
         if missing_columns:
             raise BotAuditError(f"the database lacks {', '.join(missing_columns)}")
-        rows = await database.window_rows(since, end, interval)
+        # the two queries of one snapshot of the tables, retried together
+        rows = await session.retried(lambda: database.window_rows(since, end, interval))
         present = await database.event_types_present(profile.all_event_types)
-    except (OSError, TimeoutError) as exc:
+    except DB_ERRORS as exc:
         raise BotAuditError(describe_error(exc, dsn)) from None
     finally:
         await session.close()

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ProfileError
+from ..fileio import NotARegularFile, read_regular_text
+from ..redaction import scrub
 from .log_fields import (
     category_levels,
     classification,
@@ -47,6 +49,7 @@ from .specs import (
 from .values import is_number
 
 DEFAULT_PROFILE = "default.toml"
+MAX_PROFILE_BYTES = 4 * 2**20  # a profile is kilobytes of TOML: a bigger file is not one
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +115,9 @@ class Profile:
     digest: str = ""  # the profile text's SHA-256, first 12 hex digits (reports name it)
 
     def redact(self, text: str) -> str:
-        """A log message fit for any output: the profile's secret patterns hidden."""
+        """A log message fit for any output: the secrets the audit knows and the profile's
+        secret patterns hidden."""
+        text = scrub(text)
         return redact(text, self.log_redact) if self.log_redact else text
 
     def sql_names(self) -> dict[str, str]:
@@ -186,7 +191,9 @@ def load_profile(path: Path | None = None) -> Profile:
         source = "built-in default profile"
     else:
         try:
-            text = path.read_text("utf-8")
+            text = read_regular_text(path, MAX_PROFILE_BYTES)
+        except NotARegularFile as exc:  # a FIFO or a device: refused, never waited on
+            raise ProfileError(f"profile {exc}") from None
         except OSError as exc:
             raise ProfileError(f"profile {path}: cannot read it ({exc.strerror})") from None
         except UnicodeDecodeError as exc:

@@ -158,7 +158,22 @@ def _check_modes(settings: AuditSettings) -> None:
     if settings.until is not None and settings.since is None:
         raise ConfigError(f"{o['until']}: --audit-until needs --audit-since (window mode)")
     if settings.since is not None:
-        until = settings.until or datetime.now(UTC)
+        now = datetime.now(UTC)
+        until = settings.until or now
+        # a window that has not happened (or not ended) yet would be judged on rows that do
+        # not exist: a reassuring "60/60 snapshots" of nothing. A live audit judges the future.
+        if settings.since > now:
+            raise ConfigError(
+                f"{o['since']}: window start {settings.since.isoformat()} is in the future "
+                f"(now {now.isoformat(timespec='seconds')}): a window is judged once it has "
+                "happened; for a period still to come run a live audit (--audit-duration)"
+            )
+        if until > now:
+            raise ConfigError(
+                f"{o['until']}: window end {until.isoformat()} has not ended yet "
+                f"(now {now.isoformat(timespec='seconds')}): leave --audit-until out to judge "
+                "up to now, or run a live audit for what is still to come"
+            )
         if settings.since >= until:
             raise ConfigError(
                 f"{o['since']}: window start {settings.since.isoformat()} is not before its "

@@ -3,10 +3,11 @@ transaction the plugin opened read-only, and errors described without the passwo
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -24,6 +25,7 @@ SERVER_SETTINGS = {
     "jit": "off",
 }
 CONNECT_TIMEOUT = 10.0
+T = TypeVar("T")
 # for one transaction: print each statement's rewritten query tree to this client, on one line
 _SHOW_TREES = (
     "SELECT set_config('debug_print_rewritten', 'on', true),"
@@ -42,6 +44,39 @@ DB_ERRORS = (
     DatabaseUnavailable,
     ReadOnlyViolation,
 )
+
+
+def connection_lost(exc: BaseException, connection: asyncpg.Connection | None = None) -> bool:
+    """The error says the server went away (restarted, terminated the session, the network
+    dropped): the same statement on a fresh connection may well succeed. A statement timeout,
+    a missing table or a refused query is no such error."""
+    if isinstance(
+        exc,
+        asyncpg.PostgresConnectionError  # class 08, "connection does not exist" among them
+        | asyncpg.AdminShutdownError  # 57P01: pg_terminate_backend, a fast shutdown
+        | asyncpg.CrashShutdownError  # 57P02
+        | asyncpg.CannotConnectNowError  # 57P03: the server is starting up
+        | ConnectionError
+        | TimeoutError,
+    ):
+        return True
+    if isinstance(exc, asyncpg.InterfaceError | OSError):
+        return connection is None or connection.is_closed()
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Reconnect:
+    """How often a session that lost its connection tries a fresh one, and how long it waits
+    before each try (doubling from ``first`` up to ``cap``): with the defaults, a server that
+    is back within about eight seconds costs nothing but the wait."""
+
+    attempts: int = 6
+    first: float = 0.25
+    cap: float = 4.0
+
+    def delays(self) -> list[float]:
+        return [min(self.cap, self.first * 2**n) for n in range(self.attempts - 1)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +104,20 @@ class Target:
 
 
 async def connect(
-    target: Target | str | None, connect_timeout: float = CONNECT_TIMEOUT
+    target: Target | str | None,
+    connect_timeout: float = CONNECT_TIMEOUT,
+    reconnect: Reconnect | None = None,
 ) -> ReadOnlySession:
-    """A read-only session; asyncpg fills what the DSN leaves out from libpq's PG* variables."""
+    """A read-only session; asyncpg fills what the DSN leaves out from libpq's PG* variables.
+    With ``reconnect``, a statement (or a unit of work given to ``retried``) that loses its
+    connection runs again on a fresh one, with a bounded backoff."""
+    session = await _connect(target, connect_timeout)
+    if reconnect is not None:
+        session.reconnect = (reconnect, lambda: _connect(target, connect_timeout))
+    return session
+
+
+async def _connect(target: Target | str | None, connect_timeout: float) -> ReadOnlySession:
     spec = Target.of(target)
     dsn = spec.dsn
     failures = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError)
@@ -116,6 +162,39 @@ class ReadOnlySession:
         self._connection = connection
         self._grouped = False
         self.server_zone = server_zone
+        # how to get a fresh connection when this one is lost (None: the error is raised)
+        self.reconnect: tuple[Reconnect, Callable[[], Awaitable[ReadOnlySession]]] | None = None
+        self._given_up = False  # a server that stayed away: later statements try once
+        self.reconnected = 0  # how many times a fresh connection took over
+
+    async def retried(self, work: Callable[[], Awaitable[T]]) -> T:
+        """``work()``, run again on a fresh connection each time the connection is lost, with
+        the session's bounded backoff. Read-only work only, which is safe to repeat; inside a
+        transaction group the group's caller retries it whole."""
+        if self.reconnect is None or self._grouped:
+            return await work()
+        policy, fresh = self.reconnect
+        # a server that stayed away for one statement's whole backoff gets one quick try at
+        # each later statement: the rest of an analysis fails fast, and recovers if it is back
+        delays = [0.0] if self._given_up else policy.delays()
+        while True:
+            try:
+                result = await work()
+            except Exception as exc:
+                lost = connection_lost(exc, self._connection)
+                if not lost or not delays:
+                    self._given_up = lost
+                    raise
+            else:
+                self._given_up = False
+                return result
+            await asyncio.sleep(delays.pop(0))
+            with contextlib.suppress(DatabaseUnavailable):  # still away: the next try says so
+                replacement = await fresh()
+                self._connection.terminate()
+                self._connection = replacement._connection
+                self.server_zone = replacement.server_zone
+                self.reconnected += 1
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[ReadOnlySession]:
@@ -134,17 +213,26 @@ class ReadOnlySession:
             self._grouped = False
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        async with self._statement():
-            rows: list[asyncpg.Record] = await self._connection.fetch(sql, *args)
-            return rows
+        async def run() -> list[asyncpg.Record]:
+            async with self._statement():
+                rows: list[asyncpg.Record] = await self._connection.fetch(sql, *args)
+                return rows
+
+        return await self.retried(run)
 
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
-        async with self._statement():
-            return await self._connection.fetchrow(sql, *args)
+        async def run() -> asyncpg.Record | None:
+            async with self._statement():
+                return await self._connection.fetchrow(sql, *args)
+
+        return await self.retried(run)
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
-        async with self._statement():
-            return await self._connection.fetchval(sql, *args)
+        async def run() -> Any:
+            async with self._statement():
+                return await self._connection.fetchval(sql, *args)
+
+        return await self.retried(run)
 
     @contextlib.asynccontextmanager
     async def _statement(self) -> AsyncIterator[None]:

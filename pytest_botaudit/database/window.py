@@ -11,7 +11,7 @@ from datetime import datetime
 from ..config.profile import Profile
 from ..errors import DatabaseUnavailable
 from .analysis import DatabaseAnalysis, run_analysis
-from .connection import Target, connect
+from .connection import Reconnect, Target, connect
 from .queries import (
     AuditDatabase,
     EventTypeCount,
@@ -35,7 +35,7 @@ async def gather_window_stats(
     dsn: Target | str | None, profile: Profile, since: datetime, until: datetime
 ) -> WindowStats:
     try:
-        session = await connect(dsn)
+        session = await connect(dsn, reconnect=Reconnect())  # a restart mid-analysis
     except DatabaseUnavailable as exc:
         return WindowStats(error=str(exc))
     try:

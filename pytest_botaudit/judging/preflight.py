@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -14,7 +15,7 @@ from ..config.profile import Profile
 from ..database.connection import Target, connect
 from ..database.queries import AuditDatabase
 from ..errors import DatabaseUnavailable
-from ..fileio import NotARegularFile, read_regular_bytes
+from ..fileio import NotARegularFile, open_regular, read_regular_bytes
 from ..logs.reader import check_compressed, rotated_set
 from .verdicts import Verdict
 
@@ -119,9 +120,12 @@ def log_files(
     evidence: list[str] = []
     for path in paths:
         try:
-            with path.open("rb") as handle:
+            with open_regular(path) as handle:
                 handle.read(1)
-            age = moment - path.stat().st_mtime
+                age = moment - os.fstat(handle.fileno()).st_mtime
+        except NotARegularFile as exc:  # a FIFO or a device: refused, never waited on
+            problems.append(str(exc))
+            continue
         except OSError as exc:
             problems.append(f"{path}: {exc.strerror}")
             continue

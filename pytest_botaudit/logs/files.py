@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..config.profile import Profile
+from ..fileio import NotARegularFile, open_regular
 from .analyzer import LogAnalyzer
 from .grammar import HEADER
 from .model import LogAnalysis
@@ -50,9 +51,13 @@ def analyze_files(
 def record_offsets(path: Path, parts: int) -> list[int]:
     """Byte offsets that split a plain file into ``parts`` ranges, each starting at a record
     header (so no record, traceback included, is cut in two)."""
-    size = path.stat().st_size
     offsets = [0]
-    with path.open("rb") as handle:
+    try:
+        handle = open_regular(path)
+    except NotARegularFile:
+        return offsets  # one part, which the scan reports as not read
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
         for k in range(1, parts):
             handle.seek(max(offsets[-1], size * k // parts))
             if handle.tell():

@@ -129,8 +129,12 @@ def stamp_seconds(stamp: str) -> float:
     )
 
 
-def parse_timestamp(text: str, zone: tzinfo | None) -> datetime:
+def parse_timestamp(text: str, zone: tzinfo | None, fold: int = 0) -> datetime:
+    """The moment a log time stands for; ``fold`` 1: the second pass of a local time shown
+    twice (localtime.py tells which pass a record is in)."""
     value = datetime.fromisoformat(text.replace(",", "."))
+    if fold:
+        value = value.replace(fold=1)
     if zone is None:  # the bot's asctime is local time of the machine that wrote the log
         return value.astimezone(UTC)
     return value.replace(tzinfo=zone).astimezone(UTC)

@@ -29,6 +29,7 @@ class LogRecord:
 
     __slots__ = (
         "_moment",
+        "fold",
         "level",
         "line_no",
         "lines",
@@ -50,6 +51,7 @@ class LogRecord:
         message: str,
         word: str | None,
         zone: tzinfo | None,
+        fold: int = 0,
     ) -> None:
         self.path = path
         self.line_no = line_no
@@ -59,6 +61,7 @@ class LogRecord:
         self.message = message
         self.word = word  # the leading `event_word: ` of the message, if any
         self.zone = zone
+        self.fold = fold  # 1: the second pass of a local hour shown twice (a fall-back)
         self.lines: list[str] = []
         self._moment: datetime | None = None
 
@@ -66,7 +69,7 @@ class LogRecord:
     def timestamp(self) -> datetime:
         """The moment in UTC, parsed once (several analyses ask)."""
         if self._moment is None:
-            self._moment = parse_timestamp(self.stamp, self.zone)
+            self._moment = parse_timestamp(self.stamp, self.zone, self.fold)
         return self._moment
 
     @property

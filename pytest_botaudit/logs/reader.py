@@ -9,11 +9,15 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import IO, cast
 
+from ..fileio import NotARegularFile, open_regular
 from .gz import GzipContent, LogDamaged
 from .model import MAX_LINE, LogRecord, ReadStats
 from .scanner import Emit, FastPath, Scanner, ScanTotals
 
 CHUNK = 2**20  # bytes read at a time: a block's arrays stay in the CPU's cache
+# bytes a follower reads from one file at one poll: a log that grows faster is caught up at the
+# next polls, and no poll reads without end
+MAX_POLL_BYTES = 256 * CHUNK
 
 
 def rotated_set(path: Path) -> list[Path]:
@@ -30,9 +34,16 @@ def rotated_set(path: Path) -> list[Path]:
 
 
 def open_log(path: Path) -> IO[bytes]:
+    """The log's content; only a regular file is read (NotARegularFile otherwise: a FIFO, a
+    device or a directory in its place is refused at once, never waited on or read forever)."""
     if path.suffix == ".gz":
-        return cast(IO[bytes], GzipContent(path.open("rb")))
-    return path.open("rb")
+        return cast(IO[bytes], GzipContent(open_regular(path)))
+    return open_regular(path)
+
+
+def not_read(path: Path, problem: NotARegularFile) -> str:
+    """The note a file that is not one leaves in the read statistics."""
+    return f"{path}: not read: {str(problem).removeprefix(f'{path}: ')}"
 
 
 class BlockSplitter:
@@ -111,7 +122,12 @@ def scan_file(
     in blocks of whole lines, in constant memory. A damaged .gz is read up to the damaged
     byte, which the totals report with its offset."""
     splitter = BlockSplitter(max_line)
-    with open_log(path) as handle:
+    try:
+        handle = open_log(path)
+    except NotARegularFile as problem:
+        scanner.stats.damaged.append(not_read(path, problem))
+        return scanner.finish(emit)
+    with handle:
         if start:
             handle.seek(start)
         remaining = None if end is None else end - start
@@ -153,6 +169,8 @@ def check_compressed(path: Path) -> str | None:
                 pass
     except LogDamaged as damage:
         return damage_note(path, damage)
+    except NotARegularFile as problem:
+        return not_read(path, problem)
     return None
 
 
@@ -168,7 +186,13 @@ def read_records(
         scanner = Scanner(str(path), zone)
         ready: list[LogRecord] = []
         splitter = BlockSplitter()
-        with open_log(path) as handle:
+        try:
+            handle = open_log(path)
+        except NotARegularFile as problem:
+            scanner.stats.damaged.append(not_read(path, problem))
+            stats.add(scanner.stats)
+            continue
+        with handle:
             try:
                 while chunk := handle.read(block_size):
                     scanner.feed(splitter.feed(chunk), ready.append)
@@ -196,11 +220,15 @@ class _Tail:
         self.scanner = Scanner(str(path), zone, fast)
         self.quiet = 0  # polls in a row that found nothing new
 
-    def drain(self, records: list[LogRecord]) -> bool:
-        """Read what was appended; True when there was something."""
+    def drain(self, records: list[LogRecord], limit: int | None = MAX_POLL_BYTES) -> bool:
+        """Read what was appended, at most ``limit`` bytes (None: up to the size the file has
+        now); True when there was something."""
+        if limit is None:
+            limit = max(0, os.fstat(self.handle.fileno()).st_size - self.handle.tell())
         grew = False
-        while chunk := self.handle.read(CHUNK):
+        while limit > 0 and (chunk := self.handle.read(min(CHUNK, limit))):
             grew = True
+            limit -= len(chunk)
             self.scanner.feed(self.splitter.feed(chunk), records.append)
         self.quiet = 0 if grew else self.quiet + 1
         return grew
@@ -217,7 +245,9 @@ class LogFollower:
     """Reads what the bot appended since the last call, like ``tail -F``: after a rotation
     (``bot.log`` → ``bot.log.1``) the old file is still read while its writer keeps writing to
     it, files rotated in between two polls are read whole, then the new file from its start.
-    With ``fast``, the bulk it names is counted unread, not returned (``bulk_of``)."""
+    With ``fast``, the bulk it names is counted unread, not returned (``bulk_of``). A path that
+    is no regular file any more (a FIFO, a device, a directory) is not read: ``problem`` says
+    why until it is a file again, which is then read from its start."""
 
     # polls with nothing new before a rotated-away file is closed
     RETIRE_AFTER = 3
@@ -236,6 +266,7 @@ class LogFollower:
         self._current: _Tail | None = None
         self._retired: list[_Tail] = []
         self._seen: set[int] = set()  # inodes already followed
+        self.problem = ""  # why the path cannot be followed now ("" while it can)
         # a log that does not exist yet is read from its first line once it appears
         self._from_start = from_start or not path.exists()
 
@@ -271,7 +302,7 @@ class LogFollower:
         """Stop following; returns the records still in progress."""
         records: list[LogRecord] = []
         for tail in [*self._retired, *([self._current] if self._current else [])]:
-            tail.drain(records)
+            tail.drain(records, limit=None)
             tail.close(records, self.stats)
         self._retired, self._current = [], None
         return records
@@ -299,15 +330,20 @@ class LogFollower:
                     tail.scanner.release(records.append)
                     self._retired.append(tail)
         self._current = self._open(self.path, from_start=True)
+        self._from_start = True  # a file that takes the path's place later: from its start
         if self._current is not None:
             self._current.drain(records)
 
     def _open(self, path: Path, from_start: bool) -> _Tail | None:
         try:
-            handle = path.open("rb")
-            inode = os.fstat(handle.fileno()).st_ino
-        except FileNotFoundError:
+            handle = open_regular(path)
+        except NotARegularFile as problem:
+            if path == self.path:  # "" when it is merely missing (between rotation's steps)
+                self.problem = str(problem) if os.path.lexists(path) else ""
             return None
+        if path == self.path:
+            self.problem = ""
+        inode = os.fstat(handle.fileno()).st_ino
         if not from_start:
             handle.seek(0, 2)
         self._seen.add(inode)

@@ -15,7 +15,8 @@ from ..config.profile import Profile
 from .blocks import MAX_SHAPES, STAMP, Shape, ShapeTable
 from .bulk import Bulk
 from .bulk import FastPath as FastPath  # the scanner's interface: where readers find it
-from .grammar import CANONICAL, HEADER, WORD, canonical_timestamp, timestamp_text, valid_stamp
+from .grammar import CANONICAL, HEADER, WORD, canonical_timestamp, valid_stamp
+from .localtime import LogWindow
 from .model import MAX_CONTINUATION, LogRecord, ReadStats
 
 Emit = Callable[[LogRecord], object]
@@ -70,12 +71,11 @@ class Scanner:
         self.vector_from = vector_from  # bytes from which a block's bulk is found all at once
         self.zone = zone
         self.stats = ReadStats(files=[name])
-        self._since = timestamp_text(since, zone) if since else ""
-        self._until = timestamp_text(until, zone) if until else ""
-        self._since_b = self._since.encode()
-        self._until_b = self._until.encode()
-        self._windowed = bool(since or until)
-        self._grammar = Bulk.of(fast) if fast is not None else None
+        window = self._window = LogWindow(zone, since, until)
+        self._since_b, self._until_b = window.since_b, window.until_b
+        self._windowed = window.windowed
+        # an edge inside a repeated hour: no line is counted by its text alone (the bulk)
+        self._grammar = Bulk.of(fast) if fast is not None and not window.edge_repeated else None
         self._echo_end = self._grammar.echo_end if self._grammar else 2
         slots = self._grammar.slots if self._grammar else []
         self._shapes = ShapeTable()
@@ -223,16 +223,17 @@ class Scanner:
         if self._pending is not None:
             emit(self._pending)
             self._pending = None
-        if self._windowed and (
-            (self._since and stamp < self._since) or (self._until and stamp >= self._until)
-        ):
+        fold = self._window.fold(stamp)
+        if self._windowed and self._window.outside(stamp, fold):
             self._out += 1
             return
         if not self._first:
             self._first, self._first_line = stamp, number
         self._last, self._last_line = stamp, number
         self._records += 1
-        self._pending = LogRecord(self.name, number, stamp, logger, level, message, word, self.zone)
+        self._pending = LogRecord(
+            self.name, number, stamp, logger, level, message, word, self.zone, fold or 0
+        )
 
     def _counted(
         self,

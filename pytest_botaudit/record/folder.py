@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..fileio import NotARegularFile, read_regular_bytes
 
 SNAPSHOT_GLOB = "monitoring_snapshots_*.jsonl"
 SUMMARY_GLOB = "monitoring_report_*.json"
@@ -101,11 +102,13 @@ class AuditDir:
         return [RunFolder(p) for p in sorted(found, key=_id_order)]
 
     def latest(self) -> RunFolder | None:
-        marker = self.path / LATEST
-        if marker.is_file():
-            named = self.path / marker.read_text(encoding="utf-8").strip()
-            if RUN_ID.match(named.name) and named.is_dir():
-                return RunFolder(named)
+        try:  # a run id and a newline; anything else in its place is no marker
+            text = read_regular_bytes(self.path / LATEST, 256).decode("utf-8", "replace")
+        except NotARegularFile:
+            text = ""
+        named = text.strip()
+        if RUN_ID.match(named) and (self.path / named).is_dir():
+            return RunFolder(self.path / named)
         runs = self.runs()
         return runs[-1] if runs else None
 

@@ -3,21 +3,29 @@ back as runs. Every writer and reader of the format goes through this module."""
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import errno
 import json
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import Any, BinaryIO
 
 from ..config.values import format_duration
-from ..errors import RecordError
+from ..errors import RecordError, WriteFailed
+from ..fileio import NotARegularFile, open_regular
+from ..redaction import scrub
 from .folder import run_id_of
 from .legacy import legacy_runs
+from .lock import RunLock
 from .model import Gap, Snapshot, StopReason, aware
 
+# a snapshot line is a few kilobytes (counters per exchange, the unprotected symbols)
+MAX_LINE_BYTES = 16 * 2**20
 # counters renamed since a file may have been written: old name -> current name
 RENAMED_COUNTERS = {"zombies_cleaned": "zombie_orders"}
 
@@ -84,15 +92,17 @@ class RunEnd:
     ended_at: datetime
     stop_reason: StopReason
     missing_event_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    error: str | None = None  # why a run stopped by an error stopped
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            RecordKind.END.value: {
-                "ended_at": self.ended_at.isoformat(),
-                "stop_reason": self.stop_reason.value,
-                "missing_event_types": {k: list(v) for k, v in self.missing_event_types.items()},
-            }
+        data: dict[str, Any] = {
+            "ended_at": self.ended_at.isoformat(),
+            "stop_reason": self.stop_reason.value,
+            "missing_event_types": {k: list(v) for k, v in self.missing_event_types.items()},
         }
+        if self.error:
+            data["error"] = self.error
+        return {RecordKind.END.value: data}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RunEnd:
@@ -104,6 +114,7 @@ class RunEnd:
             missing_event_types={
                 k: tuple(v) for k, v in data.get("missing_event_types", {}).items()
             },
+            error=str(data["error"]) if data.get("error") else None,
         )
 
 
@@ -130,16 +141,31 @@ class RecordedRun:
 
 
 class SnapshotWriter:
-    """Appends one JSON object per line and flushes it at once, so a killed audit keeps all
-    but the tick in flight."""
+    """Appends one JSON object per line and writes it through at once, so a killed audit keeps
+    all but the tick in flight. It holds the run folder's lock while open (one writer per run,
+    record/lock.py). A line starts on a line of its own even when the file ends in a torn one
+    (an audit killed mid-write); a line that cannot be written whole (a full disk) is taken
+    back, so the file never ends in half a record, and WriteFailed says why."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._handle: IO[str] | None = None
+        self.lock = RunLock(path.parent)
+        self._handle: BinaryIO | None = None
+        self._size = 0  # where the last whole line ends
 
     def __enter__(self) -> SnapshotWriter:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = self.path.open("a", encoding="utf-8")
+        self.lock.acquire()
+        try:
+            self._handle = self.path.open("a+b", buffering=0)
+            self._size = self._handle.seek(0, os.SEEK_END)
+            if self._size and os.pread(self._handle.fileno(), 1, self._size - 1) != b"\n":
+                self._write(b"\n")  # a torn last line stays torn, and ours starts afresh
+        except OSError as exc:
+            self.__exit__(None, None, None)
+            raise WriteFailed(self.path, exc) from None
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
         return self
 
     def __exit__(
@@ -148,9 +174,11 @@ class SnapshotWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                handle.close()
+        self.lock.release()
 
     def header(self, header: RunHeader) -> None:
         self._line(header.to_json())
@@ -165,9 +193,26 @@ class SnapshotWriter:
         self._line(end.to_json())
 
     def _line(self, data: Mapping[str, Any]) -> None:
+        text = scrub(json.dumps(data, separators=(",", ":"))) + "\n"
+        try:
+            self._write(text.encode("utf-8"))
+        except OSError as exc:
+            raise WriteFailed(self.path, exc) from None
+
+    def _write(self, data: bytes) -> None:
         assert self._handle is not None, "SnapshotWriter used outside its with-block"
-        self._handle.write(json.dumps(data, separators=(",", ":")) + "\n")
-        self._handle.flush()
+        view = memoryview(data)
+        try:
+            while view:
+                written = self._handle.write(view)
+                if not written:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                view = view[written:]
+        except OSError:
+            with contextlib.suppress(OSError):  # take back what part of the line was written
+                os.ftruncate(self._handle.fileno(), self._size)
+            raise
+        self._size += len(data)
 
 
 def lines(path: Path) -> Iterator[tuple[int, RecordKind, Mapping[str, Any]]]:
@@ -175,23 +220,40 @@ def lines(path: Path) -> Iterator[tuple[int, RecordKind, Mapping[str, Any]]]:
     when an audit was killed) is skipped; a file that is not JSON lines at all is an error."""
     bad = 0
     good = 0
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            if not raw.strip():
+    for number, raw in enumerate(_bounded_lines(path), 1):
+        if not raw.strip():
+            continue
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            bad += 1
+            if bad > max(2, good):  # more than a torn line or two: not a snapshot file
+                raise RecordError(
+                    f"'{path}' line {number}: not a snapshot file (not JSON lines)"
+                ) from None
+            continue
+        kind = RecordKind.of(data) if isinstance(data, dict) else None
+        if kind is not None:
+            good += 1
+            yield number, kind, data
+
+
+def _bounded_lines(path: Path) -> Iterator[bytes]:
+    """The file's lines; one longer than MAX_LINE_BYTES is no record (it is read past in
+    bounded pieces and counted as a bad line). Only a regular file is read: a FIFO or a device
+    in its place is refused at once, never waited on."""
+    try:
+        handle = open_regular(path)
+    except NotARegularFile as exc:
+        raise RecordError(f"'{path}': {str(exc).removeprefix(f'{path}: ')}") from None
+    with handle:
+        while raw := handle.readline(MAX_LINE_BYTES):
+            if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                while (rest := handle.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                    pass
+                yield b"{"  # not JSON: counted as a bad line
                 continue
-            try:
-                data = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                bad += 1
-                if bad > max(2, good):  # more than a torn line or two: not a snapshot file
-                    raise RecordError(
-                        f"'{path}' line {number}: not a snapshot file (not JSON lines)"
-                    ) from None
-                continue
-            kind = RecordKind.of(data) if isinstance(data, dict) else None
-            if kind is not None:
-                good += 1
-                yield number, kind, data
+            yield raw
 
 
 def snapshot_from_json(data: Mapping[str, Any]) -> Snapshot:

@@ -36,6 +36,9 @@ class Snapshot:
     # the positions without a stop-loss at the tick: SYMBOL@exchange from the database, SYMBOL
     # alone where only the bot's log says so
     unprotected: tuple[str, ...] = ()
+    # why a followed log could not be read over the tick ("" when it could): the tick's log
+    # counts are missing then, not zero (the database was sampled all the same)
+    log_gap: str = ""
 
     def value(self, metric: str) -> float | None:
         if metric in self.gauges:
@@ -52,6 +55,7 @@ class Snapshot:
             "by_exchange": {k: dict(v) for k, v in self.by_exchange.items()},
             **({"observed": dict(self.observed)} if self.observed else {}),
             **({"unprotected": list(self.unprotected)} if self.unprotected else {}),
+            **({"log_gap": self.log_gap} if self.log_gap else {}),
         }
 
     @classmethod
@@ -70,6 +74,7 @@ class Snapshot:
             },
             observed={k: float(v) for k, v in data.get("observed", {}).items()},
             unprotected=tuple(str(v) for v in data.get("unprotected", ())),
+            log_gap=str(data.get("log_gap", "")),
         )
 
 
@@ -144,6 +149,7 @@ class ResumePoint:
     started_at: datetime
     snapshots: tuple[Snapshot, ...]
     gaps: tuple[Gap, ...]
+    note: str = ""  # e.g. the lock of the killed audit, taken over
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +179,21 @@ class CollectionResult:
 
     def peak(self, metric: str) -> float:
         return max((s.value(metric) or 0.0 for s in self.snapshots), default=0.0)
+
+    def log_gaps(self) -> list[tuple[int, int, str]]:
+        """The stretches of ticks whose log could not be read: first tick, last tick, why (a
+        tick without a snapshot in between does not end a stretch; one with the log does)."""
+        stretches: list[tuple[int, int, str]] = []
+        going = False
+        for snapshot in self.snapshots:
+            if not snapshot.log_gap:
+                going = False
+            elif going and stretches[-1][2] == snapshot.log_gap:
+                stretches[-1] = (stretches[-1][0], snapshot.tick, snapshot.log_gap)
+            else:
+                stretches.append((snapshot.tick, snapshot.tick, snapshot.log_gap))
+                going = True
+        return stretches
 
     def incidents_of(self, severity: Severity) -> list[Incident]:
         return [i for i in self.incidents if i.severity is severity]

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..fileio import NotARegularFile, read_regular_bytes
 from .folder import RunFolder
 from .summary import write_json
 
 FORMAT = 1
+MAX_SHAPES_BYTES = 64 * 2**20  # a run's shapes are kilobytes: a bigger file is not one
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +83,11 @@ def read_shapes(folder: RunFolder) -> RunShapes | None:
     """The run's shapes; None when it has none (a run of an earlier version, or no data).
     A file that is not one raises ValueError naming the problem."""
     path = folder.shapes
-    if not path.is_file():
+    if not path.exists():
         return None
     try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(read_regular_bytes(path, MAX_SHAPES_BYTES))
+    except (OSError, NotARegularFile, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"'{path}': not readable ({exc})") from None
     if not isinstance(data, Mapping) or data.get("botaudit_shapes") != FORMAT:
         raise ValueError(f"'{path}': not a shapes file of format {FORMAT}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Mapping
@@ -10,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from ..config.values import format_duration
+from ..errors import WriteFailed
+from ..redaction import scrub
 from .folder import RunFolder
-from .model import CollectionResult, Severity
+from .model import CollectionResult, Severity, StopReason
 
 
 def summary(result: CollectionResult) -> dict[str, Any]:
@@ -56,6 +59,9 @@ def summary(result: CollectionResult) -> dict[str, Any]:
         ],
         "incidents": [i.to_json() for i in incidents],
         "gaps": [g.to_json() for g in result.gaps],
+        "log_gaps": [
+            {"ticks": [first, last], "reason": reason} for first, last, reason in result.log_gaps()
+        ],
         "missing_event_types": {k: list(v) for k, v in result.missing_event_types.items()},
         "missing_columns": list(result.missing_columns),
         "snapshot_file": str(result.snapshot_path),
@@ -63,19 +69,40 @@ def summary(result: CollectionResult) -> dict[str, Any]:
 
 
 def write_summary(result: CollectionResult, folder: RunFolder) -> CollectionResult:
-    path = write_json(folder.summary_file(result.ended_at), summary(result))
+    """The summary written; when it cannot be (a full disk), the run as collected, its status
+    ``error`` with the reason: what was collected is still judged."""
+    try:
+        path = write_json(folder.summary_file(result.ended_at), summary(result))
+    except WriteFailed as exc:
+        return failed(result, str(exc))
     return replace(result, summary_path=path)
+
+
+def failed(result: CollectionResult, reason: str) -> CollectionResult:
+    """The run with a write failure recorded: stopped by an error, the reasons kept."""
+    error = f"{result.error}; {reason}" if result.error else reason
+    return replace(result, stop_reason=StopReason.ERROR, error=error)
 
 
 def write_json(path: Path, data: Mapping[str, Any] | list[Any]) -> Path:
     """Write through a temporary file and rename, so a reader never sees half a report."""
-    return write_text(path, json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+    return write_text(path, json_text(data))
+
+
+def json_text(data: Mapping[str, Any] | list[Any]) -> str:
+    return json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n"
 
 
 def write_text(path: Path, text: str) -> Path:
-    """Write through a temporary file and rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write through a temporary file and rename, so a reader never sees half a file. A write
+    that fails (a full disk) leaves no temporary file behind and raises WriteFailed."""
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(scrub(text), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise WriteFailed(path, exc) from None
     return path

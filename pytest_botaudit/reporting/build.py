@@ -4,23 +4,28 @@ files finished in its run folder (the summary JSON with the verdicts, ``audit_re
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from ..config.profile import Profile
 from ..config.settings import AuditSettings, Mode
 from ..database.window import WindowStats
+from ..errors import WriteFailed
+from ..fileio import read_regular_bytes
 from ..judging.audit import AuditData
 from ..judging.verdicts import MetricSpec
 from ..record.folder import AuditDir, RunFolder
 from ..record.model import CollectionResult
-from ..record.summary import summary, write_json, write_text
+from ..record.summary import json_text, summary, write_text
 from .hourly import hourly_rows
 from .issues import problems_json
 from .markdown import render_audit_report
 from .model import Identity, ReportRow, Result, RunReport, audit_status, thresholds_digest
 from .series import Series, tick_series
+
+MAX_SUMMARY_BYTES = 64 * 2**20  # the collection's own summary, read back to add verdicts
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +68,7 @@ def identity(
         duration, interval = s.duration, s.interval
         expected, taken, gaps = s.expected_snapshots, 0, 0
     return Identity(
+        error=error or (collection.error if collection is not None else None) or "",
         run_id=folder.run_id,
         mode=s.mode.value,
         window_start=start,
@@ -117,8 +123,23 @@ def finish_run(
     )
 
 
-def write_run_files(run: RunReport) -> RunReport:
-    """The summary JSON, now with every verdict, and the filled audit report."""
+def planned(run: RunReport) -> RunReport:
+    """The run with the path its summary JSON will have (the collection's, when it wrote one;
+    the one judging failed after; else a new one)."""
+    folder = run.folder
+    assert folder is not None
+    collection = run.collection
+    if collection is None or collection.summary_path is not None:
+        return run
+    existing = folder.summary_files()
+    path = existing[-1] if existing else folder.summary_file(collection.ended_at)
+    assert run.data is not None
+    return replace(run, data=replace(run.data, collection=replace(collection, summary_path=path)))
+
+
+def write_run_files(run: RunReport) -> list[str]:
+    """The summary JSON, now with every verdict, and the filled audit report; each written
+    if it fits (a full disk): what could not be written, with the reason."""
     folder = run.folder
     assert folder is not None
     collection = run.collection
@@ -130,16 +151,21 @@ def write_run_files(run: RunReport) -> RunReport:
     if collection is not None:
         base = summary(collection)
     elif existing:
-        base = json.loads(existing[-1].read_text("utf-8"))
+        base = json.loads(read_regular_bytes(existing[-1], MAX_SUMMARY_BYTES))
     else:
         base = {}
-    base["error"] = run.error or base.get("error")
-    write_json(path, {**base, **run.verdicts_json(), **problems_json(run)})
-    if run.data is not None and collection is not None and collection.summary_path != path:
-        data = replace(run.data, collection=replace(collection, summary_path=path))
-        run = replace(run, data=data)
-    write_text(folder.audit_report, render_audit_report(run))
-    return run
+    base["error"] = run.identity.error or base.get("error")
+    files: list[tuple[Path, Callable[[], str]]] = [
+        (path, lambda: json_text({**base, **run.verdicts_json(), **problems_json(run)})),
+        (folder.audit_report, lambda: render_audit_report(run)),
+    ]
+    problems = []
+    for target, text in files:
+        try:
+            write_text(target, text())
+        except WriteFailed as exc:
+            problems.append(str(exc))
+    return problems
 
 
 def interim_report(

@@ -13,6 +13,7 @@ import pytest
 from ..escape import for_html
 from ..judging.preflight import PreflightResult
 from ..judging.verdicts import CheckResult
+from ..redaction import scrub
 from ..timefmt import span
 from .htmlparts import COLLAPSE_ENVIRONMENT, FILTER_SCRIPT, STYLE, band, run_sections
 from .htmlsections import RowContext, result_extras
@@ -49,9 +50,12 @@ class AuditHtml:
         several = len(model.runs) > 1
         _environment(session.config, model)
         body = "".join(run_sections(run, n, several) for n, run in enumerate(model.runs))
+        # the secrets the audit knows, in whatever spelling the parts escaped them to
         prefix.append(
-            f'{STYLE}{COLLAPSE_ENVIRONMENT}<div class="botaudit">{band(model)}{body}</div>'
-            f"{FILTER_SCRIPT}"
+            scrub(
+                f'{STYLE}{COLLAPSE_ENVIRONMENT}<div class="botaudit">{band(model)}{body}</div>'
+                f"{FILTER_SCRIPT}"
+            )
         )
 
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
@@ -88,7 +92,7 @@ class AuditHtml:
         if report.when == "call" and result is not None:
             from pytest_html import extras
 
-            html_extra = extras.html(result_extras(result, self._context(item)))
+            html_extra = extras.html(scrub(result_extras(result, self._context(item))))
             report.extras = [*getattr(report, "extras", []), html_extra]
 
 
@@ -106,7 +110,7 @@ def _environment(config: pytest.Config, model: ReportModel) -> None:
         i = run.identity
         suffix = f" ({i.run_id})" if len(model.runs) > 1 else ""
         window = span(i.window_start, i.window_end) if i.window_start else "not collected"
-        # pytest-html puts these values into its page as HTML: escaped here
+        # pytest-html puts these values into its page as HTML: escaped here (and scrubbed)
         metadata[f"Audit{suffix}"] = for_html(f"run {i.run_id}, {i.mode} mode, {i.status.value}")
         metadata[f"Audit window{suffix}"] = for_html(window)
         metadata[f"Bot version{suffix}"] = for_html(i.bot_version or "not given")

@@ -140,8 +140,8 @@ def identity_table(run: RunReport) -> str:
     ]
     if run.collection_seconds is not None:
         rows.append(("Collection", f"{run.collection_seconds:.1f} s, outside every check"))
-    if run.error:
-        rows.append(("Error", run.error))
+    if run.identity.error:
+        rows.append(("Error", run.identity.error))
     body = "".join(f"<tr><th>{for_html(k)}</th><td>{for_html(v)}</td></tr>" for k, v in rows)
     return (
         '<details class="botaudit-identity-box"><summary>The audit\'s identity</summary>'

@@ -102,8 +102,8 @@ def render_audit_report(run: RunReport, interim: bool = False) -> str:
         ]
         if run.cases:
             lines += [f"Checks: {cases_text(run.cases)}.", ""]
-    if run.error:
-        lines += [f"> The audit could not complete: {for_markdown(run.error)}", ""]
+    if run.identity.error:
+        lines += [f"> The audit could not complete: {for_markdown(run.identity.error)}", ""]
     found_scores = scores(run)
     lines += md_table(
         ["Area", "Score (out of 10)¹", "Checks judged", "NO-DATA"],
@@ -324,8 +324,10 @@ def _appendices(run: RunReport) -> list[str]:
     folder = run.folder
     if folder is None:
         return ["_no run folder_"]
-    names = sorted(
-        p.name for p in folder.path.iterdir() if p.is_file() and not p.name.endswith(".tmp")
+    names = sorted(  # the run's lock (a dot file) and half-written files are no appendix
+        p.name
+        for p in folder.path.iterdir()
+        if p.is_file() and not p.name.endswith(".tmp") and not p.name.startswith(".")
     )
     names = sorted({*names, folder.audit_report.name})
     return [f"- `{name}`" for name in names] + [

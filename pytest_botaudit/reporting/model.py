@@ -135,6 +135,7 @@ class Identity:
     gaps: int
     status: AuditStatus
     plugin_version: str = __version__
+    error: str = ""  # why the status is error (a full disk, a crash), else empty
 
     def properties(self) -> list[tuple[str, str]]:
         """The suite-level JUnit properties (overall verdict and counts are added by the model)."""
@@ -142,6 +143,7 @@ class Identity:
             ("botaudit_format", FORMAT_VERSION),
             ("run_id", self.run_id),
             ("audit_status", self.status.value),
+            ("audit_error", self.error),
             ("mode", self.mode),
             ("window_start", self.window_start.isoformat() if self.window_start else ""),
             ("window_end", self.window_end.isoformat() if self.window_end else ""),
@@ -332,6 +334,7 @@ class ReportModel:
 
     runs: tuple[RunReport, ...]
     notified: tuple[int, int] | None = None  # notifications (sent, failed)
+    unwritten: tuple[str, ...] = ()  # files of the runs that could not be written, and why
     gate: tuple[str, ...] | None = None  # --audit-fail-on-regression: why it failed, if it did
 
     @property
@@ -356,7 +359,7 @@ class ReportModel:
 
     @property
     def audit_error(self) -> str | None:
-        return next((r.error for r in self.runs if r.error), None)
+        return next((r.identity.error for r in self.runs if r.identity.error), None)
 
     @property
     def summary_path(self) -> Path | None:

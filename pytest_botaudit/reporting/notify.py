@@ -7,7 +7,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import re
 import threading
+import urllib.parse
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -15,10 +17,12 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..record.model import Gap, Incident, Severity
+from ..redaction import scrub
 
 log = logging.getLogger(__name__)
 SEND_TIMEOUT = 10.0  # seconds one message may take
 DRAIN_TIMEOUT = 15.0  # seconds the end of a session waits for messages still queued
+_URL_PARTS = re.compile(r"[/:@?&=#,]+")
 
 
 @contextlib.contextmanager
@@ -50,6 +54,14 @@ def shown(url: str) -> str:
     if not plugin:
         return url.split("://", 1)[0] + "://***"
     return str(plugin.url(privacy=True)).split("?", 1)[0]
+
+
+def url_secrets(url: str) -> list[str]:
+    """The parts of a notification URL its privacy view hides (tokens, passwords, ids), so
+    they are hidden wherever else they appear."""
+    visible = set(_URL_PARTS.split(shown(url)))
+    pieces = (urllib.parse.unquote(p) for p in _URL_PARTS.split(url.split("://", 1)[-1]))
+    return [p for p in pieces if p and p not in visible]
 
 
 def check_urls(urls: Sequence[str], origin: str) -> None:
@@ -134,7 +146,7 @@ class Notifier:
         self._thread.join(DRAIN_TIMEOUT)
 
     def _post(self, title: str, body: str, kind: str) -> None:
-        self._queue.put(_Message(f"botaudit: {title}", body, kind))
+        self._queue.put(_Message(scrub(f"botaudit: {title}"), scrub(body), kind))
 
     def _send_all(self) -> None:
         while (message := self._queue.get()) is not None:

@@ -16,6 +16,7 @@ from ..config.values import format_duration
 from ..escape import for_terminal
 from ..judging.verdicts import CheckResult, Verdict
 from ..record.model import Incident
+from ..redaction import scrub
 from ..reruns.render import baseline_lines as comparison_lines
 from ..timefmt import clock
 from .issues import advice, headline, incident_line, issues, not_judged, not_run_reason
@@ -36,11 +37,25 @@ VERDICT_MARKUP = {
 }
 
 
+class _Scrubbed:
+    """The terminal reporter, with the secrets the audit knows hidden in every line."""
+
+    def __init__(self, reporter: Any) -> None:
+        self._reporter = reporter
+
+    def write_line(self, line: str, **markup: bool) -> None:
+        self._reporter.write_line(scrub(line), **markup)
+
+    def write_sep(self, sep: str, title: str = "", **markup: bool) -> None:
+        self._reporter.write_sep(sep, scrub(title), **markup)
+
+
 def render_terminal(
     reporter: Any, model: ReportModel | None, report_error: str | None = None
 ) -> None:
     """The audit's section of pytest's summary: one line per problem (a metric's finding, its
     incidents under it), what was not judged, the pre-flight and test-case counts, the files."""
+    reporter = _Scrubbed(reporter)
     if report_error is not None:
         reporter.write_line(
             f"botaudit: the report could not be built: {report_error}; the collected run is "
@@ -61,6 +76,8 @@ def render_terminal(
         reporter.write_line(f"--audit-fail-on-regression: {reason}", red=True)
     if model.audit_error and all(run.judged for run in model.runs):
         reporter.write_line(f"audit error: {for_terminal(model.audit_error)}", red=True)
+    for problem in model.unwritten:
+        reporter.write_line(f"not written: {for_terminal(problem)}", red=True)
     if model.collection_seconds is not None:
         reporter.write_line(
             f"collection: {model.collection_seconds:.1f} s (outside every check's duration)"
@@ -190,23 +207,28 @@ class _Console:
     def line(self, text: str, **markup: bool) -> None:
         if self.reporter is None:
             return
-        with self._io():
-            if self.status_shown:
-                self.reporter.rewrite("", erase=True)
-                self.reporter.write("\r")
-                self.status_shown = False
+        text = scrub(text)
+        try:
+            with self._io():
+                if self.status_shown:
+                    self.reporter.rewrite("", erase=True)
+                    self.reporter.write("\r")
+                    self.status_shown = False
                 self.reporter.write_line(text, **markup)
-                return
-            self.reporter.write_line(text, **markup)
+        except OSError:  # a terminal that hung up (SIGHUP): the audit goes on without it
+            pass
 
     def status(self, text: str) -> None:
         if self.reporter is None:
             return
-        with self._io():
-            if not self.status_shown:
-                self.reporter.ensure_newline()
-            self.reporter.rewrite(text, erase=True)
-            self.status_shown = True
+        try:
+            with self._io():
+                if not self.status_shown:
+                    self.reporter.ensure_newline()
+                self.reporter.rewrite(scrub(text), erase=True)
+                self.status_shown = True
+        except OSError:
+            pass
 
 
 def terminal_writer(config: Any) -> Callable[..., None]:
@@ -283,8 +305,9 @@ def header_lines(s: AuditSettings, profile_source: str) -> list[str]:
         if s.mode is Mode.REPLAY
         else (f"interval {format_duration(s.interval)}")
     )
-    return [
+    lines = [
         f"botaudit: {what}, {interval}, strict {s.strict}, allow-no-data {s.allow_no_data}",
         f"botaudit: dsn {s.redacted_dsn}, log {logs}, profile {profile_source}, out {s.out}",
         *([f"botaudit: notify {', '.join(shown(url) for url in s.notify)}"] if s.notify else []),
     ]
+    return [scrub(line) for line in lines]

@@ -13,12 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BotAuditError
+from ..fileio import NotARegularFile, read_regular_bytes
 from ..judging.sample import Sample
 from ..judging.verdicts import Direction, Kind, Threshold, Verdict, direction_of, safe_margin
 from ..record.folder import AuditDir, RunFolder
 from ..record.shapes import RunShapes, read_shapes
 
 PREFLIGHT = "preflight"
+# an audit's JUnit XML is some kilobytes, its summary JSON at most a few megabytes: a bigger
+# file is not one (and is never read whole into memory)
+MAX_RECORD_BYTES = 64 * 2**20
 _THRESHOLD = re.compile(r"^\s*(<=|>=|<|>)\s*(-?[0-9.eE+-]+)\s*$")
 
 
@@ -151,12 +155,13 @@ def load_record(path: Path) -> AuditRecord:
     if path.is_dir():
         return _from_folder(path)
     try:
-        tree = ET.parse(path)
+        root = ET.fromstring(read_regular_bytes(path, MAX_RECORD_BYTES))
+    except NotARegularFile as exc:  # a FIFO, a device: refused, never waited on
+        raise CompareError(f"'{path}': {_reason(exc, path)}") from None
     except OSError as exc:
         raise CompareError(f"'{path}': cannot read it ({exc.strerror or exc})") from None
     except ET.ParseError as exc:
         raise CompareError(f"'{path}': not XML ({exc})") from None
-    root = tree.getroot()
     suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
     if root.tag not in ("testsuite", "testsuites") or not suites:
         raise CompareError(f"'{path}': not a JUnit XML file (root <{root.tag}>)")
@@ -190,6 +195,11 @@ def load_record(path: Path) -> AuditRecord:
     return AuditRecord(str(path), suite_props, checks, tuple(notes), shapes, missing)
 
 
+def _reason(exc: NotARegularFile, path: Path) -> str:
+    """The problem alone (the message starts with the path, which the caller names)."""
+    return str(exc).removeprefix(f"{path}: ")
+
+
 def _shapes_beside(path: Path, props: Mapping[str, str]) -> tuple[RunShapes | None, str]:
     """A JUnit file carries no message shapes: they are read from its run's folder, the one
     its ``run_folder`` property names or the one it lies in, while that folder exists."""
@@ -218,8 +228,8 @@ def _from_folder(path: Path) -> AuditRecord:
     if not summaries:
         raise CompareError(f"'{path}': no monitoring_report_*.json in this run folder")
     try:
-        data: Any = json.loads(summaries[-1].read_text("utf-8"))
-    except (OSError, ValueError) as exc:
+        data: Any = json.loads(read_regular_bytes(summaries[-1], MAX_RECORD_BYTES))
+    except (OSError, ValueError, NotARegularFile) as exc:
         raise CompareError(f"'{summaries[-1]}': not a readable summary ({exc})") from None
     verdicts = data.get("verdicts") if isinstance(data, dict) else None
     if not isinstance(verdicts, list):

@@ -163,7 +163,9 @@ def test_killed_audit_resumes_and_judges_the_whole_run(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize(
+    "signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"]
+)
 def test_signal_stops_collection_and_keeps_everything(
     pytester: pytest.Pytester, database: str, signum: int
 ) -> None:

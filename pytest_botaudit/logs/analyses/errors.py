@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ...redaction import scrub
 from ..model import LogRecord, LogSample
 from .base import Redact, Shift, sample_of
 from .tally import Tally
@@ -77,7 +78,9 @@ class ShapeTable:
         self.shapes: dict[str, _Shape] = {}
 
     def feed(self, record: LogRecord) -> None:
-        shape = shape_of(record.message)  # secrets are hidden when a shape is shown
+        # the patterns' secrets are hidden when a shape is shown; a secret the audit knows is
+        # hidden first (masking its digits would leave the rest of it for all to see)
+        shape = shape_of(scrub(record.message))
         known = self.shapes.get(shape)
         if known is not None:
             known.count += 1
