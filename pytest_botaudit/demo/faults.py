@@ -156,30 +156,47 @@ async def ws_flap(
 async def api_error(
     bot: BotSimulator, conn: asyncpg.Connection, data: dict[str, Any], stamp: datetime
 ) -> None:
-    payload = '{"retCode":10001,"retMsg":"params error: StopLoss price invalid"}'
-    message = f"Failed to set Bybit Stop Loss: bybit {payload}"
+    """The exchange refuses a stop-loss, as the bot's Bybit path meets it
+    (core/stop_loss_manager.py:401-423@9d9879e): its trading-stop call answers a retCode, the
+    manager writes one stop_loss_error event (symbol and exchange, no position_id, the code in
+    ``ret_code``) and logs the failure twice, its own line and its caller's (:226@9d9879e,
+    :311@116d884), milliseconds apart."""
+    symbol = data.get("symbol") or SYMBOLS[data["n"] % len(SYMBOLS)] + "USDT"
+    code, text = 10002, "invalid request, please check your server timestamp or recv_window param"
+    error = f"Bybit API error {code}: {text}"
     extra: tuple[str, ...] = ()
     if data["traceback"]:
         extra = (
             "Traceback (most recent call last):",
-            '  File "/app/core/stop_loss_manager.py", line 212, in set_stop_loss',
-            "    order = await bot.exchange.create_order(symbol, 'market', side, qty)",
-            '  File "/usr/lib/python3.12/site-packages/ccxt/async_support/bybit.py", '
-            "line 4410, in create_order",
-            "    raise ExchangeError(bot.id + ' ' + body)",
-            f"ccxt.base.errors.ExchangeError: bybit {payload}",
+            '  File "/app/core/stop_loss_manager.py", line 219, in set_stop_loss',
+            "    return await self._set_bybit_stop_loss(symbol, stop_price)",
+            '  File "/app/core/stop_loss_manager.py", line 420, in _set_bybit_stop_loss',
+            "    raise Exception(error_message)",
+            f"Exception: {error}",
         )
-    bot.line(stamp, "core.stop_loss_manager", "ERROR", message, extra)
     await bot.event(
         conn,
         stamp,
-        "exchange_error",
-        {"exchange": "bybit", "error": payload, "operation": "set_stop_loss"},
+        "stop_loss_error",
+        {
+            "symbol": symbol,
+            "exchange": "bybit",
+            "stop_price": 19.4,
+            "error": error,
+            "ret_code": code,
+        },
         None,
-        None,
+        symbol,
         "bybit",
         severity="ERROR",
-        error=message,
+    )
+    bot.line(stamp, "core.stop_loss_manager", "ERROR", f"Failed to set Bybit Stop Loss: {error}")
+    bot.line(
+        stamp + timedelta(milliseconds=2),
+        "core.stop_loss_manager",
+        "ERROR",
+        f"Failed to set Stop Loss for {symbol}: {error}",
+        extra,
     )
 
 

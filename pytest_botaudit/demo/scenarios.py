@@ -298,7 +298,8 @@ def build_plan(scenario: Scenario, duration: float, seed: int, speed: float = 1.
             Action(
                 duration * (0.4 + 0.05 * i / max(1, fault.api_errors)),
                 "api_error",
-                {"n": i, "traceback": i % 3 == 0},
+                # a burst: the exchange refusing one position's stop-loss, retried
+                {"n": i, "traceback": i % 3 == 0, "symbol": "SOLUSDT"},
             )
         )
     for i in range(fault.zombie_orders):

@@ -43,8 +43,9 @@ CANONICAL = re.compile(
 WORD = re.compile(rf"^({_WORD}): ")
 # the event word of an echo where it starts: the fast path's echo group, on bytes
 ECHO_WORD = re.compile(rf"({_WORD}): ".encode())
+# (a bare ``Exception: ...`` too: the bot raises Exception(message), core/stop_loss_manager.py)
 _EXCEPTION_LINE = re.compile(
-    r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Timeout|Exit|Interrupt))\b"
+    r"^(?P<type>(?:[A-Za-z_][\w.]*)?(?:Error|Exception|Timeout|Exit|Interrupt))\b"
 )
 
 

@@ -1,10 +1,15 @@
--- 4. Errors over [since, until) by event type, exchange and error code (the exchange's
--- retCode, else the error text with its numbers masked): count, first and last seen.
+-- 4. Errors over [since, until) by event type, exchange and error code: count, first and
+-- last seen. The code is the exchange's (the bot's ret_code, a retCode or code in the event
+-- data or in the JSON of its error text, "Bybit API error 10001: ..."), else the error text
+-- with its numbers masked.
 -- (event_type || '') and (severity || '') keep the planner on the created_at range: the
 -- work is the window's whatever the history holds (the event_type index spans all of it).
 SELECT e.event_type,
        coalesce(e.exchange, 'unknown') AS exchange,
-       coalesce(e.event_data ->> 'retCode', e.event_data ->> 'code',
+       coalesce(e.event_data ->> 'ret_code', e.event_data ->> 'retCode',
+                e.event_data ->> 'code',
+                substring(coalesce(e.event_data ->> 'error', e.error_message, '')
+                          FROM '(?:retCode|code|API error)"?[: ]+(-?[0-9]+)'),
                 left(regexp_replace(coalesce(e.error_message, e.event_data ->> 'error', ''),
                                     '[0-9]+', 'N', 'g'), 80)) AS error_code,
        count(*) AS errors,

@@ -118,7 +118,7 @@ async def test_faulty_run_numbers(database: str, tmp_path: Path) -> None:
     timeline = _records(analysis, 12, "12_critical_timeline")
     assert timeline[0]["severity"] == "CRITICAL"
     assert timeline[0]["event_type"] == "emergency_close_all_triggered"
-    errors = [r for r in timeline if r["event_type"] == "exchange_error"]
+    errors = [r for r in timeline if r["event_type"] == "stop_loss_error"]
     assert [int(str(r["events"])) for r in errors] == [60]
     assert str(errors[0]["first_seen"]) < str(errors[0]["last_seen"])
 

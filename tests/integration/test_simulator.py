@@ -76,7 +76,9 @@ def test_faulty_bot_writes_the_contract_and_exactly_its_faults(
     assert set(types) <= CONTRACT_EVENT_TYPES
     faults = SCENARIOS["faulty"].faults
     assert types["emergency_close_all_triggered"] == faults.emergency_closes == 1
-    assert types["exchange_error"] == faults.api_errors
+    # the exchange refused a stop-loss: the bot writes stop_loss_error, not exchange_error
+    assert types["stop_loss_error"] == faults.api_errors
+    assert "exchange_error" not in types
     assert types["position_updated"] > 100
     positions = asyncio.run(
         fetch(
@@ -103,7 +105,11 @@ def test_faulty_bot_writes_the_contract_and_exactly_its_faults(
     assert analysis.count("emergency_close") == faults.emergency_closes
     assert analysis.count("api_error") == faults.api_errors
     assert analysis.stop_loss.missing_positions == faults.unprotected_positions
-    assert analysis.error_types["ccxt.base.errors.ExchangeError"] == faults.api_errors // 3
+    # each refusal is two lines of the stop-loss manager (its own and its caller's): one
+    # failure to set a stop-loss, as the events table has one stop_loss_error
+    assert analysis.count("sl_set_failed") == faults.api_errors == types["stop_loss_error"]
+    assert analysis.exchange_codes == {"10002": 2 * faults.api_errors}
+    assert analysis.error_types["Exception"] == faults.api_errors // 3, analysis.error_types
 
 
 def test_healthy_bot_has_no_faults(database: str, tmp_path: Path) -> None:

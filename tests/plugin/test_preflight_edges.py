@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_botaudit.exitcodes import AuditExit
 from pytest_botaudit.judging import preflight
 from pytest_botaudit.judging.verdicts import Verdict
 
@@ -117,7 +118,7 @@ def _audit(
 
 
 def _stopped(result: pytest.RunResult, pytester: pytest.Pytester, check: str) -> None:
-    assert result.ret == 1
+    assert result.ret == AuditExit.NOT_RUN
     result.stdout.fnmatch_lines([f"*pre-flight failed, the audit did not start: {check}*"])
     assert ": collecting for" not in result.stdout.str()
     assert not list(pytester.path.rglob("monitoring_snapshots_*.jsonl"))
@@ -126,7 +127,7 @@ def _stopped(result: pytest.RunResult, pytester: pytest.Pytester, check: str) ->
 @pytest.mark.parametrize(
     ("env", "said"),
     [
-        (None, "*NO-DATA: .env: no such file (--audit-env-file)*"),
+        (None, "*NO-DATA: .env: cannot read it (no such file) (--audit-env-file)*"),
         ("LOG_LEVEL=INFO\n", "*no *_TESTNET flag: the bot defaults to the live exchange*"),
         (
             "BINANCE_TESTNET=true\nBYBIT_API_KEY=sekrit-key-42\n",
@@ -199,8 +200,8 @@ def test_a_log_warning_lets_the_audit_go_on(
     assert "pre-flight failed" not in result.stdout.str()
     reconnects = xml["TestStability::test_few_websocket_reconnects"]
     if case == "no log":
-        result.stdout.fnmatch_lines(["*WARN: no bot log given (--audit-log)*"])
+        result.stdout.fnmatch_lines(["WARN*pre-flight: no bot log given (--audit-log)*"])
         assert reconnects["verdict"] == "NO-DATA"
-        result.stdout.fnmatch_lines(["*NO-DATA: WebSocket reconnects*no bot log given*"])
+        result.stdout.fnmatch_lines(["NO-DATA*WebSocket reconnects*no bot log given*"])
     else:
-        result.stdout.fnmatch_lines(["*WARN: 1 rotated log file(s) damaged*"])
+        result.stdout.fnmatch_lines(["WARN*pre-flight: 1 rotated log file(s) damaged*"])

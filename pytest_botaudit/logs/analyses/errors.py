@@ -16,10 +16,11 @@ from .tally import Tally
 
 MAX_SHAPES = 500
 OTHER_SHAPE = "<other>"
-# an exchange's error code in its payload: Bybit's "retCode" (or retCode=N unwrapped),
-# Binance's "code" (negative)
+# an exchange's error code in its payload: Bybit's "retCode" (or retCode=N unwrapped, or the
+# stop-loss manager's "Bybit API error N: ..."), Binance's "code" (negative)
 _EXCHANGE_CODE = re.compile(
-    r'"retCode"\s*:\s*(?P<code>-?\d+)|\bretCode=(?P<unwrapped>-?\d+)|"code"\s*:\s*(?P<binance>-\d+)'
+    r'"retCode"\s*:\s*(?P<code>-?\d+)|\bretCode=(?P<unwrapped>-?\d+)'
+    r'|"code"\s*:\s*(?P<binance>-\d+)|\bBybit API error (?P<manager>-?\d+):'
 )
 _SHAPE_MASKS = (
     (re.compile(r"'[^']*'|\"[^\"]*\""), "<str>"),

@@ -4,9 +4,10 @@ A record counts once, or by the number its pattern's ``count`` group carries (``
 3`` is three zombie orders). A category the profile gives a repeat window counts what the bot
 logs several times, once: a record with the same key (the pattern's ``key`` group, else its
 ``symbol``, else the whole message) within that many seconds of the last one is part of the same
-occurrence when it is another message (another logger or another pattern) than those already
-in it: one exchange error logged by the rate limiter, its caller and the caller's caller is one
-error, while the same message twice (a burst of failed calls) is two."""
+occurrence when it is another message (another logger, another pattern, or other words around
+the key) than those already in it: one exchange error logged by the rate limiter, its caller and
+the caller's caller is one error, while the same message twice (a burst of failed calls) is
+two."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ def occurrences(groups: Groups) -> int:
     return 1
 
 
+Message = tuple[str, int, str]  # a record's logger, pattern and words without its key
+
+
 class _Repeats:
     """The keys of one category seen within its window: the last time of each, and the
     first occurrences of this part that may repeat the part before it (a merge joins them)."""
@@ -37,16 +41,16 @@ class _Repeats:
     def __init__(self, window: float) -> None:
         self.window = window
         self.start: float | None = None
-        # key -> the time of its last record and the messages (logger, pattern) of its
+        # key -> the time of its last record and the messages (logger, pattern, words) of its
         # occurrence so far
-        self.last: dict[str, tuple[float, set[tuple[str, int]]]] = {}
+        self.last: dict[str, tuple[float, set[Message]]] = {}
         # key -> (time, message, occurrences counted, where its sample is, its groups): the
         # part's first record of each key within one window of its start, the only ones a part
         # before can repeat
-        self.first: dict[str, tuple[float, tuple[str, int], int, str | None, Groups]] = {}
+        self.first: dict[str, tuple[float, Message, int, str | None, Groups]] = {}
         self.merged = 0  # records folded into an earlier one
 
-    def seen(self, key: str, moment: float, message: tuple[str, int]) -> bool:
+    def seen(self, key: str, moment: float, message: Message) -> bool:
         """True when the record is another message of an occurrence within the window (it is
         then not counted)."""
         if self.start is None:
@@ -68,7 +72,7 @@ class _Repeats:
         self,
         key: str,
         moment: float,
-        message: tuple[str, int],
+        message: Message,
         counted: int,
         sample: str | None,
         groups: Groups,
@@ -105,7 +109,9 @@ class Tally:
                 repeats = self.repeats[category] = _Repeats(window)
             key = groups.get("key") or groups.get("symbol") or record.message
             moment = stamp_seconds(record.stamp)
-            message = (record.logger, which)
+            # one message: its logger, its pattern and its words around the key (the bot's
+            # Bybit stop-loss failure is two lines of one logger that one pattern matches)
+            message = (record.logger, which, record.message.replace(key, "\0", 1))
             if repeats.seen(key, moment, message):
                 return 0
             sampled = self.sample(category, record)
