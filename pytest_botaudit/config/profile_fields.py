@@ -24,6 +24,9 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 # replaces any of them)
 DEFAULT_ANALYSIS_TYPES: dict[str, tuple[str, ...]] = {
     "high_rate": ("position_updated",),
+    # section 2's stop-loss kinds beside the placements (positions.stop_loss_event_types)
+    "sl_triggered": ("stop_loss_triggered",),
+    "sl_error": ("stop_loss_error", "stop_loss_set_failed"),
     "error": (
         "exchange_error",
         "error_occurred",

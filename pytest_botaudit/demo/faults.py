@@ -134,6 +134,38 @@ async def emergency_close(
     bot.line(stamp, "core.atomic_position_manager", "INFO", "✅ Emergency close completed")
 
 
+async def late_trailing_move(
+    bot: BotSimulator, conn: asyncpg.Connection, data: dict[str, Any], stamp: datetime
+) -> None:
+    """A race: the position closes, and its trailing stop's move, already on its way, lands
+    0.4 s later for a position that is gone (protection/trailing_stop.py:862@9d9879e writes
+    trailing_stop_sl_updated with symbol and exchange, no position_id)."""
+    position = bot.positions[data["key"]]
+    await close_position(bot, conn, {"key": data["key"], "pnl": 4.2}, stamp)
+    moved = stamp + timedelta(milliseconds=400)
+    stop = round(position.stop * 1.004, 6)
+    await bot.event(
+        conn,
+        moved,
+        "trailing_stop_sl_updated",
+        {
+            "symbol": position.symbol,
+            "exchange": position.exchange,
+            "new_sl_price": stop,
+            "execution_time_ms": 85.0,
+        },
+        None,
+        position.symbol,
+        position.exchange,
+    )
+    bot.line(
+        moved,
+        "protection.trailing_stop",
+        "INFO",
+        f"✅ {position.symbol}: SL updated via edit_order in 85ms",
+    )
+
+
 async def ws_flap(
     bot: BotSimulator, conn: asyncpg.Connection, data: dict[str, Any], stamp: datetime
 ) -> None:

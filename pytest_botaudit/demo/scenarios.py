@@ -47,6 +47,9 @@ class Faults:
     excessive_ts_updates: int = 0
     aged_positions: int = 0
     timeouts: int = 0
+    # a position closes while its trailing stop's move is on its way: the move lands 0.4 s
+    # after the close (section 10's race pair position_closed -> trailing_stop_sl_updated)
+    races: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +79,11 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "faulty": Scenario(
         "faulty",
-        "unprotected positions, an emergency close, WebSocket flapping and an API error burst",
-        Faults(unprotected_positions=2, emergency_closes=1, ws_reconnects=24, api_errors=60),
+        "unprotected positions, an emergency close, WebSocket flapping, an API error burst and "
+        "a race between a close and a trailing-stop move",
+        Faults(
+            unprotected_positions=2, emergency_closes=1, ws_reconnects=24, api_errors=60, races=1
+        ),
     ),
     "late_stop_loss": Scenario(
         "late_stop_loss",
@@ -285,6 +291,14 @@ def build_plan(scenario: Scenario, duration: float, seed: int, speed: float = 1.
             )
         )
         actions.append(Action(duration * (0.3 + 0.01 * i), "emergency_close", {"key": key}))
+    for i in range(fault.races):
+        key = f"p{next(keys)}"
+        actions.append(
+            opening(
+                duration * (0.22 + 0.01 * i), key, "ARB", "bybit", "long", 0.8, 95.0, protected=True
+            )
+        )
+        actions.append(Action(duration * (0.55 + 0.01 * i), "late_trailing_move", {"key": key}))
     for i in range(fault.ws_reconnects):
         actions.append(
             Action(

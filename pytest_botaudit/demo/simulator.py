@@ -33,6 +33,7 @@ ACTIONS: dict[str, trading.Handler] = {
     "sl_missing": faults.sl_missing,
     "sl_placed_late": faults.sl_placed_late,
     "emergency_close": faults.emergency_close,
+    "late_trailing_move": faults.late_trailing_move,
     "ws_flap": faults.ws_flap,
     "api_error": faults.api_error,
     "load_aged": faults.load_aged,

@@ -108,8 +108,15 @@ async def test_faulty_run_numbers(database: str, tmp_path: Path) -> None:
     }
     # 10: the bot writes a stop-loss in the same instant as each protected opening
     pairs = {r["pair"]: r["occurrences"] for r in _records(analysis, 10, "10_race_conditions")}
-    # an opening followed by its stop-loss in the same instant is the bot's normal sequence
-    assert "position_created -> stop_loss_placed" not in pairs
+    # an opening followed by its stop-loss in the same instant is the bot's normal sequence;
+    # the injected race (a trailing-stop move landing 0.4 s after its position closed) is
+    # the only one
+    assert pairs == {
+        "position_closed -> trailing_stop_sl_updated": SCENARIOS["faulty"].faults.races
+    }
+    [race] = _records(analysis, 10, "10_race_conditions")
+    assert float(str(race["closest_ms"])) == pytest.approx(400, abs=1)
+    assert str(race["closest_example"]).startswith("ARBUSDT@bybit")
     # 11: per hour of the window, what the positions table says
     [hour] = _records(analysis, 11, "11_hourly")
     assert (hour["opened"], hour["closed"]) == (total["opened"], len(closed))
@@ -148,6 +155,8 @@ async def test_a_missing_table_or_column_marks_just_those_tables(
     missing = {t.name for s in analysis.sections for t in s.tables if t.unavailable is not None}
     # transaction_log is no table of the reference schema either
     assert missing == {"03b_trailing_by_symbol", "06b_aged_detail", "05b_transaction_latency"}
+    # a healthy bot's openings, stop-losses, trailing stops and closes are no race
+    assert _records(analysis, 10, "10_race_conditions") == []
     reason = analysis.section(3).table("03b_trailing_by_symbol").unavailable
     assert reason is not None
     assert "trailing_stop_state" in reason
