@@ -82,6 +82,22 @@ async def test_faulty_run_numbers(database: str, tmp_path: Path) -> None:
     unprotected = _records(analysis, 2, "02b_unprotected_positions")
     assert len(unprotected) == 2
     assert all(float(str(r["unprotected_seconds"])) > 1200 for r in unprotected)
+    # ... and the latency table holds the same positions: both opened before the window and
+    # protected late in it, so its max is theirs, not a 0 s of the window's openings alone
+    [latency] = _records(analysis, 2, "02c_initial_sl_latency")
+    longest = max(float(str(r["unprotected_seconds"])) for r in unprotected)
+    assert float(str(latency["max_s"])) == pytest.approx(longest, abs=1.0)
+    assert latency["positions"] - latency["opened_in_window"] == len(unprotected)
+    # the stop-loss errors of section 2 are the burst of refusals the log shows as set
+    # failures, and section 4 names their code
+    faults = SCENARIOS["faulty"].faults
+    by_exchange = {r["exchange"]: r for r in _records(analysis, 2, "02_stop_loss_by_exchange")}
+    assert by_exchange["bybit"]["errors"] == faults.api_errors
+    assert sum(r["errors"] for r in by_exchange.values()) == faults.api_errors
+    codes = {
+        (r["event_type"], r["error_code"]): r["errors"] for r in _records(analysis, 4, "04_errors")
+    }
+    assert codes[("stop_loss_error", "10002")] == faults.api_errors
     # 8: PnL totals and win rate of what closed in the window, from the rows themselves
     closed = [p for p in positions if p["closed_at"] is not None]
     pnl = [float(p["realized_pnl"]) for p in closed]
