@@ -74,6 +74,7 @@ class Selection:
         kept = set(items)
         back = [i for i in collected if i not in kept and not _deselected_by_name(i, self.config)]
         items[:0] = back
+        _undeselect(self.config, back)
         if back:
             self.notes.append(
                 f"pre-flight always runs: {len(back)} pre-flight check(s) kept although -m "
@@ -121,3 +122,15 @@ class Selection:
             if run == key or (run is None and first):
                 counts[outcome] = counts.get(outcome, 0) + 1
         return counts
+
+
+def _undeselect(config: pytest.Config, back: list[pytest.Item]) -> None:
+    """The items put back no longer counted as deselected ("15/36 tests collected (21
+    deselected)"): pytest's terminal counts what ``pytest_deselected`` reported."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or not back:
+        return
+    kept = set(back)
+    reporter.stats["deselected"] = [
+        i for i in reporter.stats.get("deselected", []) if i not in kept
+    ]

@@ -12,7 +12,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from pytest_botaudit import __version__
 from pytest_botaudit.cli import main
+from pytest_botaudit.exitcodes import MEANINGS, SHORT, AuditExit
 from pytest_botaudit.record.folder import AuditDir
 
 from ..unit.test_logs import BOT_LOG
@@ -153,3 +155,31 @@ def test_checks_dir_points_at_the_audit_checks(capsys: pytest.CaptureFixture[str
     assert main(["checks-dir"]) == 0
     folder = Path(capsys.readouterr().out.strip())
     assert (folder / "test_good_indicators.py").is_file()
+
+
+def test_version_names_the_installed_plugin(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.strip() == f"pytest-botaudit {__version__}"
+
+
+def test_help_shows_examples_and_every_exit_code_without_markup(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    assert "``" not in text  # plain text, not RST
+    assert "examples:" in text
+    assert "botaudit demo" in text
+    for code, meaning in MEANINGS.items():
+        assert f"  {int(code)}  {meaning}" in text
+
+
+def test_pytest_help_names_the_audit_exit_codes(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--help")
+    text = " ".join(result.stdout.str().split())
+    assert " ".join(SHORT.split()) in text
+    for code in (AuditExit.RED, AuditExit.YELLOW_FAILING, AuditExit.NOT_RUN, AuditExit.REGRESSION):
+        assert f" {int(code)} " in SHORT

@@ -321,7 +321,28 @@ def test_collect_only_reads_like_the_seed(pytester: pytest.Pytester, checks_dir:
     critical = pytester.runpytest_subprocess(
         str(checks_dir), "--collect-only", "-q", "-m", "critical"
     )
-    critical.stdout.fnmatch_lines(["*6/36 tests collected (30 deselected)*"])
+    # -m selects the critical checks, and pre-flight runs whatever -m says: an audit without
+    # its read-only and testnet checks is not an audit
+    critical.stdout.fnmatch_lines(
+        [
+            "botaudit: pre-flight always runs: 9 pre-flight check(s) kept although -m "
+            "deselected them",
+            "*test_preflight.py::test_bot_runs_on_testnet",
+            "*15/36 tests collected (21 deselected)*",
+        ]
+    )
+    # ... only a deselection by name leaves a pre-flight check out, and the terminal says so
+    by_name = pytester.runpytest_subprocess(
+        str(checks_dir), "--collect-only", "-q", "-m", "critical", "-k", "not testnet"
+    )
+    by_name.stdout.fnmatch_lines(
+        [
+            "botaudit: WARNING: pre-flight checks deselected by name, the audit runs without "
+            "them: test_bot_runs_on_testnet",
+            "*14/36 tests collected (22 deselected)*",
+        ]
+    )
+    assert not any(line.endswith("::test_bot_runs_on_testnet") for line in by_name.stdout.lines)
 
 
 def test_markers_are_documented(pytester: pytest.Pytester) -> None:
