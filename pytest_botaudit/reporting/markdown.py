@@ -12,11 +12,11 @@ from ..database.analysis import DatabaseAnalysis, Table
 from ..escape import for_markdown
 from ..logs.model import LogAnalysis
 from ..record.folder import RunFolder
-from ..record.model import Severity
 from ..reruns.render import markdown_lines
 from ..timefmt import moment
 from .dbtext import _cell
 from .evidence import evidence_items
+from .glance import glance_rows
 from .issues import (
     SCORE_FORMULA,
     AuditIssue,
@@ -116,26 +116,7 @@ def render_audit_report(run: RunReport, interim: bool = False) -> str:
     findings = key_findings(run)
     lines += [f"- **{tag}** {for_markdown(text)}" for tag, text in findings] or ["- none"]
     lines += ["", "### Statistics at a glance", ""]
-    collection = run.collection
-    glance = [
-        ("Positions opened", collection.total("new_positions_opened") if collection else "-"),
-        ("Positions closed", collection.total("positions_closed") if collection else "-"),
-        (
-            "CRITICAL alerts (incidents)",
-            len(collection.incidents_of(Severity.CRITICAL)) if collection else "-",
-        ),
-        (
-            "Errors logged (ERROR + CRITICAL lines)",
-            log.levels.get("ERROR", 0) + log.levels.get("CRITICAL", 0) if log else "-",
-        ),
-        (
-            "WebSocket uptime",
-            f"{log.ws_uptime_percent:g} % over {log.websocket.covers}"
-            if log and log.ws_uptime_percent is not None
-            else "n/a",
-        ),
-    ]
-    lines += md_table(["Figure", "Value"], glance)
+    lines += md_table(["Figure", "Value", "Source and window"], glance_rows(data))
     lines += ["", "## 2. Check Results", ""]
     lines += md_table(
         ["Check", "Verdict", "Measured", "Thresholds", "Margin (+ safe)"],

@@ -276,6 +276,24 @@ def test_one_model_four_renderings(pytester: pytest.Pytester, database: str, sce
     assert "¹ score = 10 ×" in report
     for heading in ("## 1. Executive Summary", "### 3.2 Stop-loss", "### 3.11 Hourly", "## 6."):
         assert heading in report
+    # statistics at a glance: each figure names its source and window, and the ticks'
+    # openings are section 1's (both positions.opened_at in the audit window)
+    glance = {
+        row[0]: row[1:]
+        for row in (
+            [cell.strip() for cell in line.strip("|").split("|")]
+            for line in report.split("### Statistics at a glance", 1)[1]
+            .split("## 2.")[0]
+            .splitlines()
+            if line.startswith("| ") and not line.startswith("| Figure")
+        )
+    }
+    assert glance["Positions opened"][0] == glance["Positions opened (section 1)"][0]
+    assert (
+        int(glance["Positions opened"][0]) == summary["metrics_summary"]["total_positions_opened"]
+    )
+    assert "opened\\_at in" in glance["Positions opened"][1]
+    assert all(source and source != "-" for _, source in glance.values())
 
     # HTML: banner, findings, one chart per per-tick metric, incidents, hours, analyses
     html = (pytester.path / "audit.html").read_text()
