@@ -40,7 +40,8 @@ def for_html(text: str) -> str:
 # what can start markup anywhere in a line (a link needs its brackets, so parentheses and
 # "!" are harmless once those are escaped), and what can only at the line's start
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|<>~])")
-_MARKDOWN_LEADING = re.compile(r"^(\s*)(?:([#+\-=])|(\d+)([.)]))")
+# (a list or heading marker only when a space or the end follows it: "-3.5" and "6.7" stay)
+_MARKDOWN_LEADING = re.compile(r"^(\s*)(?:([#+\-=*])(?=\s|$|#)|(\d+)([.)])(?=\s|$))")
 
 
 def for_markdown(text: str) -> str:

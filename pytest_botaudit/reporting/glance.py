@@ -31,11 +31,11 @@ def _types(data: AuditData, counter: str) -> str:
     spec = data.profile.counter(counter)
     if spec is None:
         return counter
-    sources = [*(f"`{t}`" for t in spec.event_types)]
+    sources = list(spec.event_types)
     if spec.positions:
         sources.append(f"positions rows ({spec.positions})")
     if spec.log_category:
-        sources.append(f"log category `{spec.log_category}`")
+        sources.append(f"log category {spec.log_category}")
     return ", ".join(sources)
 
 

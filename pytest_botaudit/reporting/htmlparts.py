@@ -42,7 +42,8 @@ vertical-align:top}.botaudit th{background:#f6f8fa}.botaudit .num{text-align:rig
 .botaudit .chart svg{width:100%;height:auto;display:block}
 .botaudit-filter button{margin-right:4px}.botaudit-filter button.on{font-weight:bold;
 text-decoration:underline}.botaudit .near{color:#9a6700}.botaudit pre{white-space:pre-wrap}
-.botaudit-evidence li{font-family:monospace;font-size:12px}
+.botaudit-evidence li{font-family:ui-monospace,"DejaVu Sans Mono",monospace,
+"Noto Color Emoji","Apple Color Emoji","Segoe UI Emoji";font-size:12px}
 .botaudit-band{display:flex;gap:1.2em;align-items:center;color:#fff;padding:14px 20px;
 margin:0 0 1em;border-radius:6px;width:auto}
 .botaudit-band__state{font-size:2.4em;font-weight:800;letter-spacing:.02em;white-space:nowrap}

@@ -398,3 +398,14 @@ def test_a_run_folder_with_an_identity_of_the_wrong_shape_is_read_without_it(
 
 def test_plain_escapes_control_characters_and_keeps_the_rest() -> None:
     assert plain("a\x1b[2Jb\tc ✅ ü") == "a\\x1b[2Jb\\tc ✅ ü"
+
+
+def test_markdown_escapes_markup_not_numbers() -> None:
+    from pytest_botaudit.escape import for_markdown
+
+    assert for_markdown("6.7") == "6.7"
+    assert for_markdown("-3.5 USDT") == "-3.5 USDT"
+    assert for_markdown("1. not a list") == "1\\. not a list"
+    assert for_markdown("- not a list") == "\\- not a list"
+    assert for_markdown("# not a heading") == "\\# not a heading"
+    assert for_markdown("a | b *c*") == "a \\| b \\*c\\*"

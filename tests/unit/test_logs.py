@@ -240,3 +240,61 @@ def test_the_fast_scanner_never_crashes_and_accounts_every_line(
     assert read.lines == content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
     assert read.records + read.continuation_lines + read.unparsable_lines == read.lines
     assert analysis.records >= len(bodies)
+
+
+# (the bot's own words: core/stop_loss_manager.py:423 and :226@9d9879e, one failure; then
+# core/atomic_position_manager.py's and main.py's lines of two openings of one symbol)
+_FAILED = "Bybit API error 10002: invalid request"
+ONE_FAILURE_TWO_OPENINGS = "".join(
+    f"2025-10-15 02:{stamp} - {logger} - {level} - {message}\n"
+    for stamp, logger, level, message in [
+        (
+            "40:20,001",
+            "core.stop_loss_manager",
+            "ERROR",
+            f"Failed to set Bybit Stop Loss: {_FAILED}",
+        ),
+        (
+            "40:20,003",
+            "core.stop_loss_manager",
+            "ERROR",
+            f"Failed to set Stop Loss for SOLUSDT: {_FAILED}",
+        ),
+        (
+            "40:25,001",
+            "core.stop_loss_manager",
+            "ERROR",
+            f"Failed to set Bybit Stop Loss: {_FAILED}",
+        ),
+        (
+            "40:25,003",
+            "core.stop_loss_manager",
+            "ERROR",
+            f"Failed to set Stop Loss for SOLUSDT: {_FAILED}",
+        ),
+        (
+            "41:00,000",
+            "core.atomic_position_manager",
+            "INFO",
+            "✅ Position #5 for ARBUSDT opened ATOMICALLY at $0.8",
+        ),
+        ("41:00,000", "__main__", "INFO", "📈 Position opened: ARBUSDT long"),
+        (
+            "41:11,000",
+            "core.atomic_position_manager",
+            "INFO",
+            "✅ Position #7 for ARBUSDT opened ATOMICALLY at $493.636",
+        ),
+        ("41:11,000", "__main__", "INFO", "📈 Position opened: ARBUSDT short"),
+    ]
+)
+
+
+def test_one_error_in_two_lines_is_one_and_a_second_opening_is_another(tmp_path: Path) -> None:
+    """Repeats fold another message of one occurrence (the caller's line of a failure), not the
+    same words again: a retry and a second opening of a symbol are occurrences of their own."""
+    analysis = analyze_files([write(tmp_path / "bot.log", ONE_FAILURE_TWO_OPENINGS)], UTC_PROFILE)
+    assert analysis.count("sl_set_failed") == 2
+    assert analysis.count("api_error") == 2
+    assert analysis.exchange_codes == {"10002": 4}
+    assert analysis.count("position_opened") == 2

@@ -11,6 +11,7 @@ two."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 
@@ -29,6 +30,7 @@ def occurrences(groups: Groups) -> int:
     return 1
 
 
+_NUMBER = re.compile(r"\d+")
 Message = tuple[str, int, str]  # a record's logger, pattern and words without its key
 
 
@@ -109,9 +111,10 @@ class Tally:
                 repeats = self.repeats[category] = _Repeats(window)
             key = groups.get("key") or groups.get("symbol") or record.message
             moment = stamp_seconds(record.stamp)
-            # one message: its logger, its pattern and its words around the key (the bot's
-            # Bybit stop-loss failure is two lines of one logger that one pattern matches)
-            message = (record.logger, which, record.message.replace(key, "\0", 1))
+            # one message: its logger, its pattern and its words around the key, numbers
+            # masked (the bot's Bybit stop-loss failure is two lines of one logger that one
+            # pattern matches; the next opening of a symbol is the same words, another one)
+            message = (record.logger, which, _NUMBER.sub("N", record.message.replace(key, "\0", 1)))
             if repeats.seen(key, moment, message):
                 return 0
             sampled = self.sample(category, record)
