@@ -91,7 +91,12 @@ def text_lines(c: Comparison, warnings: bool = False) -> list[str]:
         if entries or outcome in (Outcome.WORSE, Outcome.BETTER):
             lines.append(f"{title} ({len(entries)}):")
             lines += [f"  {_entry_line(e)}" for e in entries] or ["  none"]
-    lines.append(f"the same: {len(c.of(Outcome.SAME))} metric(s)")
+    same = c.of(Outcome.SAME)
+    checks = sum(1 for e in same if any(side.preflight for side in (e.old, e.new) if side))
+    lines.append(
+        f"the same: {len(same) - checks} metric(s)"
+        + (f" and {checks} pre-flight check(s)" if checks else "")
+    )
     lines += novelty_lines(c, warnings)
     rows = table_rows(c)
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(TABLE_COLUMNS)]
