@@ -107,10 +107,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="faulty")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keep", type=Path, help="copy the report here, to look at it")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         html, judged = build_report(Path(tmp), args.scenario)
         size = html.stat().st_size
+        if args.keep is not None:
+            args.keep.write_bytes(html.read_bytes())
         print(
             f"report: {size / 1e6:.2f} MB for 480 ticks ({args.scenario}); "
             f"judging and writing it took {judged:.1f} s"

@@ -10,6 +10,7 @@ stays a ``$``."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -44,13 +45,26 @@ MEASURED_UNITS = frozenset({"ms", "s", "%", "MB", "updates/min"})
 STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 180, 240, 360, 720, 1440)
 MAX_TICKS = 8
 MIN_BAR = 0.008  # the narrowest timeline bar, as a share of the run (a few pixels)
+LABELLED_INCIDENTS = 40  # beyond, the timeline has a lane per rule, not a label per incident
+
+
+# the geometry attributes of matplotlib's SVG, whose numbers it writes with six decimals
+_GEOMETRY = re.compile(r'\b(d|points|transform|x|y|x1|x2|y1|y2|width|height)="([^"]*)"')
+_DECIMALS = re.compile(r"(\d+\.\d\d)\d+")
+
+
+def _rounded(match: re.Match[str]) -> str:
+    value = _DECIMALS.sub(r"\1", match[2])
+    return f'{match[1]}="{value}"'
 
 
 def _svg(figure: Figure) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buffer.getvalue()
-    return text[text.index("<svg") :]  # inline: no XML declaration or DOCTYPE
+    text = text[text.index("<svg") :]  # inline: no XML declaration or DOCTYPE
+    # a hundredth of a pixel is finer than any screen: the same picture in far fewer bytes
+    return _GEOMETRY.sub(_rounded, text)
 
 
 def time_step(start: datetime, end: datetime) -> int:
@@ -203,11 +217,68 @@ def incident_lanes(
     return lanes
 
 
+def dense_lanes(
+    incidents: Sequence[Incident], start: datetime, end: datetime, titles: dict[str, str]
+) -> list[tuple[str, Severity, list[tuple[float, float]]]]:
+    """A lane per rule (worst severity first), its incidents as bars; bars closer than the
+    narrowest bar merged into one, so a timeline of thousands of incidents stays readable
+    and small. Each lane is named by its rule, its severity and its count."""
+    first, last = mdates.date2num(start), mdates.date2num(end)
+    least = max(last - first, 1 / 86400) * MIN_BAR
+    lanes = []
+    for severity in Severity:
+        rules = sorted({i.rule_id for i in incidents if i.severity is severity})
+        for rule in rules:
+            mine = sorted(
+                (i for i in incidents if i.severity is severity and i.rule_id == rule),
+                key=lambda i: i.first_seen,
+            )
+            bars: list[tuple[float, float]] = []
+            for incident in mine:
+                left = mdates.date2num(incident.first_seen)
+                right = max(mdates.date2num(incident.last_seen), left + least)
+                if bars and left <= bars[-1][1] + least / 4:
+                    bars[-1] = (bars[-1][0], max(bars[-1][1], right))
+                else:
+                    bars.append((left, right))
+            peak = max(i.peak for i in mine)
+            title = titles.get(rule, rule.replace("_", " "))
+            name = f"{severity.value}: {title} ({len(mine)} incidents, peak {peak:g})"
+            lanes.append((name, severity, bars))
+    return lanes
+
+
+def _dense_timeline(
+    incidents: Sequence[Incident], start: datetime, end: datetime, titles: dict[str, str]
+) -> str:
+    lanes = dense_lanes(incidents, start, end, titles)
+    with matplotlib.rc_context(RC):
+        figure = Figure(figsize=(WIDTH, 0.9 + 0.45 * max(len(lanes), 1)))
+        axes = figure.subplots()
+        for lane, (_, severity, bars) in enumerate(lanes):
+            row = len(lanes) - 1 - lane  # the worst severity at the top
+            axes.broken_barh(
+                [(left, right - left) for left, right in bars],
+                (row - 0.32, 0.64),
+                color=SEVERITY_COLOURS[severity],
+                alpha=0.85,
+                gid=f"botaudit-lane-{lane}",
+            )
+        axes.set_yticks(range(len(lanes)), [name for name, _, _ in reversed(lanes)])
+        axes.set_ylim(-0.6, max(len(lanes), 1) - 0.4)
+        axes.grid(axis="x", alpha=0.25)
+        _time_axis(axes, start, end)
+        return _svg(figure)
+
+
 def incident_timeline(
     incidents: Sequence[Incident], start: datetime, end: datetime, titles: dict[str, str]
 ) -> str:
     """A lane per run of incidents of one severity that do not overlap; each incident a bar
-    from first to last seen, labelled with what its rule watches and its peak."""
+    from first to last seen, labelled with what its rule watches and its peak. Beyond
+    LABELLED_INCIDENTS, a lane per rule instead (``dense_lanes``)."""
+    if len(incidents) > LABELLED_INCIDENTS:
+        return _dense_timeline(incidents, start, end, titles)
     lanes = incident_lanes(incidents, start, end, titles)
     with matplotlib.rc_context(RC):
         figure = Figure(figsize=(WIDTH, 0.9 + 0.45 * max(len(lanes), 1)))

@@ -12,6 +12,7 @@ from ..escape import for_html
 from ..judging.preflight import PreflightResult
 from ..judging.verdicts import CheckResult
 from ..record.folder import RunFolder
+from ..record.model import Severity
 from ..timefmt import moment, span
 from .charts import incident_timeline, is_count, series_chart
 from .evidence import evidence_items
@@ -39,13 +40,23 @@ def charts_section(run: RunReport) -> str:
     )
 
 
+TABLE_INCIDENTS = 200  # incidents listed in the HTML table (the JSON holds every one)
+SEVERITY_RANK = {severity: n for n, severity in enumerate(Severity)}
+
+
 def incidents_section(run: RunReport) -> str:
     collection = run.collection
     if collection is None:
         return ""
     incidents = collection.incidents
     titles = {rule: title for rule, (_, title) in rule_metrics().items()}
-    rows = [
+    # the table: every incident up to TABLE_INCIDENTS, else the worst and longest of them
+    listed = incidents
+    if len(incidents) > TABLE_INCIDENTS:
+        worst = sorted(incidents, key=lambda i: (SEVERITY_RANK[i.severity], -i.count))
+        kept = set(map(id, worst[:TABLE_INCIDENTS]))
+        listed = tuple(i for i in incidents if id(i) in kept)
+    rows: list[Sequence[object]] = [
         (
             i.severity.value,
             titles.get(i.rule_id, i.rule_id),
@@ -55,8 +66,21 @@ def incidents_section(run: RunReport) -> str:
             i.count,
             f"{i.peak:g}",
         )
-        for i in incidents
+        for i in listed
     ]
+    if len(listed) < len(incidents):
+        left_out = len(incidents) - len(listed)
+        rows.append(
+            (
+                "",
+                f"… and {left_out} more incident(s)",
+                "all in the summary JSON's incidents",
+                "",
+                "",
+                "",
+                "",
+            )
+        )
     chart = (
         incident_timeline(incidents, collection.started_at, collection.ended_at, titles)
         if incidents

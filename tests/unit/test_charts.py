@@ -1,0 +1,79 @@
+"""The charts as data: a dense incident timeline keeps every incident on its rule's lane, and the
+SVG's geometry is written to a hundredth of a pixel without changing any text."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+
+from matplotlib import dates as mdates
+
+from pytest_botaudit.record.model import Incident, Severity
+from pytest_botaudit.reporting.charts import (
+    LABELLED_INCIDENTS,
+    dense_lanes,
+    incident_lanes,
+    incident_timeline,
+)
+
+START = datetime(2026, 12, 1, tzinfo=UTC)
+END = START + timedelta(hours=24)
+RULES = {
+    "api_error_rate": (Severity.WARNING, "API errors in a minute"),
+    "unprotected_positions": (Severity.CRITICAL, "positions without SL"),
+    "aged_positions": (Severity.INFO, "aged positions"),
+}
+
+
+def _incidents(n: int, seed: int = 7) -> list[Incident]:
+    """``n`` incidents, one rule's never overlapping in time (an incident ends before the
+    rule's next opens), of one to ninety ticks each."""
+    rng = random.Random(seed)
+    found = []
+    for rule, (severity, _) in RULES.items():
+        at = START
+        for k in range(n // len(RULES)):
+            at += timedelta(seconds=rng.uniform(1, 40))
+            last = at + timedelta(seconds=rng.choice([0, 0, 1, 5, 90]))
+            found.append(Incident(rule, severity, f"{rule} {k}", at, last, 1, k % 9 + 1, False))
+            at = last + timedelta(seconds=1)
+    return found
+
+
+def test_a_dense_timeline_has_a_lane_per_rule_holding_every_incident() -> None:
+    incidents = _incidents(3000)
+    titles = {rule: title for rule, (_, title) in RULES.items()}
+    lanes = dense_lanes(incidents, START, END, titles)
+    assert [name.split(":")[0] for name, _, _ in lanes] == ["CRITICAL", "WARNING", "INFO"]
+    for name, severity, bars in lanes:
+        rule = next(r for r, (s, t) in RULES.items() if s is severity and t in name)
+        mine = [i for i in incidents if i.rule_id == rule]
+        assert f"({len(mine)} incidents, peak 9)" in name
+        # bars in time order, none overlapping, and every incident inside one of them
+        assert all(a[1] < b[0] for a, b in pairwise(bars))
+        for incident in mine:
+            left, right = (mdates.date2num(t) for t in (incident.first_seen, incident.last_seen))
+            assert any(b[0] <= left and right <= b[1] for b in bars)
+        assert len(bars) < len(mine)  # merged: fewer bars than incidents
+    svg = incident_timeline(incidents, START, END, titles)
+    assert svg.count('<g id="botaudit-lane-') == len(RULES)
+    assert len(svg) < 300_000
+
+
+def test_a_few_incidents_keep_a_bar_and_a_label_each() -> None:
+    incidents = _incidents(LABELLED_INCIDENTS - 1)
+    titles = {rule: title for rule, (_, title) in RULES.items()}
+    svg = incident_timeline(incidents, START, END, titles)
+    assert svg.count('<g id="botaudit-incident-') == len(incidents)
+    placed = [bar for _, bars in incident_lanes(incidents, START, END, titles) for bar in bars]
+    assert sorted(id(bar[0]) for bar in placed) == sorted(map(id, incidents))
+
+
+def test_the_svg_geometry_is_rounded_and_its_text_kept() -> None:
+    incidents = _incidents(12)
+    svg = incident_timeline(incidents, START, END, {"api_error_rate": "API errors 0.123456"})
+    for value in re.findall(r'\b(?:d|points|transform|x|y|width|height)="([^"]*)"', svg):
+        assert not re.search(r"\d\.\d{3}", value), value
+    assert "API errors 0.123456 (peak" in svg  # a label's number is text, never rounded
