@@ -25,8 +25,13 @@ from .series import Series
 def chart_figure(series: Series) -> str:
     return (
         f'<div class="chart botaudit-chart" data-metric="{for_html(series.metric)}" '
-        f'data-integer="{int(is_count(series))}">{series_chart(series)}</div>'
+        f'data-integer="{int(is_count(series))}" id="{chart_id(series.metric)}">'
+        f"{series_chart(series)}</div>"
     )
+
+
+def chart_id(metric: str) -> str:
+    return f"botaudit-chart-{for_html(metric)}"
 
 
 def charts_section(run: RunReport) -> str:
@@ -198,7 +203,8 @@ class RowContext:
 
 
 def result_extras(result: CheckResult | PreflightResult, context: RowContext) -> str:
-    """A check's row details: its message, grouped evidence, and its metric's chart."""
+    """A check's row details: its message, grouped evidence, and a link to its metric's chart
+    (one chart per metric in the page: the rows' copies made an 8-hour report twice as big)."""
     folder = context.folder
     items = evidence_items(result.evidence, folder)
     rows = "".join(f"<li>{for_html(e)}</li>" for e in items) or "<li>none</li>"
@@ -208,8 +214,11 @@ def result_extras(result: CheckResult | PreflightResult, context: RowContext) ->
         shown = "-" if result.margin is None else f"{result.margin:g}"
         margin = f"<p>margin (positive is safe): {shown}</p>"
         series = next((s for s in context.series if s.metric == result.metric), None)
-        if series is not None:
-            chart = chart_figure(series)
+        if series is not None:  # a link to the one chart of the metric, not a copy of it
+            chart = (
+                f'<p class="botaudit-chart-link" data-metric="{for_html(series.metric)}">'
+                f'<a href="#{chart_id(series.metric)}">chart: {for_html(series.title)}</a></p>'
+            )
     return (
         f'<div class="botaudit botaudit-evidence"><p><b>{for_html(result.message)}</b></p>'
         f"{margin}<ul>{rows}</ul>{chart}</div>"

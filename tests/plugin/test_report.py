@@ -310,12 +310,17 @@ def test_one_model_four_renderings(pytester: pytest.Pytester, database: str, sce
     charts = re.findall(r'<div class="chart botaudit-chart" data-metric="(\w+)"', html)
     assert sorted(charts) == sorted(CHARTED)
     assert page.classes["botaudit-chart"] == len(CHARTED) == 13
-    # ... and each check of a charted metric carries its chart in its row's extras (kept in
-    # pytest-html's JSON blob, so its quotes are escaped there)
+    # ... and each check of a charted metric links to that chart from its row's extras (kept
+    # in pytest-html's JSON blob, so its quotes are escaped there): one chart per metric
     in_rows = re.findall(r'data-metric=\\"(\w+)', unescape(html))
     assert sorted(in_rows) == sorted(
         v["metric"] for v in summary["verdicts"] if v.get("metric") in CHARTED
     )
+    links = set(re.findall(r'href=\\"#(botaudit-chart-\w+)', unescape(html)))
+    assert links == {f"botaudit-chart-{m}" for m in in_rows}
+    assert links <= set(re.findall(r'id="(botaudit-chart-\w+)"', html))
+    timeline = 1 if summary["incidents"] else 0
+    assert unescape(html).count("<svg") == len(CHARTED) + timeline  # no chart twice
     collection = replay(Path(summary["snapshot_file"]))
     assert len(page.rows.get("botaudit-incidents", [])) - 1 == len(summary["incidents"])
     # one bar per incident in the timeline's SVG, each in its lane

@@ -54,7 +54,8 @@ def test_a_dense_timeline_has_a_lane_per_rule_holding_every_incident() -> None:
         # bars in time order, none overlapping, and every incident inside one of them
         assert all(a[1] < b[0] for a, b in pairwise(bars))
         for incident in mine:
-            left, right = (mdates.date2num(t) for t in (incident.first_seen, incident.last_seen))
+            left = mdates.date2num(incident.first_seen)  # type: ignore[no-untyped-call]
+            right = mdates.date2num(incident.last_seen)  # type: ignore[no-untyped-call]
             assert any(b[0] <= left and right <= b[1] for b in bars)
         assert len(bars) < len(mine)  # merged: fewer bars than incidents
     svg = incident_timeline(incidents, START, END, titles)
