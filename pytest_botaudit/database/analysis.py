@@ -150,6 +150,10 @@ def analysis_sql(
     return render(text, analysis_names(profile, zones)), tuple(args)
 
 
+def _redacted(value: object, profile: Profile) -> object:
+    return profile.redact(value) if isinstance(value, str) else value
+
+
 async def run_analysis(
     session: ReadOnlySession,
     profile: Profile,
@@ -179,7 +183,9 @@ async def run_analysis(
                 Table(
                     name,
                     columns,
-                    tuple(tuple(row.values()) for row in rows),
+                    # the bot's texts (error messages, event data) are evidence, and
+                    # carry secrets as its log does: the same redaction
+                    tuple(tuple(_redacted(v, profile) for v in row.values()) for row in rows),
                     seconds=time.perf_counter() - started,
                 )
             )

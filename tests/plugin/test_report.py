@@ -319,8 +319,8 @@ def test_one_model_four_renderings(pytester: pytest.Pytester, database: str, sce
     links = set(re.findall(r'href=\\"#(botaudit-chart-\w+)', unescape(html)))
     assert links == {f"botaudit-chart-{m}" for m in in_rows}
     assert links <= set(re.findall(r'id="(botaudit-chart-\w+)"', html))
-    timeline = 1 if summary["incidents"] else 0
-    assert unescape(html).count("<svg") == len(CHARTED) + timeline  # no chart twice
+    drawn = len(CHARTED) + (1 if summary["incidents"] else 0)  # the charts and the timeline
+    assert unescape(html).count("<svg") == drawn  # no chart twice
     collection = replay(Path(summary["snapshot_file"]))
     assert len(page.rows.get("botaudit-incidents", [])) - 1 == len(summary["incidents"])
     # one bar per incident in the timeline's SVG, each in its lane
