@@ -43,7 +43,7 @@ FLAGS = (
 )
 
 
-def build_report(folder: Path, scenario: str) -> tuple[Path, float]:
+def build_report(folder: Path, scenario: str, profile: Path | None = None) -> tuple[Path, float]:
     start = datetime.now(UTC).replace(microsecond=0, second=0) - timedelta(hours=9)
     with EmbeddedPostgres() as server:
         dsn = server.dsn()
@@ -55,6 +55,7 @@ def build_report(folder: Path, scenario: str) -> tuple[Path, float]:
         subprocess.call(
             [
                 sys.executable,
+                *(["-m", "cProfile", "-o", str(profile)] if profile else []),
                 "-m",
                 "pytest",
                 str(audit_checks_dir()),
@@ -108,9 +109,10 @@ def main() -> None:
     parser.add_argument("--scenario", default="faulty")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="copy the report here, to look at it")
+    parser.add_argument("--profile", type=Path, help="cProfile the audit session into this file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        html, judged = build_report(Path(tmp), args.scenario)
+        html, judged = build_report(Path(tmp), args.scenario, args.profile)
         size = html.stat().st_size
         if args.keep is not None:
             args.keep.write_bytes(html.read_bytes())

@@ -58,9 +58,13 @@ def _rounded(match: re.Match[str]) -> str:
     return f'{match[1]}="{value}"'
 
 
-def _svg(figure: Figure) -> str:
+def _svg(figure: Figure, tight: bool = True) -> str:
+    """The figure as inline SVG; ``tight=False`` keeps the figure's own margins (one drawing
+    instead of two: "tight" draws the figure once to measure it)."""
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    figure.savefig(
+        buffer, format="svg", bbox_inches="tight" if tight else None, metadata={"Date": None}
+    )
     text = buffer.getvalue()
     text = text[text.index("<svg") :]  # inline: no XML declaration or DOCTYPE
     # a hundredth of a pixel is finer than any screen: the same picture in far fewer bytes
@@ -175,7 +179,9 @@ def series_chart(series: Series) -> str:
             last = max([times[-1], *(g[1] for g in series.gaps)])
             _time_axis(axes, first, max(last, first + timedelta(seconds=1)))
         axes.legend(loc="upper left", fontsize=8, frameon=False, ncol=4)
-        return _svg(figure)
+        # fixed margins, room for the y labels and the time axis: one drawing per chart
+        figure.subplots_adjust(left=0.055, right=0.995, bottom=0.2, top=0.88)
+        return _svg(figure, tight=False)
 
 
 def _label(incident: Incident, titles: dict[str, str]) -> str:
