@@ -275,6 +275,12 @@ def _analyze(args: argparse.Namespace) -> int:
         dsn = parse_dsn(args.dsn) if args.dsn else None
     except ValueError as exc:
         raise BotAuditError(f"--dsn/--since/--until: {exc}") from None
+    now = datetime.now(UTC)
+    if until > now:  # as pytest's --audit-until: rows that do not exist yet are no zeros
+        raise BotAuditError(
+            f"--until {until.isoformat()} has not happened yet (now "
+            f"{now.isoformat(timespec='seconds')}): leave it out to analyze up to now"
+        )
     if since >= until:
         raise BotAuditError(
             f"--since {since.isoformat()} is not before --until {until.isoformat()}"

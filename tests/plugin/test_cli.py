@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -183,3 +184,13 @@ def test_pytest_help_names_the_audit_exit_codes(pytester: pytest.Pytester) -> No
     assert " ".join(SHORT.split()) in text
     for code in (AuditExit.RED, AuditExit.YELLOW_FAILING, AuditExit.NOT_RUN, AuditExit.REGRESSION):
         assert f" {int(code)} " in SHORT
+
+
+def test_analyze_refuses_a_window_that_has_not_ended(capsys: pytest.CaptureFixture[str]) -> None:
+    # refused before any connection: the DSN names no server
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat(timespec="seconds")
+    dsn = "postgresql://nobody@/none?host=/nonexistent"
+    assert main(["analyze", "--dsn", dsn, "--until", later]) == 2
+    err = capsys.readouterr().err
+    assert f"--until {later} has not happened yet" in err
+    assert len(err.strip().splitlines()) == 1
