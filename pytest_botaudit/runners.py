@@ -12,6 +12,7 @@ from .collection.collect import target
 from .config.settings import AuditSettings, Mode
 from .judging import preflight, preflight_bot
 from .judging.verdicts import CheckResult, Kind, Verdict
+from .reporting.evidence import evidence_items
 from .session import AuditSession
 
 
@@ -33,7 +34,11 @@ class CheckRunner:
     def _judge(self, metric: str, kind: Kind) -> CheckResult:
         result = self._session.audit_data(self._run).check(metric, kind)
         self._session.record(self._item, result)
-        enforce(self._session.settings, result.verdict, result.explain())
+        # what the terminal and JUnit show: the evidence grouped as the report groups it
+        # (one line per message shape with its count and first place, not sixty alike)
+        evidence = evidence_items(result.evidence, None)
+        text = "\n".join([result.message, *(f"  evidence: {e}" for e in evidence)])
+        enforce(self._session.settings, result.verdict, text)
         return result
 
 

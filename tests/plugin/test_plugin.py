@@ -128,7 +128,7 @@ def test_faulty_bot_fails_exactly_the_injected_checks(
             "*botaudit: CRITICAL incident opened: ? position* without SL*",
             "*FAIL: positions without stop-loss = 2 positions*",
             "*evidence: ticks *-* (*-*): 2 (*USDT@*, *USDT@*)",  # one run of ticks, its positions
-            "*evidence: *bot.log:*WITHOUT STOP LOSS*",
+            "*evidence: *WITHOUT STOP LOSS* (×*, first at *bot.log:*)",  # grouped
             "*FAIL: WebSocket reconnects = 2? reconnects: warning sign present (> 20*",
             "FAIL     CRITICAL  positions without stop-loss: 2 positions*",
         ]
