@@ -15,6 +15,7 @@ from ..database.window import WindowStats, gather_window_stats
 from ..logs.files import analyze_files
 from ..logs.model import LogAnalysis
 from ..record.model import CollectionResult
+from .evidence import log_samples
 from .measures import MEASURERS
 from .sampling import sample_of
 from .verdicts import CheckResult, Kind, Measurement, MetricSpec, judge
@@ -56,6 +57,16 @@ class AuditData:
         if self.log is None:
             return "no bot log given (--audit-log)"
         return "the bot log has no records in the audit window"
+
+    def log_evidence(self, category: str | None) -> tuple[str, ...]:
+        """A log-sourced figure's evidence: its samples, and first the stretches of ticks
+        whose log could not be read (the figure may miss what was logged then)."""
+        notes = tuple(
+            f"the log was not readable at ticks {first}-{last} ({why}): what it logged then "
+            "may be missing from this figure"
+            for first, last, why in self.collection.log_gaps()
+        )
+        return (*notes, *log_samples(self.log, category))
 
     def log_gap(self, category: str | None) -> str | None:
         """Why the log is no source for ``category`` (None: it is). Its count is evidence only

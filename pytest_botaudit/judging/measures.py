@@ -13,7 +13,6 @@ from .evidence import (
     EVIDENCE_LIMIT,
     capped,
     distinct_unprotected,
-    log_samples,
     minute,
     ticks_over_zero,
 )
@@ -64,7 +63,7 @@ def _counter_and_log(audit: AuditData, counter: str) -> Measurement:
     category = _log_category(audit, counter)
     gap = audit.log_gap(category)
     if gap is None and audit.log is not None and category is not None:
-        sources.append(("log", float(audit.log.count(category)), log_samples(audit.log, category)))
+        sources.append(("log", float(audit.log.count(category)), audit.log_evidence(category)))
     else:
         reasons.append(gap or audit.log_reason())
     return _worst(sources, reasons)
@@ -147,7 +146,7 @@ def unprotected_positions(audit: AuditData) -> Measurement:
             (
                 "log",
                 float(audit.log.stop_loss.missing_positions),
-                log_samples(audit.log, "sl_missing"),
+                audit.log_evidence("sl_missing"),
             )
         )
     return _worst(sources, [])
@@ -219,7 +218,7 @@ def _latency(audit: AuditData, name: str) -> Measurement:
         if log_stats:
             return Measurement(
                 log_stats["avg"],
-                log_samples(audit.log, spec.log_category),
+                audit.log_evidence(spec.log_category),
                 f"from the log: p95 {log_stats['p95']:g} ms over {log_stats['samples']:g} records",
             )
     reason = audit.window.error or (
@@ -243,7 +242,9 @@ def timeouts(audit: AuditData) -> Measurement:
     gap = audit.log_gap(category)
     if gap is not None or log is None:
         return Measurement.no_data(gap or audit.log_reason())
-    return Measurement(float(log.count(category or "")), log_samples(log, category), "from the log")
+    return Measurement(
+        float(log.count(category or "")), audit.log_evidence(category), "from the log"
+    )
 
 
 def ws_reconnects(audit: AuditData) -> Measurement:
@@ -255,7 +256,7 @@ def ws_reconnects(audit: AuditData) -> Measurement:
     detail = f"from the log; longest disconnection {log.ws_longest_disconnect_s:g} s"
     if uptime is not None:
         detail += f", uptime {uptime:g} % over {log.websocket.covers}"
-    samples = log_samples(log, _log_category(audit, "ws_reconnects"))
+    samples = audit.log_evidence(_log_category(audit, "ws_reconnects"))
     return Measurement(float(log.ws_reconnects), samples, detail)
 
 
@@ -285,7 +286,7 @@ def ts_updates_per_position(audit: AuditData) -> Measurement:
     log = audit.log
     if audit.log_live and log is not None and log.trailing_stop.positions:
         busiest = float(log.trailing_stop.busiest)
-        return Measurement(busiest, log_samples(log, "ts_updated"), "from the log")
+        return Measurement(busiest, audit.log_evidence("ts_updated"), "from the log")
     types = list(audit.profile.ts_update_event_types)
     return Measurement.no_data(
         audit.window.error or f"no trailing-stop updates ({types}) in the window"

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pytest_botaudit.config.profile import load_profile
+from pytest_botaudit.database.window import WindowStats
 from pytest_botaudit.errors import ConfigError
+from pytest_botaudit.judging.audit import AuditData
 from pytest_botaudit.judging.catalogue import METRICS, configure_metrics
 from pytest_botaudit.judging.verdicts import Kind, Measurement, Threshold, Verdict, judge
+from pytest_botaudit.record.model import CollectionResult, Snapshot, StopReason
 
 _RANK = {Verdict.PASS: 0, Verdict.WARN: 1, Verdict.FAIL: 2}
 
@@ -187,3 +194,35 @@ def test_all_snapshots_collected_is_no_near_miss() -> None:
         full = judge(METRICS["snapshots_collected"], kind, Measurement(100))
         assert full.verdict is Verdict.PASS
         assert not full.near_miss
+
+
+def test_a_log_figure_names_the_ticks_whose_log_could_not_be_read(tmp_path: Path) -> None:
+    """A followed log that stopped being a file for a while: the figures read from the log say
+    which ticks they may miss, first in their evidence."""
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+
+    def tick(n: int, gap: str = "") -> Snapshot:
+        at = start + timedelta(seconds=n)
+        return Snapshot(n, at - timedelta(seconds=1), at, at, {}, {}, log_gap=gap)
+
+    why = "bot.log: is a FIFO, not a regular file"
+    snapshots = (tick(1), tick(2, why), tick(3, why), tick(4))
+    collection = CollectionResult(
+        start,
+        start + timedelta(seconds=4),
+        1.0,
+        4.0,
+        snapshots,
+        (),
+        (),
+        StopReason.COMPLETED,
+        None,
+        {},
+        (),
+        tmp_path / "s.jsonl",
+    )
+    audit = AuditData(collection, None, WindowStats(), load_profile(), METRICS)
+    assert audit.log_evidence("timeout") == (
+        f"the log was not readable at ticks 2-3 ({why}): what it logged then may be missing "
+        "from this figure",
+    )
