@@ -13,6 +13,7 @@ from ..config.settings import AuditSettings, Mode
 from ..config.values import format_duration
 from ..database.connection import Target
 from ..errors import BotAuditError, ConfigError
+from ..record.downsample import Limits
 from ..record.folder import LATEST, AuditDir, RunFolder
 from ..record.jsonl import RecordedRun
 from ..record.model import CollectionResult, Incident
@@ -70,10 +71,12 @@ def collect(
     observers: Observers | None = None,
     folder: RunFolder | None = None,
     recorded: tuple[Path, RecordedRun] | None = None,
+    metrics: Mapping[str, Limits] | None = None,
 ) -> CollectionResult:
     """The run the checks judge: collected now (live), rebuilt (window) or read back (replay,
     of ``recorded`` -- the file and one run read from it -- or the only run there is), its
-    files in ``folder`` (default: a new one)."""
+    files in ``folder`` (default: a new one); its chart series marked where ``metrics``'
+    thresholds are crossed."""
     observers = observers or Observers()
     s = settings
     folder = folder or run_folder(s)
@@ -84,7 +87,7 @@ def collect(
             f"botaudit: replaying run {chosen.run_id} of {path} (recorded every "
             f"{format_duration(chosen.header.interval)})"
         )
-        collected = replay(path, rule_overrides, s.persist, chosen)
+        collected = replay(path, rule_overrides, s.persist, chosen, metrics)
         result = write_summary(collected, folder)
     elif s.mode is Mode.WINDOW:
         assert s.since is not None
@@ -104,12 +107,13 @@ def collect(
                 log_paths=s.log,
                 rules=seed_rules(rule_overrides),
                 persist=s.persist,
+                limits=metrics,
             )
         )
     else:
-        result = _live(s, profile, rule_overrides, observers, folder)
+        result = _live(s, profile, rule_overrides, observers, folder, metrics)
     observers.say(
-        f"botaudit: {len(result.snapshots)}/{result.expected_ticks} snapshots "
+        f"botaudit: {result.taken}/{result.expected_ticks} snapshots "
         f"({result.stop_reason.value}), {len(result.gaps)} gaps; summary {result.summary_path}"
     )
     return result
@@ -121,6 +125,7 @@ def _live(
     rule_overrides: Mapping[str, float],
     observers: Observers,
     folder: RunFolder,
+    metrics: Mapping[str, Limits] | None,
 ) -> CollectionResult:
     resume = None
     if s.resume:
@@ -153,6 +158,7 @@ def _live(
         on_hour=observers.on_hour,
         bot_pid=s.bot_pid,
         resume=resume,
+        limits=metrics,
     )
     try:
         return asyncio.run(collector.run())

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,8 +20,10 @@ from ..logs.reader import LogFollower
 from ..logs.scanner import bulk_of
 from ..logs.unprotected import UnprotectedMemory
 from ..logs.window import tick_categories
+from ..record.digest import RunDigest
+from ..record.downsample import Limits
 from ..record.folder import RunFolder
-from ..record.jsonl import RunEnd, RunHeader, SnapshotWriter
+from ..record.jsonl import RecordedSnapshots, RunEnd, RunHeader, SnapshotWriter
 from ..record.model import (
     CollectionResult,
     Gap,
@@ -88,8 +90,10 @@ class Collector:
         on_hour: Callable[[CollectionResult], None] | None = None,
         bot_pid: int | None = None,
         resume: ResumePoint | None = None,
+        limits: Mapping[str, Limits] | None = None,
     ) -> None:
         self.dsn = dsn
+        self.limits = limits
         self.target = Target.of(dsn)
         self.profile = profile
         self.duration = duration
@@ -127,7 +131,10 @@ class Collector:
         started = resumed.started_at if resumed else self.clock()
         # the monotonic clock's reading at `started` (in the past when resuming)
         began = self.monotonic() - (self.clock() - started).total_seconds()
-        snapshots: list[Snapshot] = list(resumed.snapshots) if resumed else []
+        # each snapshot is written, fed to the digest and let go (resumed: the recorded ones)
+        digest = RunDigest.of(
+            started, resumed.snapshots if resumed else (), self.expected_ticks, self.limits
+        )
         gaps: list[Gap] = list(resumed.gaps) if resumed else []
         error: BaseException | None = None
         missing_types: dict[str, tuple[str, ...]] = {}
@@ -142,7 +149,7 @@ class Collector:
         restore = install_stop_signals(self.request_stop)
         try:
             with SnapshotWriter(path) as writer:
-                first_tick = self._begin(writer, started, snapshots, gaps)
+                first_tick = self._begin(writer, started, gaps)
                 missing_columns = await self.link.missing_columns()
                 for tick in range(first_tick, self.expected_ticks + 1):
                     due = began + tick * self.interval + self.settle
@@ -168,14 +175,12 @@ class Collector:
                         self.tracker.gap()
                     else:
                         carried = {}
-                        snapshots.append(item)
+                        digest.feed(item)
                         self._observe(item)
                     if self.on_hour is not None and _hours(window_end - started) > _hours(
                         window_start - started
                     ):  # an hour of the audit is complete: what it holds so far
-                        self.on_hour(
-                            self._result(started, window_end, snapshots, gaps, path, {}, ())
-                        )
+                        self.on_hour(self._result(started, window_end, digest, gaps, path, {}, ()))
                     if self.on_tick is not None:
                         self.on_tick(
                             Progress(
@@ -183,7 +188,7 @@ class Collector:
                                 self.expected_ticks,
                                 self.monotonic() - began,
                                 self.duration,
-                                len(snapshots),
+                                digest.count,
                                 len(gaps),
                                 len(self.tracker.open_incidents),
                                 item,
@@ -203,7 +208,7 @@ class Collector:
                 follower.close()
             await self.link.disconnect()
         result = self._result(
-            started, self.clock(), snapshots, gaps, path, missing_types, missing_columns, error
+            started, self.clock(), digest, gaps, path, missing_types, missing_columns, error
         )
         result = write_summary(result, self.folder)
         if error is not None:
@@ -214,25 +219,24 @@ class Collector:
         self,
         started: datetime,
         ended: datetime,
-        snapshots: list[Snapshot],
+        digest: RunDigest,
         gaps: list[Gap],
         path: Path,
         missing_types: dict[str, tuple[str, ...]],
         missing_columns: tuple[str, ...],
         error: BaseException | None = None,
     ) -> CollectionResult:
+        """The run so far (an hour's interim result shares the digest still being fed)."""
         return CollectionResult(
-            started, ended, self.interval, self.duration, tuple(snapshots),
+            started, ended, self.interval, self.duration, RecordedSnapshots(path, digest.count),
             tuple(sorted(gaps, key=lambda g: g.tick)), tuple(self.tracker.incidents()),
             self._stop_reason, describe_error(error, self.dsn) if error else None,
-            missing_types, missing_columns, path,
+            missing_types, missing_columns, path, digest=digest,
         )  # fmt: skip
 
     # -- the loop's parts ----------------------------------------------------------------
 
-    def _begin(
-        self, writer: SnapshotWriter, started: datetime, snapshots: list[Snapshot], gaps: list[Gap]
-    ) -> int:
+    def _begin(self, writer: SnapshotWriter, started: datetime, gaps: list[Gap]) -> int:
         """Write the run's header (or the resume marker) and return the first tick to take.
         When resuming, the incidents are rebuilt from what was recorded, and every tick whose
         time passed while no process was collecting becomes a gap."""
@@ -247,7 +251,7 @@ class Collector:
                 )
             )
             return 1
-        recorded: list[Snapshot | Gap] = [*snapshots, *gaps]
+        recorded: list[Snapshot | Gap] = [*self.resume.snapshots, *gaps]
         self.tracker.replay(recorded)
         last = max((x.tick for x in recorded), default=0)
         elapsed = (self.clock() - started).total_seconds()

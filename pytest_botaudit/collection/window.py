@@ -4,24 +4,28 @@ tables and the log in a few queries, without waiting (the CI-gate case)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from ..config.profile import Profile
 from ..database.connection import Target, connect, describe_error
-from ..database.queries import AuditDatabase, WindowPosition, WindowRows
+from ..database.queries import AuditDatabase, WindowPosition
 from ..errors import BotAuditError, DatabaseUnavailable
 from ..logs.window import LogTicks, log_ticks
+from ..record.digest import RunDigest
+from ..record.downsample import Limits
 from ..record.folder import RunFolder
-from ..record.jsonl import RunEnd, RunHeader, SnapshotWriter
-from ..record.model import CollectionResult, StopReason, expected_ticks
+from ..record.jsonl import RecordedSnapshots, RunEnd, RunHeader, SnapshotWriter
+from ..record.model import CollectionResult, Snapshot, StopReason, expected_ticks
 from ..record.summary import write_summary
-from .alerts import AlertRule, seed_rules
-from .replay import rebuilt_run
+from .alerts import AlertRule, IncidentTracker, seed_rules
 from .signals import install_stop_signals
 from .snapshots import build_snapshot, with_log
 
@@ -37,7 +41,11 @@ async def reconstruct(
     log_paths: Sequence[Path] = (),
     rules: Sequence[AlertRule] | None = None,
     persist: int = 1,
+    limits: Mapping[str, Limits] | None = None,
 ) -> CollectionResult:
+    """The period's ticks, each built as the database hands over its rows, written to the
+    snapshot file and fed to the run's digest and incidents, then let go: memory stays flat
+    whatever the number of ticks. ``limits``: the thresholds the digest's series mark."""
     ticks = expected_ticks((until - since).total_seconds(), interval)
     end = since + timedelta(seconds=ticks * interval)
     task = asyncio.current_task()
@@ -47,62 +55,109 @@ async def reconstruct(
     def interrupt(reason: StopReason) -> None:
         task.cancel()
 
-    restore = install_stop_signals(interrupt)
-    stop = StopReason.COMPLETED
-    rows: WindowRows | None = None
-    present: set[str] = set()
-    logged = LogTicks()
-    try:
-        rows, present = await _window_rows(dsn, profile, since, end, interval)
-        logged = await asyncio.to_thread(log_ticks, log_paths, profile, since, end, interval)
-    except asyncio.CancelledError:
-        task.uncancel()
-        stop = StopReason.INTERRUPTED
-    finally:
-        restore()
-    per_tick: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
-    for row in rows.counts if rows else []:
-        per_tick[row["tick"]].append(row)
-    if rows:
-        for tick, position_rows in position_ticks(rows.positions, profile, since, interval, ticks):
-            per_tick[tick] += position_rows
-    snapshots = []
-    for tick in range(1, ticks + 1 if rows else 1):
-        window_start = since + timedelta(seconds=(tick - 1) * interval)
-        window_end = window_start + timedelta(seconds=interval)
-        snapshot = build_snapshot(
-            per_tick[tick], profile, tick, window_start, window_end, window_end
-        )
-        snapshots.append(
-            with_log(
-                snapshot,
-                profile,
-                logged.counts.get(tick, {}),
-                logged.unprotected.get(tick, frozenset()),
-            )
-        )
-    missing = profile.unseen(present) if rows else {}
     folder = RunFolder(out_dir)
     path = folder.snapshot_file(since)
+    tracker = IncidentTracker(rules if rules is not None else seed_rules(), persist)
+    digest = RunDigest(since, ticks, limits)
+    stop = StopReason.COMPLETED
+    missing: dict[str, tuple[str, ...]] = {}
+    header = RunHeader(since, interval, ticks * interval, profile.source, mode="window")
+    restore = install_stop_signals(interrupt)
+    # the file appears with its header once the database answered (a refused audit leaves none)
     with SnapshotWriter(path) as writer:
-        writer.header(RunHeader(since, interval, ticks * interval, profile.source, mode="window"))
-        for snapshot in snapshots:
-            writer.tick(snapshot)
+        try:
+            async with _window_database(dsn, profile) as database:
+                present = await database.event_types_present(profile.all_event_types)
+                logged = await asyncio.to_thread(
+                    log_ticks, log_paths, profile, since, end, interval
+                )
+                async with database.session.transaction():
+                    positions = await database.window_positions(since, end)
+                    counts = database.window_counts(since, end, interval)
+                    writer.header(header)
+                    async for snapshot in _snapshots(
+                        counts, positions, logged, profile, since, interval, ticks
+                    ):
+                        writer.tick(snapshot)
+                        digest.feed(snapshot)
+                        tracker.observe(snapshot)
+                missing = profile.unseen(present)
+        except asyncio.CancelledError:
+            task.uncancel()
+            stop = StopReason.INTERRUPTED
+        except BaseException as exc:
+            if writer.started:  # the ticks so far stay, marked as a run that failed
+                writer.end(RunEnd(end, StopReason.ERROR, {}))
+            if isinstance(exc, OSError | TimeoutError):
+                raise BotAuditError(describe_error(exc, dsn)) from None
+            raise
+        finally:
+            restore()
+        if not writer.started:
+            writer.header(header)
         writer.end(RunEnd(end, stop, missing))
-    result = rebuilt_run(
-        since,
-        end,
-        interval,
-        ticks * interval,
-        snapshots,
-        (),
-        rules if rules is not None else seed_rules(),
-        persist,
-        missing,
-        path,
-        stop,
+    result = CollectionResult(
+        started_at=since,
+        ended_at=end,
+        interval=interval,
+        duration=ticks * interval,
+        snapshots=RecordedSnapshots(path, digest.count),
+        gaps=(),
+        incidents=tuple(tracker.incidents()),
+        stop_reason=stop,
+        error=None,
+        missing_event_types=missing,
+        missing_columns=(),
+        snapshot_path=path,
+        digest=digest,
     )
     return write_summary(result, folder)
+
+
+async def _snapshots(
+    counts: AsyncIterator[list[asyncpg.Record]],
+    positions: Sequence[WindowPosition],
+    logged: LogTicks,
+    profile: Profile,
+    since: datetime,
+    interval: float,
+    ticks: int,
+) -> AsyncIterator[Snapshot]:
+    """Each tick of the period in order: its events' rows (sql/window_counts.sql, streamed in
+    tick order) and its positions' rows (position_ticks) folded as a live tick folds hers."""
+    moved = position_ticks(positions, profile, since, interval, ticks)
+    next_moved = next(moved, None)
+    batch: list[asyncpg.Record] = []
+    at = 0  # the next row of the batch
+    exhausted = False
+    for tick in range(1, ticks + 1):
+        rows: list[Mapping[str, Any]] = []
+        while True:
+            if at == len(batch):
+                if exhausted:
+                    break
+                batch, at = await anext(counts, []), 0
+                if not batch:
+                    exhausted = True
+                    break
+            row = batch[at]
+            if row["tick"] > tick:
+                break
+            if row["tick"] == tick:
+                rows.append(row)
+            at += 1
+        if next_moved is not None and next_moved[0] == tick:
+            rows += next_moved[1]
+            next_moved = next(moved, None)
+        window_start = since + timedelta(seconds=(tick - 1) * interval)
+        window_end = window_start + timedelta(seconds=interval)
+        snapshot = build_snapshot(rows, profile, tick, window_start, window_end, window_end)
+        yield with_log(
+            snapshot,
+            profile,
+            logged.counts.get(tick, {}),
+            logged.unprotected.get(tick, frozenset()),
+        )
 
 
 def _tick_at_or_after(moment: datetime, since: datetime, interval: float) -> int:
@@ -208,27 +263,23 @@ def position_ticks(
             yield tick, rows
 
 
-async def _window_rows(
-    dsn: Target | str | None,
-    profile: Profile,
-    since: datetime,
-    end: datetime,
-    interval: float,
-) -> tuple[WindowRows, set[str]]:
-    """The period's per-tick counts and gauges, and which of the profile's event types occur."""
+@contextlib.asynccontextmanager
+async def _window_database(
+    dsn: Target | str | None, profile: Profile
+) -> AsyncIterator[AuditDatabase]:
+    """The audit's queries on a session of their own, once the tables have every column."""
     try:
         session = await connect(dsn)
     except DatabaseUnavailable as exc:
         raise BotAuditError(f"window mode needs the database: {exc}") from None
     try:
-        database = await AuditDatabase.open(session, profile)
-        missing_columns = tuple(await database.missing_columns())
+        try:
+            database = await AuditDatabase.open(session, profile)
+            missing_columns = tuple(await database.missing_columns())
+        except (OSError, TimeoutError) as exc:
+            raise BotAuditError(describe_error(exc, dsn)) from None
         if missing_columns:
             raise BotAuditError(f"the database lacks {', '.join(missing_columns)}")
-        rows = await database.window_rows(since, end, interval)
-        present = await database.event_types_present(profile.all_event_types)
-    except (OSError, TimeoutError) as exc:
-        raise BotAuditError(describe_error(exc, dsn)) from None
+        yield database
     finally:
         await session.close()
-    return rows, present

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, overload
 
 from ..config.values import format_duration
 from ..errors import RecordError
@@ -131,15 +131,15 @@ class RecordedRun:
 
 class SnapshotWriter:
     """Appends one JSON object per line and flushes it at once, so a killed audit keeps all
-    but the tick in flight."""
+    but the tick in flight. The file is opened (created) with its first line."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._handle: IO[str] | None = None
+        self._entered = False
 
     def __enter__(self) -> SnapshotWriter:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = self.path.open("a", encoding="utf-8")
+        self._entered = True
         return self
 
     def __exit__(
@@ -148,9 +148,15 @@ class SnapshotWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._entered = False
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+
+    @property
+    def started(self) -> bool:
+        """Whether a line was written (the file exists)."""
+        return self._handle is not None
 
     def header(self, header: RunHeader) -> None:
         self._line(header.to_json())
@@ -165,7 +171,10 @@ class SnapshotWriter:
         self._line(end.to_json())
 
     def _line(self, data: Mapping[str, Any]) -> None:
-        assert self._handle is not None, "SnapshotWriter used outside its with-block"
+        assert self._entered, "SnapshotWriter used outside its with-block"
+        if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self.path.open("a", encoding="utf-8")
         self._handle.write(json.dumps(data, separators=(",", ":")) + "\n")
         self._handle.flush()
 
@@ -265,3 +274,41 @@ def _read_runs(path: Path) -> list[RecordedRun]:
             for old in old_runs
         ]
     return ours or [RecordedRun()]
+
+
+class RecordedSnapshots(Sequence[Snapshot]):
+    """The snapshots of the last run of a snapshot file, read back from the file each time they
+    are asked for: a result of window mode or of a live audit holds this, not the snapshots
+    (what the checks and reports need is in the run's digest). ``taken`` is how many it holds."""
+
+    def __init__(self, path: Path, taken: int) -> None:
+        self.path = path
+        self.taken = taken
+
+    def _read(self) -> list[Snapshot]:
+        return read_run(self.path).snapshots[: self.taken] if self.taken else []
+
+    def __len__(self) -> int:
+        return self.taken
+
+    @overload
+    def __getitem__(self, index: int) -> Snapshot: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Snapshot]: ...
+
+    def __getitem__(self, index: int | slice) -> Snapshot | Sequence[Snapshot]:
+        return self._read()[index]
+
+    def __iter__(self) -> Iterator[Snapshot]:
+        return iter(self._read())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # equal to a list of the same snapshots
+
+    def __repr__(self) -> str:
+        return f"RecordedSnapshots({str(self.path)!r}, {self.taken})"

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the digest is built from Snapshot; a result only holds one
+    from .digest import RunDigest
 
 # Gauges describe the state at the tick; counters count what happened in the tick's window.
 GAUGES = ("positions_total", "unprotected_positions", "aged_positions")
@@ -148,13 +151,15 @@ class ResumePoint:
 
 @dataclass(frozen=True, slots=True)
 class CollectionResult:
-    """Everything a run collected, complete or not."""
+    """Everything a run collected, complete or not. What the checks and reports read of its
+    snapshots is in ``digest`` (record.digest), fed as they were taken; ``snapshots`` may be
+    the snapshot file read back on demand (window mode keeps none in memory)."""
 
     started_at: datetime
     ended_at: datetime
     interval: float
     duration: float
-    snapshots: tuple[Snapshot, ...]
+    snapshots: Sequence[Snapshot]
     gaps: tuple[Gap, ...]
     incidents: tuple[Incident, ...]
     stop_reason: StopReason
@@ -163,15 +168,25 @@ class CollectionResult:
     missing_columns: tuple[str, ...]
     snapshot_path: Path
     summary_path: Path | None = None
+    digest: RunDigest | None = field(default=None, compare=False, repr=False)
 
     @property
     def expected_ticks(self) -> int:
         return expected_ticks(self.duration, self.interval)
 
+    @property
+    def taken(self) -> int:
+        """How many snapshots the run holds."""
+        return self.digest.count if self.digest is not None else len(self.snapshots)
+
     def total(self, metric: str) -> float:
+        if self.digest is not None:
+            return self.digest.total(metric)
         return sum(s.counters.get(metric, 0.0) for s in self.snapshots)
 
     def peak(self, metric: str) -> float:
+        if self.digest is not None:
+            return self.digest.peak(metric)
         return max((s.value(metric) or 0.0 for s in self.snapshots), default=0.0)
 
     def incidents_of(self, severity: Severity) -> list[Incident]:
