@@ -1,5 +1,5 @@
-"""The ``botaudit`` command: analyse logs, locate the checks, simulate a bot, run the demo,
-compare runs and show their trend."""
+"""The botaudit command: analyse logs, locate the checks, simulate a bot, run the demo, hold the
+profile against the bot's source, compare runs and show their trend."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from . import __version__
 from .bundled import audit_checks_dir
 from .config.dsn import parse_dsn
 from .config.profile import load_profile
 from .config.values import parse_duration, parse_time
 from .demo.scenarios import NOVEL_ERRORS, SCENARIOS
 from .errors import BotAuditError
+from .exitcodes import help_text
 from .logs.files import analyze_files, analyze_parallel
 from .logs.reader import rotated_set
 from .record.folder import RunFolder
@@ -85,8 +87,40 @@ def _knobs(parser: argparse.ArgumentParser) -> None:
     )
 
 
+DESCRIPTION = (
+    "The botaudit command: analyse logs, locate the checks, simulate a bot, run the demo, "
+    "hold the profile against the bot's source, compare runs and show their trend. The audit "
+    "itself is a pytest run of the bundled checks."
+)
+
+
+def epilog() -> str:
+    return "\n".join(
+        [
+            "examples:",
+            "  botaudit demo --scenario faulty            a 2-minute audit of a simulated bot",
+            '  pytest "$(botaudit checks-dir)" --audit-duration=8h \\',
+            "      --audit-dsn=postgresql://auditor@db/fox_crypto --audit-log=/var/log/bot.log \\",
+            "      --html=audit.html --self-contained-html --junitxml=audit.xml",
+            "  botaudit compare baseline.xml audit.xml    the rerun against its baseline",
+            "",
+            f"the audit (pytest with the checks) {help_text()}",
+            "",
+            "botaudit commands exit 0 on success, 1 when the answer is no (compare: worse than",
+            "the baseline; vocabulary: an ERROR/CRITICAL template the profile does not know),",
+            "2 on an error (named in one line); demo exits with its audit's code.",
+        ]
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="botaudit", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="botaudit",
+        description=DESCRIPTION,
+        epilog=epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"pytest-botaudit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     sim = commands.add_parser("simulate", help="play a bot of the contract against a database")

@@ -34,12 +34,18 @@ def for_html(text: str) -> str:
     return html.escape(visible_controls(text), quote=True)
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
+# what can start markup anywhere in a line (a link needs its brackets, so parentheses and
+# "!" are harmless once those are escaped), and what can only at the line's start
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|<>~])")
+_MARKDOWN_LEADING = re.compile(r"^(\s*)(?:([#+\-=])|(\d+)([.)]))")
 
 
 def for_markdown(text: str) -> str:
     """Text for one Markdown line or table cell: HTML and Markdown syntax escaped, newlines
-    folded to spaces, controls visible (a renderer must show it as the text it is)."""
+    folded to spaces, controls visible (a renderer must show it as the text it is). Only
+    what could start markup is escaped, so the file stays readable as text."""
     folded = _NEWLINES.sub(" ", text)
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", visible_controls(folded))
-    return escaped.replace("&", "&amp;")
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", visible_controls(folded.replace("&", "&amp;")))
+    return _MARKDOWN_LEADING.sub(
+        lambda m: f"{m[1]}\\{m[2]}" if m[2] else f"{m[1]}{m[3]}\\{m[4]}", escaped
+    )

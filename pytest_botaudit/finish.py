@@ -15,6 +15,7 @@ from .config.settings import AuditSettings
 from .inputs import Configured
 from .record.shapes import RunShapes, write_shapes
 from .reporting.build import RunOutcome, finish_run, write_run_files
+from .reporting.issues import headline, issues
 from .reporting.model import ReportModel, RunReport
 from .reruns.compare import CompareError, Comparison, Settings, compare_records
 from .reruns.novelty import shapes_of
@@ -97,6 +98,15 @@ def suite_properties(config: pytest.Config, model: ReportModel) -> None:
     first = model.runs[0]
     for name, value in first.properties():
         xml.add_global_property(name, value)
+    # the problems in the words of every other output: the headline and one per problem
+    found = issues(first)
+    xml.add_global_property("headline", headline(first, found))
+    xml.add_global_property("problems", str(len(found)))
+    for issue in found:
+        key = issue.metric or (issue.tests[0] if issue.tests else issue.title)
+        xml.add_global_property(
+            f"problem.{key}", f"{issue.severity} {issue.verdict.value}: {issue.title}"
+        )
     if first.folder is not None:  # where a later compare finds the run's message shapes
         xml.add_global_property("run_folder", str(first.folder.path.resolve()))
     if isinstance(first.comparison, Comparison):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 
 import pytest
 import pytest_asyncio
@@ -13,8 +13,11 @@ from .config.settings import AuditSettings, Mode
 from .database.analysis import DatabaseAnalysis
 from .database.connection import ReadOnlySession, connect
 from .errors import DatabaseUnavailable
+from .exitcodes import SHORT, audit_exit
 from .judging.audit import AuditData
+from .judging.verdicts import Verdict
 from .reporting.html import AuditHtml
+from .reporting.terminal import final_line
 from .runners import CheckRunner, PreflightRunner
 from .session import AuditSession
 
@@ -28,7 +31,11 @@ MARKERS = {
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("botaudit", "trading-bot audit (pytest-botaudit)")
+    group = parser.getgroup(
+        "botaudit",
+        "trading-bot audit (pytest-botaudit): pytest audit_checks --audit-duration=8h "
+        f"--audit-dsn=DSN --audit-log=FILE --html=audit.html --junitxml=audit.xml; {SHORT}",
+    )
     for opt in OPTIONS:
         dest = f"audit_{opt.name}"
         if opt.flag:
@@ -48,6 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
     session = AuditSession(config)  # inert: nothing is read or checked until an audit is asked
     config.stash[SESSION_KEY] = session
     config.pluginmanager.register(session, "botaudit-session")
+    config.pluginmanager.register(AuditFinale(session), "botaudit-finale")
     if config.pluginmanager.hasplugin("html"):
         config.pluginmanager.register(
             AuditHtml(lambda: session.report, session.row_context), "botaudit-html"
@@ -55,10 +63,40 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    for name in ("botaudit-session", "botaudit-html"):
+    for name in ("botaudit-session", "botaudit-finale", "botaudit-html"):
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:
             config.pluginmanager.unregister(plugin, name)
+
+
+class AuditFinale:
+    """The end of the session, after pytest's own summary line: the audit's exit code, and
+    its state as the session's last line."""
+
+    def __init__(self, session: AuditSession) -> None:
+        self.session = session
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> Generator[None, None, None]:
+        result = yield  # the report model, JUnit, pytest-html and pytest's summary
+        model = self.session.report
+        if model is None or not model.runs:
+            return result
+        s = self.session.settings
+        verdicts = {row.result.verdict for run in model.runs for row in run.rows}
+        session.exitstatus = audit_exit(
+            model.overall,
+            int(session.exitstatus),
+            strict=s.strict,
+            allow_no_data=s.allow_no_data,
+            has_warn=Verdict.WARN in verdicts,
+            has_no_data=Verdict.NO_DATA in verdicts,
+            regressed=bool(model.gate),
+        )
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            final_line(reporter, model)
+        return result
 
 
 def _session(config: pytest.Config) -> AuditSession:

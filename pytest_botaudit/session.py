@@ -4,7 +4,6 @@ most once, outside every test phase, and keeps the outcome (data or error) for e
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, replace
@@ -19,9 +18,9 @@ from .collection.replay import ALL_RUNS
 from .collection.signals import run_interruptible
 from .config.options import OPTIONS
 from .config.settings import AuditSettings, Mode
-from .errors import BotAuditError, DatabaseUnavailable
+from .errors import BotAuditError
 from .finish import build_model
-from .inputs import Configured, check_inputs, configure, probe
+from .inputs import Configured, check_inputs, configure
 from .judging.audit import AuditData, complete_audit
 from .judging.preflight import PreflightResult
 from .judging.verdicts import CheckResult, Verdict
@@ -30,22 +29,23 @@ from .record.jsonl import RecordedRun
 from .reporting.build import RunOutcome, interim_report
 from .reporting.deliverables import write_deliverables, write_interim
 from .reporting.html import RESULT_KEY
-from .reporting.htmlparts import RowContext
+from .reporting.htmlsections import RowContext
+from .reporting.issues import advice, headline, issues
 from .reporting.model import ReportModel
 from .reporting.notify import Notifier
 from .reporting.series import Series, tick_series
-from .reporting.terminal import header_lines, render_terminal, terminal_observers
+from .reporting.terminal import (
+    header_lines,
+    render_terminal,
+    terminal_observers,
+    terminal_writer,
+)
+from .selection import AUDIT_FIXTURES, COLLECTED_FIXTURES, Selection, uses, verdict_status
 
 XDIST_REFUSAL = (
     "pytest-xdist (-n): an audit collects once per session, and each xdist worker would start "
     "a collector of its own against the bot's database; run the audit checks without -n"
 )
-# fixtures that make a test an audit check (the settings are resolved and validated then)
-AUDIT_FIXTURES = frozenset(
-    {"audit", "audit_check", "audit_preflight", "audit_data", "audit_db", "audit_analysis"}
-)
-# fixtures that judge the collected run: collection happens before the first of these items
-COLLECTED_FIXTURES = frozenset({"audit", "audit_check", "audit_data", "audit_analysis"})
 
 
 @dataclass(slots=True)
@@ -59,16 +59,13 @@ class RunState:
     folder: RunFolder | None = None
     seconds: float | None = None
     series: tuple[Series, ...] | None = None  # computed once, for the charts and the report
+    not_run: bool = False  # pre-flight failed: the run's checks are skipped as NOT RUN
 
     def tick_series(self) -> tuple[Series, ...]:
         if self.series is None:
             data = self.data
             self.series = tuple(tick_series(data.collection, data.metrics)) if data else ()
         return self.series
-
-
-def _uses(item: pytest.Item, fixtures: frozenset[str]) -> bool:
-    return bool(fixtures.intersection(getattr(item, "fixturenames", ())))
 
 
 def _run_key(item: pytest.Item) -> str | None:
@@ -94,6 +91,7 @@ class AuditSession:
         self._refused: str | None = None  # an xdist worker never collects
         self._header_shown = False
         self._notifier: Notifier | None = None
+        self.selection = Selection(config)
 
     def configured(self) -> Configured:
         """The audit's settings, resolved on first use (an unrelated project never is)."""
@@ -122,9 +120,10 @@ class AuditSession:
         return self._settings_lines()
 
     def pytest_report_collectionfinish(self, config: pytest.Config) -> list[str] | None:
-        if self.active and not self._header_shown:
-            return self._settings_lines()
-        return None
+        if not self.active:
+            return None
+        notes = [f"botaudit: {note}" for note in self.selection.notes]
+        return notes if self._header_shown else [*self._settings_lines(), *notes]
 
     def _settings_lines(self) -> list[str]:
         return header_lines(self.settings, self.configured().profile.source)
@@ -162,30 +161,29 @@ class AuditSession:
             return RowContext()
         return RowContext(state.folder, state.tick_series())
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        self.active = any(_uses(item, AUDIT_FIXTURES) for item in items)
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_collection_modifyitems(
+        self, items: list[pytest.Item]
+    ) -> Generator[None, None, None]:
+        preflight = [i for i in items if i.get_closest_marker("preflight")]
+        result = yield  # -m, -k, --deselect and every other plugin filter the items
+        self.active = any(uses(item, AUDIT_FIXTURES) for item in items)
         if not self.active:
-            return
+            return result
         if hasattr(self.config, "workerinput"):  # an xdist worker: never a collector
             self._refused = XDIST_REFUSAL
         self.configured()  # a bad setting ends the run here, before anything waits
-        # pre-flight checks first, so nothing waits hours on a bot that cannot be audited
-        items.sort(key=lambda i: 0 if i.get_closest_marker("preflight") else 1)
+        self.selection.keep_preflight(preflight, items)
+        self.selection.chosen(items, _run_key)
+        return result
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Configuration problems end the run here, as one line, before any check runs."""
         if not self.active or session.config.option.collectonly or self._refused:
             return
+        # a database that does not answer is no usage error: pre-flight fails on it, and
+        # the audit is NOT RUN with a JUnit file that says so
         check_inputs(self.settings)
-        s = self.settings
-        if s.mode is Mode.REPLAY and s.dsn is None:
-            return  # a recorded run needs no database
-        try:
-            asyncio.run(probe(target(s)))
-        except DatabaseUnavailable as exc:
-            where = s.origins["dsn"] if s.dsn else "libpq PG* environment"
-            raise pytest.UsageError(f"{where}: {exc}") from None
 
     # -- hooks: running the checks ---------------------------------------------------------
 
@@ -199,7 +197,7 @@ class AuditSession:
         if (
             self.active
             and not self._refused
-            and _uses(item, COLLECTED_FIXTURES)
+            and uses(item, COLLECTED_FIXTURES)
             and not item.get_closest_marker("preflight")
         ):
             state = self._state(_run_key(item))
@@ -208,6 +206,7 @@ class AuditSession:
         yield
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.selection.record(report)
         props = dict(report.user_properties)
         blocking = props.get("verdict") in (Verdict.FAIL.value, Verdict.NO_DATA.value)
         # a pre-flight WARN never blocks the audit, not even when --audit-strict fails it
@@ -219,15 +218,7 @@ class AuditSession:
     def pytest_report_teststatus(
         self, report: pytest.TestReport, config: pytest.Config
     ) -> tuple[str, str, tuple[str, dict[str, bool]]] | None:
-        if report.when != "call":
-            return None
-        verdict = dict(report.user_properties).get("verdict")
-        if verdict == Verdict.WARN.value and report.passed:
-            return "warned", "W", ("WARN", {"yellow": True})
-        if verdict == Verdict.NO_DATA.value and report.failed:
-            # \w-only, so the summary line stays parseable ("2 no_data")
-            return "no_data", "N", ("NO-DATA", {"red": True})
-        return None
+        return verdict_status(report)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -249,6 +240,8 @@ class AuditSession:
                 state.error,
                 state.seconds,
                 state.tick_series(),
+                self.selection.cases_of(key, first=n == 0),
+                self.selection.judging,
             )
             for n, key in enumerate(keys)
             for state in [self._state(key)]
@@ -263,8 +256,9 @@ class AuditSession:
             return
         notifier = self._notifier
         if notifier is not None:
-            counts = ", ".join(f"{n} {v.value}" for v, n in self.report.counts if n)
-            notifier.finished(self.report.overall, counts)
+            # the same words as every other output: the headline and what to do
+            told = [f"{headline(r, issues(r))}. {advice(r, issues(r))}" for r in self.report.runs]
+            notifier.finished(self.report.overall, " | ".join(told))
             notifier.close()
             self.report = replace(self.report, notified=(notifier.sent, notifier.failed))
 
@@ -281,6 +275,9 @@ class AuditSession:
         state = self._state(key)
         if not state.collected:
             self._collect_once(state)
+        if state.data is None and state.not_run:
+            # the pre-flight failures are the session's failures; what they stopped is skipped
+            pytest.skip(f"NOT RUN: {state.error}")
         if state.data is None:
             pytest.fail(state.error or "the audit did not run", pytrace=False)
         return state.data
@@ -294,14 +291,16 @@ class AuditSession:
 
     def _collect_once(self, state: RunState) -> None:
         notifier = self.notifier()
+        state.collected = True
         if self.preflight_failures:
             if notifier is not None:
                 notifier.preflight_failed(self.preflight_failures)
-            pytest.exit(
-                "pre-flight failed, the audit did not start: " + "; ".join(self.preflight_failures),
-                returncode=1,
+            state.not_run = True
+            state.error = "pre-flight failed, the audit did not start: " + "; ".join(
+                self.preflight_failures
             )
-        state.collected = True
+            terminal_writer(self.config)(f"botaudit: {state.error}", red=True)
+            return
         started = time.monotonic()
         try:
             source = self.replayed() if self.settings.mode is Mode.REPLAY else None
@@ -346,7 +345,7 @@ def collect_and_judge(
         recorded = (path, next(r for r in runs if r.run_id == state.key) if state.key else runs[0])
     folder = state.folder = run_folder(s)
     observers = replace(
-        terminal_observers(config, s.expected_snapshots, notifier),
+        terminal_observers(config, notifier, s.progress_every),
         on_hour=partial(
             write_interim,
             folder,

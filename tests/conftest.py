@@ -14,6 +14,9 @@ import pytest
 
 from pytest_botaudit.database.sqlfiles import load_sql
 from pytest_botaudit.demo.pgserver import EmbeddedPostgres
+from pytest_botaudit.errors import PostgresNotFound
+
+from .helpers import unavailable
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -94,12 +97,102 @@ def database(pg_server: Server) -> Iterator[str]:
     asyncio.run(pg_server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
+class PasswordServer:
+    """A second embedded server that asks every role but its superuser for a password
+    (scram-sha-256), where the suite's own trusts every local connection: the one place a
+    wrong password fails and a passfile must really be read."""
+
+    ROLE = "bot_auditor"
+    # "/" and "@" need quoting in a URI; no ":" or "\\": asyncpg reads .pgpass escapes wrongly
+    PASSWORD = "Scr4m-Pa55/w@rd"
+
+    def __init__(self, embedded: EmbeddedPostgres) -> None:
+        self.embedded = embedded
+
+    @property
+    def socket_dir(self) -> str:
+        return str(self.embedded.socket_dir)
+
+    @property
+    def port(self) -> int:
+        return self.embedded.port
+
+    def dsn(self, database: str, password: str | None = PASSWORD) -> str:
+        """The role's DSN (with ``password=None``: none, for a passfile to give it)."""
+        secret = f":{urllib.parse.quote(password, safe='')}" if password is not None else ""
+        return (
+            f"postgresql://{self.ROLE}{secret}@/{database}?host={self.socket_dir}&port={self.port}"
+        )
+
+    async def create_database(self) -> str:
+        """A fresh database owned by the role, holding the reference schema, its name."""
+        name = "pw_" + uuid.uuid4().hex[:12]
+        admin = await asyncpg.connect(self.embedded.dsn())
+        try:
+            await admin.execute(f"CREATE DATABASE {name} OWNER {self.ROLE}")
+        finally:
+            await admin.close()
+        owner = await asyncpg.connect(self.dsn(name))
+        try:
+            await owner.execute(load_sql("schema.sql"))
+        finally:
+            await owner.close()
+        return name
+
+
+@pytest.fixture(scope="session")
+def password_server() -> Iterator[PasswordServer]:
+    """The suite's server with password authentication (see PasswordServer), started once."""
+    try:
+        embedded = EmbeddedPostgres()
+    except PostgresNotFound as exc:
+        unavailable(str(exc))
+    try:
+        embedded.initdb()
+        # the superuser keeps trust to set up; every other role logs in with its password
+        (embedded.data_dir / "pg_hba.conf").write_text(
+            "local all postgres trust\nlocal all all scram-sha-256\n"
+        )
+        embedded.start()
+        server = PasswordServer(embedded)
+        asyncio.run(_create_password_role(embedded))
+        yield server
+    finally:
+        embedded.cleanup()
+
+
+async def _create_password_role(embedded: EmbeddedPostgres) -> None:
+    admin = await asyncpg.connect(embedded.dsn())
+    try:
+        role, password = PasswordServer.ROLE, PasswordServer.PASSWORD.replace("'", "''")
+        await admin.execute("SET password_encryption = 'scram-sha-256'")
+        await admin.execute(f"CREATE ROLE {role} LOGIN CREATEDB PASSWORD '{password}'")
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def password_database(password_server: PasswordServer) -> Iterator[str]:
+    """A fresh database of the password server, holding the reference schema: its name."""
+    name = asyncio.run(password_server.create_database())
+    yield name
+
+    async def drop() -> None:
+        admin = await asyncpg.connect(password_server.embedded.dsn())
+        try:
+            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        finally:
+            await admin.close()
+
+    asyncio.run(drop())
+
+
 @pytest.fixture
 def legacy_run() -> Path:
     """The real output of the bot's first monitor, read from ../shared (never copied)."""
     path = SHARED / "data" / "legacy_run"
     if not path.is_dir():
-        pytest.skip(f"shared data not found at {path} (CI has ../shared beside the clone)")
+        unavailable(f"shared data not found at {path} (CI has ../shared beside the clone)")
     return path
 
 

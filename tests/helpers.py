@@ -6,12 +6,16 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import os
 import re
 import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import NoReturn
+
+import pytest
 
 from pytest_botaudit.config.options import command_line
 
@@ -37,6 +41,40 @@ async def async_wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {seconds:g}s waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+def reading(pid: int, path: Path) -> bool:
+    """Whether process ``pid`` has ``path`` open and has read into it (Linux /proc): the
+    condition "it is inside its reading of that file", to wait on instead of sleeping."""
+    target = str(path.resolve())
+    try:
+        descriptors = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+    for descriptor in descriptors:
+        try:
+            if os.readlink(descriptor) != target:
+                continue
+            info = Path(f"/proc/{pid}/fdinfo/{descriptor.name}").read_text()
+        except OSError:  # closed meanwhile
+            continue
+        position = re.search(r"^pos:\s+(\d+)", info, re.M)
+        if position and int(position[1]) > 0:
+            return True
+    return False
+
+
+def on_ci() -> bool:
+    """CI sets ``CI=true``: there every input of the suite is provided, so none may be missing."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def unavailable(message: str) -> NoReturn:
+    """An input this machine lacks: a skip on a developer's machine, a failure under CI (which
+    installs and checks out everything the suite needs: a missing input is a broken CI)."""
+    if on_ci():
+        pytest.fail(f"{message} (CI=true: the suite's inputs must all be there)")
+    pytest.skip(message)
 
 
 def audit_command(
@@ -79,6 +117,13 @@ def outcomes_by_test(xml_path: Path) -> dict[str, dict[str, str]]:
         )
         found[name] = props
     return found
+
+
+def suite_properties(xml_path: Path) -> dict[str, str]:
+    """The JUnit file's <testsuite> properties (the run's identity, state and counts)."""
+    suite = ET.parse(xml_path).getroot().find("testsuite")
+    assert suite is not None
+    return {p.get("name", ""): p.get("value", "") for p in suite.findall("properties/property")}
 
 
 def html_rows(path: Path) -> dict[str, dict[str, str]]:

@@ -111,6 +111,7 @@ class AlertRule:
     message: str
     per_minute: bool = False
     condition: Callable[[Sequence[Snapshot], float], bool] | None = None
+    title: str = ""  # what the rule watches, in words (reports label incidents with it)
 
     def value(self, history: Sequence[Snapshot]) -> float | None:
         if self.per_minute:
@@ -155,6 +156,7 @@ def seed_rules(overrides: Mapping[str, float] | None = None) -> tuple[AlertRule,
             "unprotected_positions",
             0,
             "{value:g} position{s} without SL",
+            title="positions without stop-loss",
         ),
         AlertRule(
             "emergency_closes",
@@ -162,6 +164,7 @@ def seed_rules(overrides: Mapping[str, float] | None = None) -> tuple[AlertRule,
             "emergency_closes",
             0,
             "{value:g} emergency close{s}",
+            title="emergency closes",
         ),
         AlertRule(
             "positions_opened_rate",
@@ -170,6 +173,7 @@ def seed_rules(overrides: Mapping[str, float] | None = None) -> tuple[AlertRule,
             15,
             "{value:g} position{s} opened in a minute",
             per_minute=True,
+            title="positions opened per minute",
         ),
         AlertRule(
             "api_error_rate",
@@ -178,6 +182,7 @@ def seed_rules(overrides: Mapping[str, float] | None = None) -> tuple[AlertRule,
             5,
             "{value:g} API error{s} in a minute",
             per_minute=True,
+            title="API errors per minute",
         ),
         AlertRule(
             "no_price_updates",
@@ -186,6 +191,7 @@ def seed_rules(overrides: Mapping[str, float] | None = None) -> tuple[AlertRule,
             0,
             "No price updates for existing positions",
             condition=_no_price_updates,
+            title="no price updates",
         ),
         AlertRule(
             "ws_reconnects",
@@ -193,6 +199,7 @@ def seed_rules(overrides: Mapping[str, float] | None = None) -> tuple[AlertRule,
             "ws_reconnects",
             0,
             "{value:g} WebSocket reconnect{s}",
+            title="WebSocket reconnects",
         ),
         AlertRule(
             "aged_positions",
@@ -200,11 +207,17 @@ def seed_rules(overrides: Mapping[str, float] | None = None) -> tuple[AlertRule,
             "aged_positions",
             5,
             "{value:g} position{s} older than the maximum age",
+            title="aged positions",
         ),
     )
     if not overrides:
         return rules
     return tuple(replace(r, threshold=overrides.get(r.rule_id, r.threshold)) for r in rules)
+
+
+def rule_metrics() -> dict[str, tuple[str, str]]:
+    """rule id -> (the metric it watches, its title): an incident belongs to its metric."""
+    return {r.rule_id: (r.metric, r.title or r.rule_id.replace("_", " ")) for r in seed_rules()}
 
 
 class IncidentTracker:

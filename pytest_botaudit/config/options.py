@@ -83,10 +83,16 @@ OPTIONS: tuple[Option, ...] = (
         optional_path,
         Path(".env"),
     ),
-    Option("strict", "treat WARN verdicts as failures", parse_bool, False, flag=True),
+    Option(
+        "strict",
+        "treat WARN verdicts as failures (a YELLOW audit then exits 6)",
+        parse_bool,
+        False,
+        flag=True,
+    ),
     Option(
         "allow_no_data",
-        "let NO-DATA verdicts pass (skipped) instead of erroring",
+        "let NO-DATA verdicts pass as skipped instead of failing (exit 6)",
         parse_bool,
         False,
         flag=True,
@@ -146,6 +152,13 @@ OPTIONS: tuple[Option, ...] = (
         "an Apprise URL to tell about CRITICAL incidents, outages, crashes and the end of the "
         "audit (repeatable): tgram://, slack://, discord://, mailto://, json://host/path ...",
         multiple=True,
+    ),
+    Option(
+        "progress_every",
+        "without a terminal (a CI log): one progress line this often (default 5m); a terminal "
+        "gets one status line, updated every tick",
+        parse_duration,
+        300.0,
     ),
     Option(
         "notify_gap_ticks",

@@ -72,6 +72,7 @@ class AuditSettings:
     bot_pid: int | None = None
     notify: tuple[str, ...] = ()
     notify_gap_ticks: int = 3
+    progress_every: float = 300.0
     thresholds: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     alerts: Mapping[str, Any] = field(default_factory=dict)
     origins: Mapping[str, str] = field(default_factory=dict)

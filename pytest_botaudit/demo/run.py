@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import shutil
 import subprocess
 import sys
 import threading
@@ -206,9 +207,13 @@ def demo(args: argparse.Namespace) -> int:
             raise BotAuditError(f"the simulated bot failed: {bot.error}")
     html, xml = out / "audit.html", out / "audit.xml"
     run = AuditDir(out).latest()
-    if run is not None and run.run_id >= started:  # this demo's run: its reports go there too
-        html, xml = (p.replace(run.path / p.name) if p.exists() else p for p in (html, xml))
-    print(f"botaudit demo: report {html}")
-    print(f"botaudit demo: JUnit XML {xml}")
+    if run is not None and run.run_id >= started:
+        # this demo's run keeps a copy of its reports; the paths pytest printed stay valid
+        for path in (html, xml):
+            if path.exists():
+                shutil.copy2(path, run.path / path.name)
+        html, xml = run.path / html.name, run.path / xml.name
+    for what, path in (("report", html), ("JUnit XML", xml)):
+        print(f"botaudit demo: {what} {path}" if path.exists() else f"botaudit demo: no {what}")
     print(f"botaudit demo: pytest exited with {code}")
     return code

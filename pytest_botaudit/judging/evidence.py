@@ -7,12 +7,13 @@ from datetime import datetime
 
 from ..logs.model import LogAnalysis
 from ..record.digest import KEPT_RUNS, RunDigest
+from ..timefmt import clock
 
 EVIDENCE_LIMIT = KEPT_RUNS  # the digest keeps as many runs above zero as evidence names
 
 
 def minute(stamp: datetime) -> str:
-    return stamp.strftime("%H:%M:%S")
+    return clock(stamp)
 
 
 def capped(lines: Sequence[str], what: str = "more") -> tuple[str, ...]:

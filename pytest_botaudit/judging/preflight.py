@@ -34,6 +34,7 @@ class PreflightResult:
             ("metric", f"preflight_{self.name}"),
             ("verdict", self.verdict.value),
             ("kind", "preflight"),
+            ("message", self.message.split("\n", 1)[0]),
         ]
 
 

@@ -167,6 +167,8 @@ class CheckResult:
             ),
             ("margin", "" if self.margin is None else f"{self.margin:g}"),
             ("kind", self.kind.value),
+            # the verdict in words: a WARN or a PASS has no <failure> element to carry it
+            ("message", self.message.split("\n", 1)[0]),
             *(self.sample.properties() if self.sample is not None else ()),
         ]
 

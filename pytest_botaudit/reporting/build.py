@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from ..config.profile import Profile
@@ -17,6 +17,7 @@ from ..record.folder import AuditDir, RunFolder
 from ..record.model import CollectionResult
 from ..record.summary import summary, write_json, write_text
 from .hourly import hourly_rows
+from .issues import problems_json
 from .markdown import render_audit_report
 from .model import Identity, ReportRow, Result, RunReport, audit_status, thresholds_digest
 from .series import Series, tick_series
@@ -32,6 +33,8 @@ class RunOutcome:
     error: str | None
     seconds: float | None
     series: tuple[Series, ...] = ()
+    cases: Mapping[str, int] = field(default_factory=dict)  # pytest outcome -> test cases
+    judging: bool = True  # False: only pre-flight checks were selected
 
 
 def identity(
@@ -43,6 +46,7 @@ def identity(
     collection: CollectionResult | None,
     error: str | None,
     preflight_failed: bool,
+    judging: bool = True,
 ) -> Identity:
     s = settings
     start: datetime | None = None
@@ -74,7 +78,7 @@ def identity(
         ticks_expected=expected,
         ticks_taken=taken,
         gaps=gaps,
-        status=audit_status(collection, error, preflight_failed),
+        status=audit_status(collection, error, preflight_failed, judging),
     )
 
 
@@ -100,6 +104,7 @@ def finish_run(
             collection,
             outcome.error,
             preflight_failed,
+            outcome.judging,
         ),
         rows=tuple(ReportRow(nodeid.split("::")[-1], result) for nodeid, result in outcome.rows),
         folder=folder,
@@ -108,6 +113,7 @@ def finish_run(
         collection_seconds=outcome.seconds,
         series=outcome.series,
         hours=tuple(hourly_rows(collection)) if collection is not None else (),
+        cases=outcome.cases,
     )
 
 
@@ -128,7 +134,7 @@ def write_run_files(run: RunReport) -> RunReport:
     else:
         base = {}
     base["error"] = run.error or base.get("error")
-    write_json(path, {**base, **run.verdicts_json()})
+    write_json(path, {**base, **run.verdicts_json(), **problems_json(run)})
     if run.data is not None and collection is not None and collection.summary_path != path:
         data = replace(run.data, collection=replace(collection, summary_path=path))
         run = replace(run, data=data)

@@ -1,16 +1,23 @@
 """Charts as inline SVG (matplotlib, no network): each per-tick metric over the audit with its
-threshold bands, breaching ticks and gaps; and the incident timeline, a lane per severity."""
+limits as labelled lines (shaded only beyond them), breaching ticks and gaps; and the incident
+timeline, one lane per incident that overlaps another, each bar wide enough to see.
+
+Every chart reads the same way: time of day as HH:MM on a UTC axis, steps a locator picks for
+a 2-minute and an 8-hour run alike, whole numbers on the axis of a count, human names in the
+legend. Text is drawn as text (``svg.fonttype none``) with mathtext off, so a ``$`` in a name
+stays a ``$``."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import matplotlib
 from matplotlib import dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..record.model import Incident, Severity
 from .series import Series
@@ -22,7 +29,21 @@ SEVERITY_COLOURS = {
     Severity.WARNING: "#bf8700",
     Severity.INFO: "#0b5cad",
 }
-RC = {"svg.fonttype": "none", "font.size": 8, "svg.hashsalt": "botaudit"}
+RC = {
+    "svg.fonttype": "none",
+    "font.size": 9,
+    "svg.hashsalt": "botaudit",
+    "text.parse_math": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+WIDTH = 13.0  # inches at 100 dpi: the page's width; the SVG scales to its container
+# units whose values are not whole numbers (the rest are counts: integer ticks)
+MEASURED_UNITS = frozenset({"ms", "s", "%", "MB", "updates/min"})
+# steps of the time axis, in minutes: the smallest that keeps at most MAX_TICKS ticks
+STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 180, 240, 360, 720, 1440)
+MAX_TICKS = 8
+MIN_BAR = 0.008  # the narrowest timeline bar, as a share of the run (a few pixels)
 
 
 def _svg(figure: Figure) -> str:
@@ -32,26 +53,51 @@ def _svg(figure: Figure) -> str:
     return text[text.index("<svg") :]  # inline: no XML declaration or DOCTYPE
 
 
-def _time_axis(axes: Axes) -> None:
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+def time_step(start: datetime, end: datetime) -> int:
+    """The axis step in minutes for a run from ``start`` to ``end``."""
+    minutes = max((end - start).total_seconds() / 60, 1.0)
+    return next((s for s in STEPS if minutes / s <= MAX_TICKS), STEPS[-1])
+
+
+def _time_axis(axes: Axes, start: datetime, end: datetime) -> None:
+    """HH:MM ticks on whole steps of the clock, the axis labelled with UTC and the day(s)."""
+    step = time_step(start, end)
+    locator: mdates.DateLocator
+    if step < 60:  # every step below an hour divides it
+        locator = mdates.MinuteLocator(byminute=range(0, 60, step), tz=UTC)
+    else:  # and every step of hours divides a day
+        locator = mdates.HourLocator(byhour=range(0, 24, step // 60), tz=UTC)
     axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=UTC))
+    days = f"{start:%Y-%m-%d}" + (f" to {end:%Y-%m-%d}" if end.date() != start.date() else "")
+    axes.set_xlabel(f"time (UTC), {days}")
+    axes.set_xlim(mdates.date2num(start), mdates.date2num(end))
+
+
+def is_count(series: Series) -> bool:
+    """A count (positions, events, incidents): its axis shows whole numbers only."""
+    return series.unit not in MEASURED_UNITS and all(float(v).is_integer() for v in series.values)
+
+
+def _limit_label(kind: str, op: str, limit: float, unit: str) -> str:
+    return f"{kind}: {op} {limit:g} {unit}".rstrip()
 
 
 def series_chart(series: Series) -> str:
     """One metric over the audit as an SVG element."""
     # the object API, not pyplot: no global figure state in the user's pytest process
     with matplotlib.rc_context(RC):
-        figure = Figure(figsize=(7.5, 2.1))
+        figure = Figure(figsize=(WIDTH, 2.3))
         axes = figure.subplots()
         times = list(series.times)
+        main_label = f"{series.title} ({series.unit})"
         axes.step(
             times,
             series.values,
             where="post",
             color=COLOURS["total"],
-            lw=1.2,
-            label="all exchanges" if series.by_exchange else series.metric,
+            lw=1.4,
+            label=f"{main_label}, all exchanges" if series.by_exchange else main_label,
         )
         for n, (exchange, values) in enumerate(sorted(series.by_exchange.items())):
             axes.step(
@@ -65,78 +111,130 @@ def series_chart(series: Series) -> str:
             )
         spec = series.spec
         top = max(series.peak, 1.0)
-        if spec is not None:
-            if spec.warning is not None:
-                axes.axhline(spec.warning.limit, color=COLOURS["warning"], lw=0.8, ls=":")
-                above = spec.warning.op in (">", ">=")
-                axes.axhspan(
-                    spec.warning.limit,
-                    top * 1.15 + spec.warning.limit if above else 0,
-                    color=COLOURS["warning"],
-                    alpha=0.07,
-                    lw=0,
-                )
-                top = max(top, spec.warning.limit)
-            if spec.good is not None:
-                axes.axhline(spec.good.limit, color=COLOURS["good"], lw=0.8, ls=":")
-                top = max(top, spec.good.limit)
+        limits = [
+            (kind, threshold, colour)
+            for kind, threshold, colour in (
+                ("warning sign", spec.warning if spec else None, COLOURS["warning"]),
+                ("good indicator", spec.good if spec else None, COLOURS["good"]),
+            )
+            if threshold is not None
+        ]
+        for _, threshold, _ in limits:
+            top = max(top, threshold.limit)
+        ceiling = top * 1.15
+        floor = -0.04 * ceiling  # a limit at 0 stays visible above the axis
+        for kind, threshold, colour in limits:
+            axes.axhline(
+                threshold.limit,
+                color=colour,
+                lw=1.1,
+                ls="--",
+                label=_limit_label(kind, threshold.op, threshold.limit, series.unit),
+            )
+            if kind == "warning sign":  # shaded only where the sign holds
+                above = threshold.op in (">", ">=")
+                low, high = (threshold.limit, ceiling) if above else (floor, threshold.limit)
+                axes.axhspan(low, high, color=colour, alpha=0.06, lw=0)
         for start, end in series.gaps:
             axes.axvspan(start, end, color="#6e7781", alpha=0.25, lw=0)
         for indexes, colour, label in (
-            (series.breaches, COLOURS["warning"], "warning sign"),
-            (series.misses, COLOURS["miss"], "good indicator missed"),
+            (series.breaches, COLOURS["warning"], "tick beyond the warning limit"),
+            (series.misses, COLOURS["miss"], "tick missing the good limit"),
         ):
             if indexes:
                 axes.plot(
                     [times[i] for i in indexes],
                     [series.values[i] for i in indexes],
                     "o",
-                    ms=2.5,
+                    ms=3,
                     color=colour,
                     label=label,
                 )
-        axes.set_ylim(bottom=0, top=top * 1.15)
+        axes.set_ylim(bottom=floor, top=ceiling)
+        if is_count(series):
+            axes.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5, min_n_ticks=1))
         axes.set_ylabel(series.unit)
-        axes.set_title(series.title, loc="left", fontsize=9)
+        axes.set_title(series.title, loc="left", fontsize=10)
         axes.grid(alpha=0.25)
-        _time_axis(axes)
-        if series.by_exchange or series.breaches or series.misses:
-            axes.legend(loc="upper left", fontsize=7, frameon=False, ncol=4)
+        if times:
+            first = min([times[0], *(g[0] for g in series.gaps)])
+            last = max([times[-1], *(g[1] for g in series.gaps)])
+            _time_axis(axes, first, max(last, first + timedelta(seconds=1)))
+        axes.legend(loc="upper left", fontsize=8, frameon=False, ncol=4)
         return _svg(figure)
 
 
-def incident_timeline(incidents: Sequence[Incident], start: datetime, end: datetime) -> str:
-    """A lane per severity; each incident a bar from first to last seen, labelled with its
-    rule and peak."""
-    lanes = [s for s in Severity if any(i.severity is s for i in incidents)] or list(Severity)
+def _label(incident: Incident, titles: dict[str, str]) -> str:
+    title = titles.get(incident.rule_id, incident.rule_id.replace("_", " "))
+    return f"{title} (peak {incident.peak:g})"
+
+
+Bar = tuple[Incident, float, float, bool]  # the incident, left, right, label on the left
+
+
+def incident_lanes(
+    incidents: Sequence[Incident], start: datetime, end: datetime, titles: dict[str, str]
+) -> list[tuple[Severity, list[Bar]]]:
+    """Lanes of the timeline, severity by severity (worst first): an incident goes to the
+    first lane of its severity where neither it nor its label overlaps anything, as drawn (a
+    short one is drawn MIN_BAR of the run wide; its label beside it, on the left near the
+    run's end)."""
+    first, last = mdates.date2num(start), mdates.date2num(end)
+    span = max(last - first, 1 / 86400)
+    least = span * MIN_BAR
+    per_char = span * 0.0052  # the width of one label character, at the chart's width
+    lanes: list[tuple[Severity, list[Bar]]] = []
+    for severity in Severity:
+        mine: list[list[tuple[Bar, float, float]]] = []  # each bar with the extent it takes
+        for incident in sorted(
+            (i for i in incidents if i.severity is severity), key=lambda i: i.first_seen
+        ):
+            left = mdates.date2num(incident.first_seen)
+            right = max(mdates.date2num(incident.last_seen), left + least)
+            width = per_char * (len(_label(incident, titles)) + 2)
+            on_left = right + width > last and left - width >= first
+            taken = (left - width, right) if on_left else (left, right + width)
+            lane = next((bars for bars in mine if bars[-1][2] + least / 4 <= taken[0]), None)
+            if lane is None:
+                lane = []
+                mine.append(lane)
+            lane.append(((incident, left, right, on_left), *taken))
+        lanes += [(severity, [bar for bar, _, _ in bars]) for bars in mine]
+    return lanes
+
+
+def incident_timeline(
+    incidents: Sequence[Incident], start: datetime, end: datetime, titles: dict[str, str]
+) -> str:
+    """A lane per run of incidents of one severity that do not overlap; each incident a bar
+    from first to last seen, labelled with what its rule watches and its peak."""
+    lanes = incident_lanes(incidents, start, end, titles)
     with matplotlib.rc_context(RC):
-        figure = Figure(figsize=(7.5, 0.6 + 0.45 * len(lanes)))
+        figure = Figure(figsize=(WIDTH, 0.9 + 0.45 * max(len(lanes), 1)))
         axes = figure.subplots()
-        span = max((end - start).total_seconds(), 1.0)
-        for lane, severity in enumerate(lanes):
-            last_label: datetime | None = None
-            for incident in (i for i in incidents if i.severity is severity):
-                left = mdates.date2num(incident.first_seen)
-                width = max(mdates.date2num(incident.last_seen) - left, 1 / 86400)
+        n = 0
+        for lane, (severity, bars) in enumerate(lanes):
+            row = len(lanes) - 1 - lane  # the worst severity at the top
+            for incident, left, right, on_left in bars:
                 axes.broken_barh(
-                    [(left, width)],
-                    (lane - 0.35, 0.7),
+                    [(left, right - left)],
+                    (row - 0.32, 0.64),
                     color=SEVERITY_COLOURS[severity],
                     alpha=0.85,
+                    gid=f"botaudit-incident-{n}-lane-{lane}",
                 )
-                # one label per stretch of the lane, so short incidents in a row stay legible
-                gap = (incident.first_seen - last_label).total_seconds() if last_label else span
-                if gap >= 0.15 * span:
-                    axes.annotate(
-                        f"{incident.rule_id} (peak {incident.peak:g})",
-                        (left, lane + 0.38),
-                        fontsize=6.5,
-                        va="bottom",
-                    )
-                    last_label = incident.first_seen
-        axes.set_yticks(range(len(lanes)), [s.value for s in lanes])
-        axes.set_ylim(-0.6, len(lanes) - 0.1 + 0.4)
-        axes.set_xlim(mdates.date2num(start), mdates.date2num(end))
+                n += 1
+                axes.annotate(
+                    _label(incident, titles),
+                    (left if on_left else right, row),
+                    xytext=(-4 if on_left else 4, 0),
+                    textcoords="offset points",
+                    fontsize=8,
+                    va="center",
+                    ha="right" if on_left else "left",
+                )
+        axes.set_yticks(range(len(lanes)), [severity.value for severity, _ in reversed(lanes)])
+        axes.set_ylim(-0.6, max(len(lanes), 1) - 0.4)
         axes.grid(axis="x", alpha=0.25)
-        _time_axis(axes)
+        _time_axis(axes, start, end)
         return _svg(figure)

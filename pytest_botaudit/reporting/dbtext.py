@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..database.analysis import DatabaseAnalysis, Table
+from ..timefmt import moment, span
 
 MAX_CELL = 90
 
@@ -16,7 +17,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return moment(value)
     if isinstance(value, Decimal | float):
         return f"{value:g}" if isinstance(value, float) else format(value.normalize(), "f")
     text = str(value)
@@ -43,7 +44,7 @@ def render_db_report(analysis: DatabaseAnalysis) -> str:
     lines = [
         "BOT DATABASE ANALYSIS",
         "=" * 72,
-        f"window {analysis.since.isoformat()} .. {analysis.until.isoformat()} (UTC)",
+        f"window {span(analysis.since, analysis.until)}",
     ]
     for section in analysis.sections:
         lines += ["", f"{section.number}. {section.title.upper()}"]

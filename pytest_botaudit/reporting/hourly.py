@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ..record.digest import HourFacts, digest_of
 from ..record.model import CollectionResult, Incident
+from ..timefmt import span
 
 HOUR = dt.timedelta(hours=1)
 NOT_RECORDED = "not recorded"
@@ -67,7 +68,7 @@ def hourly_rows(collection: CollectionResult, until: dt.datetime | None = None) 
         facts = digest.hours.get(hour) or HourFacts()
         gaps = [g for g in collection.gaps if starts < g.window_end <= ends]
         anomalies = tuple(
-            f"{i.severity.value}: {i.message} ({i.first_seen:%H:%M}-{i.last_seen:%H:%M})"
+            f"{i.severity.value}: {i.message} ({span(i.first_seen, i.last_seen)})"
             for i in collection.incidents
             if _overlaps(i, starts, ends)
         )
@@ -118,7 +119,7 @@ def render_hourly(rows: Sequence[HourRow], *, interim: bool = False) -> str:
     for row in rows:
         exchanges = ", ".join(f"{k} {v:g}" for k, v in sorted(row.active_by_exchange.items()))
         lines += [
-            f"## Hour {row.hour}: {row.starts:%Y-%m-%d %H:%M} - {row.ends:%H:%M} UTC",
+            f"## Hour {row.hour}: {span(row.starts, row.ends)}",
             "",
             f"- Active positions: {row.active_peak:g} at most"
             + (f" ({exchanges} at the hour's end)" if exchanges else ""),

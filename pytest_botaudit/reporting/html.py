@@ -1,30 +1,21 @@
-"""The audit in pytest-html: the verdict banner, the audit identity and the findings table with
-its verdict filter above the results; charts, incidents, hourly table and analyses below them;
-Verdict / Measured / Thresholds columns; each check's evidence and chart in its row's extras."""
+"""The audit in pytest-html, through its hooks: the verdict band first, then the findings with
+their filter, the charts, the incident timeline, the hourly table and the analyses, all before
+pytest-html's own boxes and results table (its environment table collapsed); Verdict /
+Measured / Thresholds columns; each check's evidence and chart in its row's extras."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Generator
 from typing import Any
 
 import pytest
 
+from ..escape import for_html
 from ..judging.preflight import PreflightResult
 from ..judging.verdicts import CheckResult
-from .htmlparts import (
-    FILTER_SCRIPT,
-    STYLE,
-    RowContext,
-    analyses_section,
-    banner,
-    charts_section,
-    findings_table,
-    hourly_section,
-    identity_table,
-    incidents_section,
-    result_extras,
-)
+from ..timefmt import span
+from .htmlparts import COLLAPSE_ENVIRONMENT, FILTER_SCRIPT, STYLE, band, run_sections
+from .htmlsections import RowContext, result_extras
 from .model import VERDICT_COLOURS, ReportModel
 
 # the result behind a test item, for its HTML extras
@@ -49,23 +40,19 @@ class AuditHtml:
     def pytest_html_results_summary(
         self, prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session
     ) -> None:
+        """The audit before pytest-html's own boxes and results table: the verdict band, then
+        each run's findings, charts, timeline and analyses; pytest-html's environment table,
+        above the summary, collapsed to one line."""
         model = self._model()
         if model is None or not model.runs:
             return
         several = len(model.runs) > 1
         _environment(session.config, model)
-        prefix.append(STYLE)
-        prefix.append(f'<div class="botaudit">{banner(model)}')
-        for n, run in enumerate(model.runs):
-            heading = f"<h3>Run {html.escape(run.identity.run_id)}</h3>" if several else ""
-            prefix.append(f"{heading}{identity_table(run)}{findings_table(run, n)}")
-        prefix.append(f"</div>{FILTER_SCRIPT}")
-        for run in model.runs:
-            heading = f"<h3>Run {html.escape(run.identity.run_id)}</h3>" if several else ""
-            postfix.append(
-                f'<div class="botaudit">{heading}{charts_section(run)}{incidents_section(run)}'
-                f"{hourly_section(run)}{analyses_section(run)}</div>"
-            )
+        body = "".join(run_sections(run, n, several) for n, run in enumerate(model.runs))
+        prefix.append(
+            f'{STYLE}{COLLAPSE_ENVIRONMENT}<div class="botaudit">{band(model)}{body}</div>'
+            f"{FILTER_SCRIPT}"
+        )
 
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
         cells.insert(1, '<th class="sortable" data-column-type="verdict">Verdict</th>')
@@ -85,10 +72,10 @@ class AuditHtml:
         cells.insert(
             1,
             f'<td class="col-verdict" style="color:{colour};font-weight:bold">'
-            f"{html.escape(verdict)}</td>",
+            f"{for_html(verdict)}</td>",
         )
-        cells.insert(3, f'<td class="col-value">{html.escape(value)}</td>')
-        cells.insert(4, f'<td class="col-thresholds">{html.escape(limits)}</td>')
+        cells.insert(3, f'<td class="col-value">{for_html(value)}</td>')
+        cells.insert(4, f'<td class="col-thresholds">{for_html(limits)}</td>')
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(
@@ -118,11 +105,8 @@ def _environment(config: pytest.Config, model: ReportModel) -> None:
     for run in model.runs:
         i = run.identity
         suffix = f" ({i.run_id})" if len(model.runs) > 1 else ""
-        window = (
-            f"{i.window_start:%Y-%m-%d %H:%M} → {i.window_end:%Y-%m-%d %H:%M} UTC"
-            if (i.window_start and i.window_end)
-            else "not collected"
-        )
-        metadata[f"Audit{suffix}"] = f"run {i.run_id}, {i.mode} mode, {i.status.value}"
-        metadata[f"Audit window{suffix}"] = window
-        metadata[f"Bot version{suffix}"] = i.bot_version or "not given"
+        window = span(i.window_start, i.window_end) if i.window_start else "not collected"
+        # pytest-html puts these values into its page as HTML: escaped here
+        metadata[f"Audit{suffix}"] = for_html(f"run {i.run_id}, {i.mode} mode, {i.status.value}")
+        metadata[f"Audit window{suffix}"] = for_html(window)
+        metadata[f"Bot version{suffix}"] = for_html(i.bot_version or "not given")

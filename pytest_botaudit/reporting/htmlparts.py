@@ -1,37 +1,56 @@
-"""The report model as HTML fragments for pytest-html's summary: the audit identity, the
-findings table with its verdict filter, the charts, the incident timeline, the hourly table
-and both analyses. Every figure comes from the model; nothing here computes one."""
+"""The report model as HTML fragments for pytest-html's summary, in the order an operator reads
+them: the verdict band (state, problems, the sentences to act on, the run), the findings (one
+row per metric) with their filter, the words the profile does not know, the charts, the
+incident timeline, the hourly table, both analyses, and the audit's identity. Every figure
+comes from the model; nothing here computes one. Every text goes through ``for_html``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from html import escape
-from typing import Any
+from collections.abc import Sequence
 
 from ..config.values import format_duration
-from ..judging.preflight import PreflightResult
-from ..judging.verdicts import CheckResult, Verdict
-from ..record.folder import RunFolder
+from ..escape import for_html
+from ..judging.verdicts import Verdict
 from ..reruns.render import caption, cell_text
-from .charts import incident_timeline, series_chart
-from .dbtext import _cell
-from .evidence import evidence_items
-from .logtext import render_log_report
-from .model import OVERALL_COLOURS, VERDICT_COLOURS, Finding, ReportModel, RunReport
-from .series import Series
+from ..timefmt import moment, span
+from .htmlsections import (
+    analyses_section,
+    charts_section,
+    hourly_section,
+    incidents_section,
+)
+from .htmltable import html_table as _table
+from .issues import advice, headline, issues, not_run_reason
+from .model import (
+    OVERALL_COLOURS,
+    VERDICT_COLOURS,
+    VERDICT_ORDER,
+    Finding,
+    ReportModel,
+    RunReport,
+    cases_text,
+)
+from .novel import novelty_line, unclassified_shapes, uncounted_event_types
 
 STYLE = """<style>
-.botaudit{color:#1f2328}.botaudit h3{margin:1.2em 0 .4em}
+.botaudit{color:#1f2328;max-width:100%}.botaudit h3{margin:1.2em 0 .4em}
 .botaudit table{border-collapse:collapse;margin:.3em 0;color:#1f2328}
 .botaudit td,.botaudit th{border:1px solid #d0d7de;padding:3px 8px;text-align:left;
 vertical-align:top}.botaudit th{background:#f6f8fa}.botaudit .num{text-align:right}
 .botaudit details{margin:.6em 0}.botaudit summary{cursor:pointer;font-weight:bold}
-.botaudit .chart{margin:.4em 0;max-width:100%}
-.botaudit .chart svg{width:900px;max-width:100%;height:auto}
+.botaudit .chart{margin:.4em 0;width:100%}
+.botaudit .chart svg{width:100%;height:auto;display:block}
 .botaudit-filter button{margin-right:4px}.botaudit-filter button.on{font-weight:bold;
 text-decoration:underline}.botaudit .near{color:#9a6700}.botaudit pre{white-space:pre-wrap}
 .botaudit-evidence li{font-family:monospace;font-size:12px}
+.botaudit-band{display:flex;gap:1.2em;align-items:center;color:#fff;padding:14px 20px;
+margin:0 0 1em;border-radius:6px;width:auto}
+.botaudit-band__state{font-size:2.4em;font-weight:800;letter-spacing:.02em;white-space:nowrap}
+.botaudit-band p{margin:.15em 0}.botaudit-band__headline{font-size:1.35em;font-weight:700}
+.botaudit-band__advice{font-size:1.1em}.botaudit-band__identity,.botaudit-band__cases{
+opacity:.92;font-size:.95em}
+.botaudit .sev-CRITICAL{color:#cf222e;font-weight:bold}.botaudit .sev-HIGH{color:#bc4c00;
+font-weight:bold}.botaudit .sev-MEDIUM{color:#9a6700}
 </style>"""
 FILTER_SCRIPT = """<script>
 (function(){
@@ -50,39 +69,64 @@ FILTER_SCRIPT = """<script>
   });
 })();
 </script>"""
+# pytest-html's environment table sits above its summary: collapsed, it is one line there
+COLLAPSE_ENVIRONMENT = """<script>
+(function(){
+  var table=document.getElementById('environment');
+  var header=document.getElementById('environment-header');
+  if(table&&header){table.classList.add('hidden');header.classList.add('collapsed');}
+})();
+</script>"""
 
 
-def _table(columns: Sequence[str], rows: Iterable[Sequence[Any]], id_: str = "") -> str:
-    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{escape(_cell(v))}</td>" for v in row) + "</tr>" for row in rows
-    )
-    ident = f' id="{id_}"' if id_ else ""
-    return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def banner(model: ReportModel) -> str:
-    colour = OVERALL_COLOURS[model.overall]
-    counts = ", ".join(
-        f'<span style="color:{VERDICT_COLOURS[v]}">{n} {v.value}</span>' for v, n in model.counts
-    )
+def _run_identity(run: RunReport) -> str:
+    i = run.identity
+    window = span(i.window_start, i.window_end) if i.window_start else "not collected"
     return (
-        f'<p class="botaudit-banner" style="font-size:1.4em">Audit verdict: '
-        f'<b style="color:{colour}">{model.overall}</b> &mdash; {counts}</p>'
+        f"run {i.run_id} · {i.mode} mode · {window} ({format_duration(i.duration)} every "
+        f"{format_duration(i.interval)}) · {i.ticks_taken} of {i.ticks_expected} snapshots, "
+        f"{i.gaps} gap ticks · bot {i.bot_version or 'version not given'}"
+    )
+
+
+def band(model: ReportModel) -> str:
+    """The verdict first, as a full-width band in its colour: the state, the problems, the
+    sentences to act on, which run, and pytest's counts of the test cases."""
+    state = model.overall
+    colour = OVERALL_COLOURS[state]
+    if len(model.runs) == 1:
+        run = model.runs[0]
+        found = issues(run)
+        told = headline(run, found).removeprefix(f"{state}: ")
+        act = advice(run, found)
+        novel = novelty_line(run)
+        who = _run_identity(run)
+        cases = f"{cases_text(run.cases)} (pytest's own boxes below)" if run.cases else ""
+    else:
+        worst = [r for r in model.runs if r.overall == state]
+        told = f"{len(model.runs)} runs judged, {len(worst)} of them {state}"
+        act = "Each run's problems are in its findings below."
+        novel = who = cases = ""
+    parts = [
+        f'<p class="botaudit-band__headline">{for_html(told)}</p>',
+        f'<p class="botaudit-band__advice">{for_html(act)}</p>',
+        f'<p class="botaudit-band__advice">{for_html(novel)}</p>' if novel else "",
+        f'<p class="botaudit-band__identity">{for_html(who)}</p>' if who else "",
+        f'<p class="botaudit-band__cases">{for_html(cases)}</p>' if cases else "",
+    ]
+    return (
+        f'<section class="botaudit-band" data-state="{for_html(state)}" '
+        f'style="background:{colour}"><div class="botaudit-band__state">{for_html(state)}'
+        f'</div><div class="botaudit-band__body">{"".join(parts)}</div></section>'
     )
 
 
 def identity_table(run: RunReport) -> str:
     i = run.identity
-    window = (
-        f"{i.window_start:%Y-%m-%d %H:%M:%S} → {i.window_end:%Y-%m-%d %H:%M:%S} UTC"
-        if i.window_start and i.window_end
-        else "not collected"
-    )
     rows = [
         ("Run", f"{i.run_id} ({i.status.value})"),
         ("Mode", i.mode),
-        ("Window", window),
+        ("Window", span(i.window_start, i.window_end) if i.window_start else "not collected"),
         (
             "Duration / interval",
             f"{format_duration(i.duration)} every {format_duration(i.interval)}",
@@ -98,8 +142,11 @@ def identity_table(run: RunReport) -> str:
         rows.append(("Collection", f"{run.collection_seconds:.1f} s, outside every check"))
     if run.error:
         rows.append(("Error", run.error))
-    body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
-    return f'<table class="botaudit-identity">{body}</table>'
+    body = "".join(f"<tr><th>{for_html(k)}</th><td>{for_html(v)}</td></tr>" for k, v in rows)
+    return (
+        '<details class="botaudit-identity-box"><summary>The audit\'s identity</summary>'
+        f'<table class="botaudit-identity">{body}</table></details>'
+    )
 
 
 def _baseline_cell(run: RunReport, finding: Finding) -> str:
@@ -109,230 +156,130 @@ def _baseline_cell(run: RunReport, finding: Finding) -> str:
     return cell_text(comparison, finding.metric) or "new check"
 
 
+def _ordered(found: Sequence[Finding]) -> list[Finding]:
+    """Worst first: FAIL (critical ones first), NO-DATA, WARN, PASS; catalogue order within."""
+    return sorted(found, key=lambda f: (VERDICT_ORDER.index(f.verdict), f.severity != "CRITICAL"))
+
+
 def findings_table(run: RunReport, n: int = 0) -> str:
-    """The run's findings with their verdict filter (the n-th run of the page: ids unique)."""
+    """One row per metric (its two checks, its incidents), worst first, with a filter whose
+    buttons count the same rows (the n-th run of the page: ids unique)."""
     suffix = f"-{n}" if n else ""
     baseline = run.comparison is not None
-    heads = ["Check", "Measured", "Thresholds", "Margin (+ safe)", "Verdict"]
-    heads += ["vs baseline"] if baseline else []
+    heads = ["Verdict", "Severity", "Metric", "Measured", "Thresholds", "Margin (+ safe)"]
+    heads += ["Incidents", "Checks"] + (["vs baseline"] if baseline else [])
+    found = _ordered(run.findings)
     rows = []
-    for f in run.findings:
+    for f in found:
         colour = VERDICT_COLOURS[f.verdict]
         near = (
-            ' <span class="near" title="within 10% of a limit">near miss</span>'
+            ' <span class="near" title="within 10% of a limit, on its safe side">near miss</span>'
             if f.near_miss
             else ""
         )
+        severity = f.severity or ""
+        incidents = "; ".join(
+            f"{i.severity.value} {span(i.first_seen, i.last_seen)} peak {i.peak:g}"
+            for i in f.incidents
+        )
         cells = [
-            f'<td title="{escape(f.reason)}">{escape(f.title)}</td>',
-            f'<td class="num">{escape(f.value)}</td>',
-            f"<td>{escape(f.thresholds)}</td>",
-            f'<td class="num">{"-" if f.margin is None else f"{f.margin:g}"}</td>',
             f'<td style="color:{colour};font-weight:bold">{f.verdict.value}{near}</td>',
+            f'<td class="sev-{severity}">{for_html(severity)}</td>',
+            f'<td title="{for_html(f.reason)}">{for_html(f.title)}</td>',
+            f'<td class="num">{for_html(f.value)}</td>',
+            f"<td>{for_html(f.thresholds)}</td>",
+            f'<td class="num">{"-" if f.margin is None else f"{f.margin:g}"}</td>',
+            f"<td>{for_html(incidents)}</td>",
+            f"<td>{for_html(', '.join(f.names))}</td>",
         ]
         if baseline:
-            cells.append(f"<td>{escape(_baseline_cell(run, f))}</td>")
+            cells.append(f"<td>{for_html(_baseline_cell(run, f))}</td>")
         rows.append(
-            f'<tr data-verdict="{f.verdict.value}" data-near="{int(f.near_miss)}">'
-            + "".join(cells)
-            + "</tr>"
+            f'<tr data-verdict="{f.verdict.value}" data-near="{int(f.near_miss)}" '
+            f'data-metric="{for_html(f.metric)}">' + "".join(cells) + "</tr>"
         )
-    counts = {v: sum(1 for f in run.findings if f.verdict is v) for v in Verdict}
-    near_misses = sum(1 for f in run.findings if f.near_miss)
+    counts = {v: sum(1 for f in found if f.verdict is v) for v in Verdict}
+    near_misses = sum(1 for f in found if f.near_miss)
     buttons = (
-        [("all", f"All ({len(run.findings)})")]
-        + [
-            (v.value, f"{v.value} ({counts[v]})")
-            for v in (Verdict.FAIL, Verdict.WARN, Verdict.NO_DATA, Verdict.PASS)
-        ]
+        [("all", f"All ({len(found)})")]
+        + [(v.value, f"{v.value} ({counts[v]})") for v in VERDICT_ORDER]
         + [("near", f"near miss ({near_misses})")]
     )
     bar = "".join(
-        f'<button type="button" data-show="{k}"{on}>{escape(t)}</button>'
+        f'<button type="button" data-show="{k}"{on}>{for_html(t)}</button>'
         for k, t in buttons
         for on in [" class=on" if k == "all" else ""]
     )
-    head = "".join(f"<th>{escape(h)}</th>" for h in heads)
-    error = ""
+    head = "".join(f"<th>{for_html(h)}</th>" for h in heads)
+    note = ""
     if isinstance(run.comparison, Exception):
-        error = f"<p>Baseline not compared: {escape(str(run.comparison))}</p>"
+        note = f"<p>Baseline not compared: {for_html(str(run.comparison))}</p>"
     elif run.comparison is not None:
-        error = f'<p class="botaudit-baseline">{escape(caption(run.comparison))}</p>'
+        note = f'<p class="botaudit-baseline">{for_html(caption(run.comparison))}</p>'
     return (
-        f'<h3>Findings</h3><p class="botaudit-filter" id="botaudit-filter{suffix}" '
+        f"<h3>Findings: {len(found)} metrics, one row each</h3>"
+        f'<p class="botaudit-filter" id="botaudit-filter{suffix}" '
         f'data-table="botaudit-findings{suffix}">{bar}</p>'
-        "<p><small>pytest's own boxes below count a WARN as Passed; these buttons filter by "
-        "verdict.</small></p>"
         f'<table id="botaudit-findings{suffix}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>{error}"
+        f"<tbody>{''.join(rows)}</tbody></table>{note}"
     )
 
 
-def chart_figure(series: Series) -> str:
-    return (
-        f'<div class="chart botaudit-chart" data-metric="{escape(series.metric)}">'
-        f"{series_chart(series)}</div>"
-    )
-
-
-def charts_section(run: RunReport) -> str:
-    if not run.series:
+def not_run_section(run: RunReport) -> str:
+    if run.judged:
         return ""
-    body = "".join(chart_figure(s) for s in run.series)
-    return (
-        f'<details open class="botaudit-charts"><summary>Charts: {len(run.series)} per-tick '
-        "metrics (counters as running totals; dotted lines are the checks' limits, grey bands "
-        f"gaps)</summary>{body}</details>"
-    )
+    return f'<p class="botaudit-not-run">{for_html(not_run_reason(run))}</p>'
 
 
-def incidents_section(run: RunReport) -> str:
-    collection = run.collection
-    if collection is None:
+def novelty_section(run: RunReport) -> str:
+    """The words the profile does not know, every one of them."""
+    shapes, types = unclassified_shapes(run), uncounted_event_types(run)
+    if not shapes and not types:
         return ""
-    incidents = collection.incidents
-    rows = [
-        (
-            i.severity.value,
-            i.rule_id,
-            i.message,
-            f"{i.first_seen:%H:%M:%S}",
-            f"{i.last_seen:%H:%M:%S}",
-            i.count,
-            f"{i.peak:g}",
-        )
-        for i in incidents
-    ]
-    chart = (
-        incident_timeline(incidents, collection.started_at, collection.ended_at)
-        if incidents
-        else ""
-    )
-    table = _table(
-        ["Severity", "Rule", "Message", "First seen", "Last seen", "Snapshots", "Peak"],
-        rows,
-        "botaudit-incidents",
-    )
-    return (
-        f'<details open class="botaudit-timeline"><summary>Incident timeline: {len(incidents)} '
-        f'incident(s)</summary><div class="chart">{chart}</div>{table}</details>'
-    )
-
-
-def hourly_section(run: RunReport) -> str:
-    collection = run.collection
-    if collection is None:
-        return ""
-    rows = [
-        (
-            r.hour,
-            f"{r.starts:%H:%M}–{r.ends:%H:%M}",
-            r.snapshots,
-            r.gaps,
-            f"{r.active_peak:g}",
-            f"{r.opened:g}",
-            f"{r.closed:g}",
-            f"{r.unprotected_peak:g}",
-            f"{r.aged_peak:g}",
-            f"{r.api_errors:g}",
-            f"{r.ws_reconnects:g}",
-            r.responsive,
-            "; ".join(r.anomalies) or "none",
-        )
-        for r in run.hours
-    ]
-    table = _table(
-        [
-            "Hour",
-            "UTC",
-            "Snapshots",
-            "Gaps",
-            "Active peak",
-            "Opened",
-            "Closed",
-            "Unprotected peak",
-            "Aged peak",
-            "API errors",
-            "WS reconnects",
-            "Responsive",
-            "Anomalies",
-        ],
-        rows,
-        "botaudit-hourly",
-    )
-    return (
-        f'<details class="botaudit-hourly"><summary>Hourly observations ({len(rows)} h)'
-        f"</summary>{table}</details>"
-    )
-
-
-def analyses_section(run: RunReport) -> str:
-    data = run.data
-    if data is None:
-        return ""
-    parts = []
-    if data.log is not None:
+    parts = ["<h3>Words the profile does not know</h3>"]
+    if shapes:
         parts.append(
-            '<details class="botaudit-log-analysis"><summary>Log analysis</summary>'
-            f"<pre>{escape(render_log_report(data.log))}</pre></details>"
-        )
-    analysis = data.window.analysis
-    if analysis is None:
-        parts.append(
-            "<p>Database analysis: not available "
-            f"({escape(data.window.error or 'no database')})</p>"
-        )
-        return "".join(parts)
-    sections = []
-    for section in analysis.sections:
-        inner = (
-            f"<p>not available: {escape(section.unavailable)}</p>"
-            if section.unavailable
-            else "".join(
-                f"<p><i>{escape(t.name)}</i></p>"
-                + (
-                    f"<p>not available: {escape(t.unavailable)}</p>"
-                    if t.unavailable
-                    else _table(t.columns, t.rows)
-                )
-                for t in section.tables
+            "<p>WARNING, ERROR and CRITICAL messages no pattern of the profile classifies: a "
+            "fault the bot logs in these words counts nowhere.</p>"
+            + _table(
+                ["Level", "Shape", "Count", "First seen", "Last seen", "Sample", "Message"],
+                (
+                    (
+                        s.level,
+                        s.shape,
+                        s.count,
+                        moment(s.first_seen),
+                        moment(s.last_seen),
+                        s.sample,
+                        s.message,
+                    )
+                    for s in shapes
+                ),
+                "botaudit-unclassified",
             )
         )
-        note = f"<p>{escape(section.note)}</p>" if section.note else ""
-        sections.append(
-            f'<details class="botaudit-db-section" data-section="{section.number}"><summary>'
-            f"{section.number}. {escape(section.title)}</summary>{inner}{note}</details>"
+    if types:
+        parts.append(
+            "<p>Event types written in the window that no metric counts and the profile does "
+            "not call informational:</p>"
+            + _table(
+                ["Event type", "Events", "First"],
+                ((e.event_type, e.events, moment(e.first_at)) for e in types),
+                "botaudit-uncounted-events",
+            )
         )
-    parts.append(
-        '<details class="botaudit-db-analysis"><summary>Database analysis (14 sections)</summary>'
-        + "".join(sections)
-        + "</details>"
-    )
     return "".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
-class RowContext:
-    """What a check's row needs besides its result: its run's folder and series."""
-
-    folder: RunFolder | None = None
-    series: Sequence[Series] = ()
-
-
-def result_extras(result: CheckResult | PreflightResult, context: RowContext) -> str:
-    """A check's row details: its message, grouped evidence, and its metric's chart."""
-    folder = context.folder
-    items = evidence_items(result.evidence, folder)
-    rows = "".join(f"<li>{escape(e)}</li>" for e in items) or "<li>none</li>"
-    chart = ""
-    margin = ""
-    if isinstance(result, CheckResult):
-        shown = "-" if result.margin is None else f"{result.margin:g}"
-        margin = f"<p>margin (positive is safe): {shown}</p>"
-        series = next((s for s in context.series if s.metric == result.metric), None)
-        if series is not None:
-            chart = chart_figure(series)
+def run_sections(run: RunReport, n: int, several: bool) -> str:
+    """One run's content under the band, in reading order."""
+    heading = (
+        f"<h3>Run {for_html(run.identity.run_id)}: {for_html(headline(run, issues(run)))}</h3>"
+        if several
+        else ""
+    )
     return (
-        f'<div class="botaudit botaudit-evidence"><p><b>{escape(result.message)}</b></p>{margin}'
-        f"<ul>{rows}</ul>{chart}</div>"
+        f"{heading}{not_run_section(run)}{findings_table(run, n)}{novelty_section(run)}"
+        f"{charts_section(run)}{incidents_section(run)}{hourly_section(run)}"
+        f"{analyses_section(run)}{identity_table(run)}"
     )

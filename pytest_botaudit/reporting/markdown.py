@@ -9,22 +9,32 @@ from typing import Any
 
 from ..config.values import format_duration
 from ..database.analysis import DatabaseAnalysis, Table
+from ..escape import for_markdown
 from ..logs.model import LogAnalysis
 from ..record.folder import RunFolder
 from ..record.model import Severity
 from ..reruns.render import markdown_lines
+from ..timefmt import moment
 from .dbtext import _cell
 from .evidence import evidence_items
-from .issues import SCORE_FORMULA, AuditIssue, issues, key_findings, scores
-from .model import RunReport
+from .issues import (
+    SCORE_FORMULA,
+    AuditIssue,
+    advice,
+    headline,
+    issues,
+    key_findings,
+    scores,
+)
+from .model import RunReport, cases_text
 
 BLANK = "_(to be written by the auditor)_"
-ICONS = {"GREEN": "🟢", "YELLOW": "🟡", "RED": "🔴"}
+ICONS = {"GREEN": "🟢", "YELLOW": "🟡", "RED": "🔴", "NOT RUN": "⚪"}
 SEVERITY_ICONS = {"CRITICAL": "🔴", "HIGH": "🟠", "MEDIUM": "🟡", "LOW": "🔵"}
 
 
 def md_table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
-    body = ["| " + " | ".join(_cell(v).replace("|", "\\|") for v in row) + " |" for row in rows]
+    body = ["| " + " | ".join(for_markdown(_cell(v)) for v in row) + " |" for row in rows]
     if not body:
         return ["_(no rows)_"]
     return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns), *body]
@@ -52,8 +62,8 @@ def _table(table: Table) -> list[str]:
     return md_table(table.columns, table.rows)
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"
+def _when(at: datetime | None) -> str:
+    return moment(at)
 
 
 def render_audit_report(run: RunReport, interim: bool = False) -> str:
@@ -79,14 +89,21 @@ def render_audit_report(run: RunReport, interim: bool = False) -> str:
         "",
         "## 1. Executive Summary",
         "",
-        "**Overall health: not judged yet** (the checks run when the audit ends)"
-        if interim
-        else f"**Overall health: {ICONS[run.overall]} {run.overall}** — "
-        + ", ".join(f"{n} {v.value}" for v, n in run.counts if n),
-        "",
     ]
+    found = issues(run)
+    if interim:
+        lines += ["**Overall health: not judged yet** (the checks run when the audit ends)", ""]
+    else:
+        lines += [
+            f"**Overall health: {ICONS[run.overall]} {for_markdown(headline(run, found))}**",
+            "",
+            f"> {for_markdown(advice(run, found))}",
+            "",
+        ]
+        if run.cases:
+            lines += [f"Checks: {cases_text(run.cases)}.", ""]
     if run.error:
-        lines += [f"> The audit could not complete: {run.error}", ""]
+        lines += [f"> The audit could not complete: {for_markdown(run.error)}", ""]
     found_scores = scores(run)
     lines += md_table(
         ["Area", "Score (out of 10)¹", "Checks judged", "NO-DATA"],
@@ -97,7 +114,7 @@ def render_audit_report(run: RunReport, interim: bool = False) -> str:
     )
     lines += ["", f"¹ {SCORE_FORMULA}", "", "### Key findings", ""]
     findings = key_findings(run)
-    lines += [f"- **{tag}** {text}" for tag, text in findings] or ["- none"]
+    lines += [f"- **{tag}** {for_markdown(text)}" for tag, text in findings] or ["- none"]
     lines += ["", "### Statistics at a glance", ""]
     collection = run.collection
     glance = [
@@ -134,13 +151,12 @@ def render_audit_report(run: RunReport, interim: bool = False) -> str:
         ],
     )
     lines += ["", *_comparison(run), *_sections(run, analysis, log)]
-    found = issues(run)
     lines += ["", "## 4. Issues Found", ""]
     lines += _issues(found, run.folder)
     lines += ["", "## 5. Recommendations", ""]
-    lines += [f"{n}. [{i.priority}] {i.title}: {BLANK}" for n, i in enumerate(found, 1)] or [
-        "No failing or warning check: no recommendation is required by the audit."
-    ]
+    lines += [
+        f"{n}. [{i.priority}] {for_markdown(i.title)}: {BLANK}" for n, i in enumerate(found, 1)
+    ] or ["No problem found: no recommendation is required by the audit."]
     lines += ["", "## 6. Appendices", ""]
     lines += _appendices(run)
     return "\n".join(lines).rstrip() + "\n"
@@ -148,19 +164,21 @@ def render_audit_report(run: RunReport, interim: bool = False) -> str:
 
 def _issues(found: Sequence[AuditIssue], folder: RunFolder | None) -> list[str]:
     if not found:
-        return ["No failing or warning check and no CRITICAL incident."]
+        return ["No problem found: no metric FAILs or WARNs and no pre-flight check warned."]
     lines: list[str] = []
     for n, issue in enumerate(found, 1):
-        check = f" (`{issue.test}`)" if issue.test else ""
+        checks = ", ".join(f"`{t}`" for t in issue.tests)
+        limits = f" ({issue.thresholds})" if issue.thresholds else ""
         lines += [
-            f"#### Issue #{n}: {issue.title}{check}",
+            f"#### Issue #{n}: {for_markdown(issue.title)}{limits} ({checks})",
             "",
-            f"**Severity:** {SEVERITY_ICONS[issue.severity]} {issue.severity}  ",
-            f"**Frequency:** {issue.frequency}  ",
+            f"**Severity:** {SEVERITY_ICONS[issue.severity]} {issue.severity} "
+            f"({issue.verdict.value})  ",
+            f"**Frequency:** {for_markdown(issue.frequency)}  ",
             f"**First seen:** {_when(issue.first_seen)}  **Last seen:** {_when(issue.last_seen)}",
             "",
             "**Evidence:**",
-            *[f"- {e}" for e in evidence_items(issue.evidence, folder)],
+            *[f"- {for_markdown(e)}" for e in evidence_items(issue.evidence, folder)],
             "",
             f"**Root cause:** {BLANK}",
             "",

@@ -7,24 +7,26 @@ import enum
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..collection.alerts import rule_metrics
 from ..judging.audit import AuditData
 from ..judging.preflight import PreflightResult
 from ..judging.verdicts import CheckResult, Kind, MetricSpec, Verdict
 from ..record.folder import RunFolder
-from ..record.model import CollectionResult, StopReason
+from ..record.model import CollectionResult, Incident, StopReason
 from .hourly import HourRow
 from .series import Series
 
 Result = CheckResult | PreflightResult
 # the layout of the JUnit properties and the summary JSON's verdicts; compare reads it
 FORMAT_VERSION = "2"
-OVERALL_COLOURS = {"GREEN": "#1a7f37", "YELLOW": "#9a6700", "RED": "#cf222e"}
+NOT_RUN = "NOT RUN"  # the overall state of an audit that could not judge the bot
+OVERALL_COLOURS = {"GREEN": "#1a7f37", "YELLOW": "#9a6700", "RED": "#cf222e", NOT_RUN: "#57606a"}
 VERDICT_COLOURS = {
     Verdict.PASS: "#1a7f37",
     Verdict.WARN: "#9a6700",
@@ -40,16 +42,22 @@ class AuditStatus(enum.Enum):
 
     COMPLETED = "completed"
     PREFLIGHT_FAILED = "preflight_failed"
+    PREFLIGHT_ONLY = "preflight_only"  # only pre-flight checks were selected: all it judged
     INTERRUPTED = "interrupted"
     ABORTED = "aborted"
     ERROR = "error"
 
 
 def audit_status(
-    collection: CollectionResult | None, error: str | None, preflight_failed: bool
+    collection: CollectionResult | None,
+    error: str | None,
+    preflight_failed: bool,
+    judging: bool = True,
 ) -> AuditStatus:
     if preflight_failed:
         return AuditStatus.PREFLIGHT_FAILED
+    if not judging and collection is None and error is None:
+        return AuditStatus.PREFLIGHT_ONLY
     if error is not None or collection is None:
         return AuditStatus.ERROR
     return {
@@ -60,6 +68,10 @@ def audit_status(
     }[collection.stop_reason]
 
 
+# the states in which no verdict about the bot exists
+NOT_JUDGED = frozenset({AuditStatus.PREFLIGHT_FAILED, AuditStatus.ERROR})
+
+
 def overall(results: Sequence[Result]) -> str:
     """GREEN: all pass; YELLOW: warnings or missing data; RED: any failure."""
     verdicts = {r.verdict for r in results}
@@ -68,6 +80,17 @@ def overall(results: Sequence[Result]) -> str:
     if verdicts & {Verdict.WARN, Verdict.NO_DATA}:
         return "YELLOW"
     return "GREEN"
+
+
+# pytest's outcomes of a test case, in the order its summary line names them
+CASE_OUTCOMES = {"failed": "failed", "passed": "passed", "skipped": "skipped", "error": "errors"}
+
+
+def cases_text(cases: Mapping[str, int]) -> str:
+    """``35 test cases: 8 failed, 25 passed, 1 skipped`` (pytest's own words and order)."""
+    total = sum(cases.values())
+    parts = ", ".join(f"{cases[k]} {word}" for k, word in CASE_OUTCOMES.items() if cases.get(k))
+    return f"{total} test case{'s' if total != 1 else ''}: {parts or 'none'}"
 
 
 def verdict_counts(rows: Sequence[ReportRow]) -> tuple[tuple[Verdict, int], ...]:
@@ -160,16 +183,27 @@ class ReportRow:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One metric: its good indicator and warning sign side by side, judged by the worse."""
+    """One metric: its good indicator and warning sign side by side, judged by the worse, with
+    the alert incidents its rules opened (a CRITICAL incident is part of its metric's finding,
+    never a finding of its own)."""
 
     metric: str
     title: str
     checks: tuple[CheckResult, ...]
     names: tuple[str, ...]
+    critical: bool = False  # a critical metric: its FAIL blocks a deployment
+    incidents: tuple[Incident, ...] = ()
 
     @property
     def verdict(self) -> Verdict:
         return min((c.verdict for c in self.checks), key=VERDICT_ORDER.index)
+
+    @property
+    def severity(self) -> str | None:
+        """CRITICAL / HIGH (a FAIL), MEDIUM (a WARN); None for PASS and NO-DATA."""
+        if self.verdict is Verdict.FAIL:
+            return "CRITICAL" if self.critical else "HIGH"
+        return "MEDIUM" if self.verdict is Verdict.WARN else None
 
     @property
     def value(self) -> str:
@@ -187,28 +221,43 @@ class Finding:
 
     @property
     def near_miss(self) -> bool:
-        return any(c.near_miss for c in self.checks)
+        """Within 10 % of a limit on its safe side: said of a PASS or a WARN only."""
+        return self.verdict in (Verdict.PASS, Verdict.WARN) and any(
+            c.near_miss for c in self.checks
+        )
+
+    @property
+    def deciding(self) -> CheckResult:
+        """The check that decided the verdict."""
+        return next(c for c in self.checks if c.verdict is self.verdict)
 
     @property
     def reason(self) -> str:
-        """The message of the check that decided the verdict."""
-        return next(c.message for c in self.checks if c.verdict is self.verdict)
+        return self.deciding.message
 
 
-def findings(rows: Sequence[ReportRow]) -> list[Finding]:
-    """The judged metrics in catalogue order of first appearance."""
+def findings(
+    rows: Sequence[ReportRow],
+    metrics: Mapping[str, MetricSpec] | None = None,
+    incidents: Mapping[str, Sequence[Incident]] | None = None,
+) -> list[Finding]:
+    """The judged metrics in catalogue order of first appearance, each with its incidents."""
     grouped: dict[str, list[tuple[str, CheckResult]]] = {}
     for row in rows:
         if isinstance(row.result, CheckResult):
             grouped.setdefault(row.result.metric, []).append((row.name, row.result))
+    specs = metrics or {}
     return [
         Finding(
             metric,
             pairs[0][1].title or metric,
             tuple(sorted((r for _, r in pairs), key=lambda r: r.kind is not Kind.GOOD_INDICATOR)),
             tuple(n for n, _ in pairs),
+            critical=bool(spec and spec.critical),
+            incidents=tuple((incidents or {}).get(metric, ())),
         )
         for metric, pairs in grouped.items()
+        for spec in [specs.get(metric)]
     ]
 
 
@@ -225,9 +274,17 @@ class RunReport:
     series: tuple[Series, ...] = ()  # every per-tick metric, for charts and issues
     hours: tuple[HourRow, ...] = ()  # the hourly observations
     comparison: Any = None  # reruns.compare.Comparison against --audit-baseline, if given
+    cases: Mapping[str, int] = field(default_factory=dict)  # pytest outcome -> test cases
+
+    @property
+    def judged(self) -> bool:
+        """False when the audit never judged the bot (pre-flight failed, nothing collected)."""
+        return self.identity.status not in NOT_JUDGED or self.data is not None
 
     @property
     def overall(self) -> str:
+        if not self.judged:
+            return NOT_RUN
         return overall([row.result for row in self.rows])
 
     @property
@@ -236,7 +293,15 @@ class RunReport:
 
     @property
     def findings(self) -> list[Finding]:
-        return findings(self.rows)
+        data = self.data
+        collection = data.collection if data else None
+        by_metric: dict[str, list[Incident]] = {}
+        if collection is not None:
+            rules = rule_metrics()
+            for incident in collection.incidents:
+                metric = rules.get(incident.rule_id, (incident.rule_id, ""))[0]
+                by_metric.setdefault(metric, []).append(incident)
+        return findings(self.rows, data.metrics if data else None, by_metric)
 
     @property
     def collection(self) -> CollectionResult | None:
@@ -256,6 +321,7 @@ class RunReport:
             "identity": dict(self.identity.properties()),
             "overall": self.overall,
             "counts": {v.value: n for v, n in self.counts},
+            "test_cases": {k: self.cases.get(k, 0) for k in CASE_OUTCOMES},
             "verdicts": [row.to_json() for row in self.rows],
         }
 
@@ -274,6 +340,9 @@ class ReportModel:
 
     @property
     def overall(self) -> str:
+        """The worst run's: NOT RUN when any run could not judge the bot."""
+        if any(not run.judged for run in self.runs):
+            return NOT_RUN
         return overall([row.result for row in self.rows])
 
     @property

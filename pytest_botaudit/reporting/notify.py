@@ -122,9 +122,9 @@ class Notifier:
     def crashed(self, error: str) -> None:
         self._post("The audit could not run", error, "failure")
 
-    def finished(self, overall: str, counts: str) -> None:
+    def finished(self, overall: str, summary: str) -> None:
         kind = {"GREEN": "success", "YELLOW": "warning"}.get(overall, "failure")
-        self._post(f"Audit finished: {overall}", counts, kind)
+        self._post(f"Audit finished: {overall}", summary, kind)
 
     # -- sending ------------------------------------------------------------------------------
 

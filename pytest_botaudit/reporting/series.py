@@ -19,6 +19,12 @@ OBSERVED_TITLES = {
     "bot_cpu_percent": ("bot CPU", "%"),
     "bot_rss_mb": ("bot memory (RSS)", "MB"),
 }
+# what a counter without a catalogue metric counts (the rest count events)
+COUNTER_UNITS = {
+    "new_positions_opened": "positions",
+    "positions_closed": "positions",
+    "price_updates": "updates",
+}
 GAUGE_TITLES = {
     "positions_total": ("open positions", "positions"),
     "unprotected_positions": ("positions without stop-loss", "positions"),
@@ -129,8 +135,8 @@ def tick_series(collection: CollectionResult, metrics: Mapping[str, MetricSpec])
         add(gauge, title, unit, digest.line(gauge), False)
     for counter in sorted(digest.counters):
         spec = metrics.get(counter)
-        title = f"{spec.title if spec else counter.replace('_', ' ')} (running total)"
-        unit = spec.unit if spec else "events"
+        title = f"{spec.title if spec else counter.replace('_', ' ')}, running total"
+        unit = spec.unit if spec else COUNTER_UNITS.get(counter, "events")
         add(counter, title, unit, digest.line(counter), True)
     for name in OBSERVED_TITLES:
         if name in digest.observed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import subprocess
 import urllib.parse
@@ -33,7 +34,7 @@ from pytest_botaudit.reporting.deliverables import write_interim
 from pytest_botaudit.reporting.hourly import hourly_rows
 
 from ..conftest import REPO
-from ..helpers import async_wait_for
+from ..helpers import async_wait_for, unavailable
 
 PROFILE = load_profile()
 
@@ -181,7 +182,7 @@ def _psql_binary() -> str:
         (str(p) for p in sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"))), None
     )
     if found is None:
-        pytest.skip("no psql client on this machine")
+        unavailable("no psql client on this machine (apt-get install postgresql-client)")
     return found
 
 
@@ -213,6 +214,21 @@ def _psql(database: str, *variables: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _psql_tables(text: str) -> list[tuple[str, int]]:
+    """Each table psql printed: its first two lines (a heading, or its column names) and the
+    row count of its footer."""
+    tables = []
+    lines = text.splitlines()
+    for n, line in enumerate(lines):
+        footer = re.fullmatch(r"\((\d+) rows?\)", line.strip())
+        if footer:
+            start = n - 1
+            while start > 0 and lines[start - 1].strip():
+                start -= 1
+            tables.append(("\n".join(lines[start : start + 2]), int(footer[1])))
+    return tables
+
+
 @pytest.mark.asyncio
 async def test_the_psql_file_prints_every_section_without_error(
     database: str, tmp_path: Path
@@ -222,9 +238,14 @@ async def test_the_psql_file_prints_every_section_without_error(
         done = await asyncio.to_thread(_psql, database, *variables)
         assert done.returncode == 0, done.stderr
         assert "ERROR" not in done.stderr
-        for section in SECTIONS:
-            assert f"{section.number}. " in done.stdout
-    assert "(2 rows)" in done.stdout  # the two unprotected positions of section 2
+        # each section's heading once, in order (a heading is a line of its own: "1. " within
+        # "11. " or inside a table's cell is none)
+        headings = re.findall(r"^(\d+)\. [A-Z]", done.stdout, re.M)
+        assert headings == [str(section.number) for section in SECTIONS]
+    # the window's two unprotected positions, in the table of section 2 that lists them
+    section_2 = done.stdout[done.stdout.index("\n2. STOP-LOSS") : done.stdout.index("\n3. ")]
+    [(_, unprotected)] = [t for t in _psql_tables(section_2) if "unprotected_seconds" in t[0]]
+    assert unprotected == SCENARIOS["faulty"].faults.unprotected_positions == 2
 
 
 @pytest.mark.asyncio

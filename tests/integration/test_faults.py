@@ -4,10 +4,10 @@ is lost that the bot wrote, and nothing the audit runs can write."""
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
+import re
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -19,16 +19,18 @@ from pytest_botaudit.collection.live import Collector, Progress
 from pytest_botaudit.config.profile import load_profile, parse_profile
 from pytest_botaudit.database.connection import Target, connect
 from pytest_botaudit.database.queries import AuditDatabase
+from pytest_botaudit.judging.audit import complete_audit
+from pytest_botaudit.judging.catalogue import METRICS
 from pytest_botaudit.judging.preflight import (
     profile_queries_read_only,
     role_read_only,
     schema_present,
 )
-from pytest_botaudit.judging.verdicts import Verdict
+from pytest_botaudit.judging.verdicts import Kind, Verdict
 from pytest_botaudit.logs.files import analyze_files
 
 from ..conftest import REPO, reader
-from ..helpers import async_wait_for
+from ..helpers import async_wait_for, wait_for
 
 PROFILE = replace(load_profile(), log_timezone=UTC)
 # one reconnect: a stream goes unhealthy, then is connected again (an outage, two lines); each
@@ -72,26 +74,43 @@ async def test_a_dropped_connection_is_retried_before_it_becomes_a_gap(
     collector = Collector(database, PROFILE, 3.0, 0.3, tmp_path, on_tick=progress.append)
     task = asyncio.create_task(collector.run())
     killer = await asyncpg.connect(database)
+    terminated: list[list[bool]] = []
     try:
         for ticks in range(1, 7):  # right after each tick, drop the audit's idle connection
             await async_wait_for(partial(_reached, progress, ticks), 10, f"tick {ticks}")
-            await killer.fetch(
+            rows = await killer.fetch(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE application_name = 'pytest-botaudit' AND pid <> pg_backend_pid()"
+                " AND datname = current_database()"
             )
+            terminated.append([row[0] for row in rows])
         result = await task
     finally:
         await killer.close()
+    # each time, the audit's one connection was there and was ended by the server
+    assert terminated == [[True]] * 6
     assert result.gaps == ()
     assert len(result.snapshots) == result.expected_ticks
 
 
+def _now_reconnects(count: int) -> str:
+    """``count`` reconnects (RECONNECT's two lines each) stamped now to the millisecond, in
+    UTC (PROFILE's zone): inside the window of the audit running now."""
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S") + f",{now.microsecond // 1000:03d}"
+    return "".join(
+        re.sub(r"^2025-10-15 02:40:\d\d,\d{3}", stamp, line, flags=re.M)
+        for line in (RECONNECT.format(second=s) for s in range(count))
+    )
+
+
 @pytest.mark.asyncio
-async def test_log_lines_of_a_gap_tick_still_count(tmp_path: Path) -> None:
+async def test_log_lines_of_gap_ticks_still_count_in_the_verdict(tmp_path: Path) -> None:
     log = tmp_path / "bot.log"
     log.write_text("")
     progress: list[Progress] = []
-    # no database at all: every tick is a gap, yet what the log says is kept for the next
+    # no database at all: every tick is a gap; no snapshot takes the log's lines, yet the
+    # audit's log analysis of the run's window counts them
     collector = Collector(
         "postgresql://x@/db?host=/nonexistent-dir",
         PROFILE,
@@ -104,10 +123,14 @@ async def test_log_lines_of_a_gap_tick_still_count(tmp_path: Path) -> None:
     task = asyncio.create_task(collector.run())
     await async_wait_for(lambda: len(progress) >= 1, 10, "the first tick")
     with log.open("a") as handle:
-        handle.writelines(RECONNECT.format(second=s) for s in range(5))
+        handle.write(_now_reconnects(5))
     result = await task
     assert len(result.gaps) == result.expected_ticks
-    assert result.total("ws_reconnects") == 0  # no snapshot took them: nothing is invented
+    assert len(result.snapshots) == 0  # nothing is invented for ticks the database never gave
+    audit = await complete_audit(result, PROFILE, METRICS, None, [log], use_database=False)
+    measured = audit.measure("ws_reconnects")
+    assert measured.value == 5
+    assert audit.check("ws_reconnects", Kind.GOOD_INDICATOR).verdict is Verdict.WARN  # >= 5
 
 
 @pytest.mark.asyncio
@@ -134,15 +157,16 @@ async def test_log_lines_during_an_outage_land_in_the_next_snapshot(
     assert result.total("ws_reconnects") == 25  # every line, though read during gap ticks
 
 
-def _write_rotating(log: Path, stop: threading.Event) -> int:
-    """A bot that keeps writing to its file after `mv`, then rotates twice in a blink."""
+def _write_rotating(log: Path, polled: Callable[[], None]) -> int:
+    """A bot that keeps writing to its file after `mv`, then rotates twice in a blink;
+    ``polled()`` returns once the follower has read the log after what was written so far."""
     written = 0
     first = log.open("a")
     for s in range(10):
         first.write(RECONNECT.format(second=s))
         written += 1
     first.flush()
-    time.sleep(0.5)
+    polled()
     log.rename(log.with_name("bot.log.1"))
     for s in range(10, 20):  # still writing to the renamed file
         first.write(RECONNECT.format(second=s))
@@ -161,7 +185,7 @@ def _write_rotating(log: Path, stop: threading.Event) -> int:
         third.write(RECONNECT.format(second=s))
         written += 1
     third.flush()
-    time.sleep(0.5)
+    polled()
     for s in range(40, 45):  # the oldest handle is still in use
         first.write(RECONNECT.format(second=s))
         written += 1
@@ -180,7 +204,15 @@ async def test_following_across_rotations_loses_nothing(database: str, tmp_path:
     )
     task = asyncio.create_task(collector.run())
     await async_wait_for(lambda: len(progress) >= 1, 10, "the first tick")
-    written = await asyncio.to_thread(_write_rotating, log, threading.Event())
+
+    def polled() -> None:
+        # a tick reads the log, then reports: the second report from now is of a tick
+        # whose read began after this moment
+        seen = len(progress)
+        wait_for(lambda: len(progress) >= seen + 2, 10, "a poll of the log")
+
+    written = await asyncio.to_thread(_write_rotating, log, polled)
+    assert len(progress) < collector.expected_ticks  # the last one reads everything anyway
     result = await task
     whole = analyze_files([log], PROFILE)
     assert whole.count("ws_disconnected") == written == 45

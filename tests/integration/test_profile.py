@@ -8,14 +8,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
-from pytest_botaudit.collection.live import Collector
+from pytest_botaudit.collection.live import Collector, Progress
 from pytest_botaudit.config.profile import load_profile, parse_profile
 from pytest_botaudit.demo.simulator import BotSimulator
 from pytest_botaudit.errors import ProfileError
 
 from ..conftest import REPO
+from ..helpers import async_wait_for
 
 DEFAULT = (REPO / "pytest_botaudit" / "config" / "profiles" / "default.toml").read_text()
 
@@ -86,14 +88,33 @@ sql = \"\"\"SELECT count(*) FROM monitoring.events
     path = tmp_path / "profile.toml"
     path.write_text(DEFAULT + extra)
     profile = load_profile(path)
+    progress: list[Progress] = []
 
     async def run() -> Any:
         start = datetime.now(UTC) - timedelta(minutes=5)
         await BotSimulator(database, tmp_path / "bot.log", 60, "faulty", 2).run(start, live=False)
-        return await Collector(database, profile, 0.4, 0.2, tmp_path).run()
+        collector = Collector(database, profile, 2.0, 0.25, tmp_path, on_tick=progress.append)
+        collecting = asyncio.create_task(collector.run())
+        await async_wait_for(lambda: len(progress) >= 2, 20, "two ticks")
+        # inside the audit window: three errors and two stop-losses the bot writes now
+        connection = await asyncpg.connect(database)
+        try:
+            await connection.execute(
+                "INSERT INTO monitoring.events (event_type, severity)"
+                " SELECT 'exchange_error', 'ERROR' FROM generate_series(1, 3)"
+                " UNION ALL SELECT 'stop_loss_placed', 'INFO' FROM generate_series(1, 2)"
+            )
+        finally:
+            await connection.close()
+        return await collecting
 
     result = asyncio.run(run())
+    assert not result.gaps
     last = result.snapshots[-1]
     assert last.gauges["bybit_positions"] > 0
-    assert "stop_losses_placed" in last.counters
-    assert last.counters["errors_in_window"] == 0  # the backfill lies before the audit window
+    # each query ran at every tick: the first ticks saw none of the rows (the backfill lies
+    # before the audit window), and the rows written during the audit are counted once each
+    assert all("errors_in_window" in s.counters for s in result.snapshots)
+    assert result.snapshots[0].counters["errors_in_window"] == 0
+    assert result.total("errors_in_window") == 3
+    assert result.total("stop_losses_placed") == 2

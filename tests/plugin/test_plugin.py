@@ -11,12 +11,14 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from pytest_botaudit.demo.simulator import BotSimulator
+from pytest_botaudit.exitcodes import AuditExit
 
 from ..conftest import REPO, reader
-from ..helpers import audit_command, html_rows, outcomes_by_test, wait_for
+from ..helpers import audit_command, html_rows, outcomes_by_test, suite_properties, wait_for
 
 PASSWORD = "Sup3r-s3cret"
 FAULTY_FAILS = {
@@ -95,7 +97,8 @@ def test_faulty_bot_fails_exactly_the_injected_checks(
     assert result.ret == 1, result.stdout.str()
     outcomes = result.parseoutcomes()
     assert outcomes["failed"] == len(FAULTY_FAILS)
-    assert outcomes["warned"] == len(FAULTY_WARNS)
+    assert outcomes["passed"] == 35 - len(FAULTY_FAILS)  # a WARN passes (not --audit-strict)
+    assert "warned" not in outcomes  # pytest's own outcomes only: the JUnit's and HTML's
     xml = outcomes_by_test(pytester.path / "audit.xml")
     failed = {name for name, props in xml.items() if props["outcome"] == "failed"}
     assert {
@@ -103,7 +106,11 @@ def test_faulty_bot_fails_exactly_the_injected_checks(
     } == FAULTY_FAILS
     warned = {name for name, props in xml.items() if props.get("verdict") == "WARN"}
     assert warned == FAULTY_WARNS
-    assert xml["TestPositions::test_all_positions_have_stop_loss"] | {"outcome": ""} == {
+    # a WARN passes, so it has no <failure>: its property says why
+    assert all(xml[n]["message"].startswith("WARN: ") for n in warned)
+    unprotected = xml["TestPositions::test_all_positions_have_stop_loss"]
+    assert unprotected.pop("message").startswith("FAIL: positions without stop-loss = 2")
+    assert unprotected | {"outcome": ""} == {
         "metric": "unprotected_positions",
         "title": "positions without stop-loss",
         "direction": "lower_is_better",
@@ -123,9 +130,13 @@ def test_faulty_bot_fails_exactly_the_injected_checks(
             "*evidence: ticks *-* (*-*): 2 (*USDT@*, *USDT@*)",  # one run of ticks, its positions
             "*evidence: *bot.log:*WITHOUT STOP LOSS*",
             "*FAIL: WebSocket reconnects = 2? reconnects: warning sign present (> 20*",
-            "overall: RED",
+            "FAIL     CRITICAL  positions without stop-loss: 2 positions*",
         ]
     )
+    # the session's last line is the audit's state and its problems, one per metric
+    assert result.stdout.lines[-1].startswith(
+        "botaudit: RED: 5 problems (3 critical, 2 high). Do not deploy."
+    ), result.stdout.lines[-3:]
     rows = html_rows(pytester.path / "audit.html")
     row = rows["TestPositions::test_all_positions_have_stop_loss"]
     assert (row["result"], row["verdict"], row["value"]) == ("Failed", "FAIL", "2 positions")
@@ -134,7 +145,9 @@ def test_faulty_bot_fails_exactly_the_injected_checks(
     assert warned_row["verdict"] == "WARN"
     assert "Failed to set Bybit Stop Loss" in warned_row["extras"]  # a pass shows it as extras
     page = (pytester.path / "audit.html").read_text()
-    assert re.search(r"Audit verdict: <b[^>]*>RED</b>.*>25 PASS<.*>2 WARN<.*>8 FAIL<", page)
+    assert re.search(
+        r'class="botaudit-band" data-state="RED".*>5 problems \(3 critical, 2 high\)<', page
+    )
     assert '<h1 id="title">Trading bot audit</h1>' in page
     # the password appears nowhere: terminal, JUnit, HTML, JSON, the run folder's reports
     assert PASSWORD not in result.stdout.str() + result.stderr.str()
@@ -157,8 +170,8 @@ def test_healthy_bot_passes_every_check(
     outcomes = result.parseoutcomes()
     assert outcomes["passed"] == 35  # and the vocabulary check, skipped: no bot source given
     assert outcomes["skipped"] == 1
-    assert "warned" not in outcomes
-    result.stdout.fnmatch_lines(["overall: GREEN"])
+    assert result.stdout.lines[-1].startswith("botaudit: GREEN: 0 problems."), result.stdout.lines
+    result.stdout.fnmatch_lines(["PASS * 16 metrics within their limits*"])
     cases = outcomes_by_test(pytester.path / "audit.xml")
     skipped = {name for name, props in cases.items() if props["outcome"] == "skipped"}
     assert skipped == {"test_preflight::test_profile_knows_the_bots_words"}
@@ -166,9 +179,7 @@ def test_healthy_bot_passes_every_check(
     rows = html_rows(pytester.path / "audit.html")
     assert len(rows) == 36
     assert {row["verdict"] for name, row in rows.items() if "bots_words" not in name} == {"PASS"}
-    assert re.search(
-        r"Audit verdict: <b[^>]*>GREEN</b>", (pytester.path / "audit.html").read_text()
-    )
+    assert 'class="botaudit-band" data-state="GREEN"' in (pytester.path / "audit.html").read_text()
     row = rows["TestStability::test_few_websocket_reconnects"]
     assert row["value"] == "1 reconnects"
     assert row["thresholds"] == "good < 5, warning > 20"
@@ -214,22 +225,38 @@ def test_plugin_is_inert_for_other_projects(
     assert "botaudit:" not in result.stdout.str()
 
 
-def test_unreachable_database_is_a_usage_error_without_password(
+def test_an_unreachable_database_is_not_run_with_a_junit_that_says_so(
     pytester: pytest.Pytester, checks_dir: Path
 ) -> None:
+    """Reachability is a pre-flight check: the JUnit and HTML carry its failure and the
+    audit's NOT RUN state, and the exit code is NOT RUN's (a CI job reading the JUnit never
+    sees a clean run); the password appears nowhere."""
     (pytester.path / "bot.log").write_text("")
+    (pytester.path / ".env").write_text("BINANCE_TESTNET=true\n")
     dsn = f"postgresql://bot:{PASSWORD}@127.0.0.1:9/fox_crypto"
     result = pytester.runpytest_subprocess(
-        str(checks_dir), f"--audit-dsn={dsn}", f"--audit-log={pytester.path / 'bot.log'}"
+        str(checks_dir),
+        f"--audit-dsn={dsn}",
+        f"--audit-log={pytester.path / 'bot.log'}",
+        "--audit-duration=5s",
+        "--audit-interval=1s",
+        f"--junitxml={pytester.path / 'audit.xml'}",
+        f"--html={pytester.path / 'audit.html'}",
     )
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(
-        [
-            "ERROR: --audit-dsn (command line): cannot connect to "
-            "postgresql://bot:***@127.0.0.1:9/fox_crypto: *"
-        ]
-    )
-    assert PASSWORD not in result.stdout.str() + result.stderr.str()
+    assert result.ret == AuditExit.NOT_RUN, result.stdout.str()
+    xml = outcomes_by_test(pytester.path / "audit.xml")
+    reachable = xml["test_preflight::test_database_is_reachable"]
+    assert (reachable["outcome"], reachable["verdict"]) == ("failed", "FAIL")
+    assert "cannot connect to postgresql://bot:***@127.0.0.1:9/fox_crypto" in reachable["message"]
+    suite = suite_properties(pytester.path / "audit.xml")
+    assert (suite["audit_status"], suite["overall"]) == ("preflight_failed", "NOT RUN")
+    assert not any("test_good_indicators" in name for name in xml)  # nothing was judged
+    assert result.stdout.lines[-1].startswith("botaudit: NOT RUN: the audit did not judge")
+    assert 'data-state="NOT RUN"' in (pytester.path / "audit.html").read_text()
+    everything = result.stdout.str() + result.stderr.str()
+    everything += (pytester.path / "audit.xml").read_text()
+    everything += (pytester.path / "audit.html").read_text()
+    assert PASSWORD not in everything
     assert "Traceback" not in result.stderr.str()
 
 
@@ -385,8 +412,12 @@ def test_few_api_errors(audit_check):
     lenient = pytester.runpytest_subprocess(*common)
     # 0 aged positions misses "good < 0": WARN passes. api_errors: no exchange_error rows ever
     # and a log with no record in the window, so no live source: NO-DATA fails with its reason
-    assert lenient.parseoutcomes() == {"warned": 1, "no_data": 1}
-    assert lenient.ret == pytest.ExitCode.TESTS_FAILED
+    assert lenient.parseoutcomes() == {"passed": 1, "failed": 1}  # pytest's words
+    # in pytest's failures and short summary too, under the verdict's word
+    lenient.stdout.fnmatch_lines(
+        ["test_custom_audit.py WN*", "NO-DATA *test_few_api_errors - Failed: NO-DATA: API*"]
+    )
+    assert lenient.ret == AuditExit.YELLOW_FAILING
     assert (
         "NO-DATA: API errors: event types ['exchange_error', 'stop_loss_error', "
         "'trailing_stop_sl_update_failed'] never occur in monitoring.events; the bot log has "
@@ -397,6 +428,10 @@ def test_few_api_errors(audit_check):
     strict.stdout.fnmatch_lines(
         ["*WARN: aged positions = 0 positions misses the good indicator < 0*(--audit-strict)*"]
     )
+    assert strict.ret == AuditExit.YELLOW_FAILING
+    allowed = pytester.runpytest_subprocess(*common, "--audit-allow-no-data")
+    allowed.assert_outcomes(passed=1, skipped=1)
+    assert allowed.ret == AuditExit.GREEN  # YELLOW, and the settings let it pass
 
 
 def test_failed_preflight_stops_the_audit_before_collecting(
@@ -404,7 +439,6 @@ def test_failed_preflight_stops_the_audit_before_collecting(
 ) -> None:
     (pytester.path / "bot.log").write_text("2025-10-15 02:40:20,001 - m - INFO - started\n")
     (pytester.path / ".env").write_text("BINANCE_TESTNET=true\nBYBIT_TESTNET=false\n")
-    started = time.monotonic()
     result = pytester.runpytest_subprocess(
         str(checks_dir),
         f"--audit-dsn={database}",
@@ -412,21 +446,27 @@ def test_failed_preflight_stops_the_audit_before_collecting(
         f"--audit-env-file={pytester.path / '.env'}",
         "--audit-duration=1h",
         f"--audit-out={pytester.path}",
+        timeout=120,  # an hour-long collection that started would hang here: a failure
     )
-    assert time.monotonic() - started < 60  # an hour-long collection never started
-    assert result.ret == 1
+    assert result.ret == AuditExit.NOT_RUN
+    assert ": collecting for" not in result.stdout.str()
     result.stdout.fnmatch_lines(
         [
-            "*FAIL: the bot may trade on a live exchange*BYBIT_TESTNET='false' is not true*",
-            "*pre-flight failed, the audit did not start: test_bot_runs_on_testnet*",
+            "botaudit: pre-flight failed, the audit did not start: test_bot_runs_on_testnet*",
+            "FAIL: the bot may trade on a live exchange*BYBIT_TESTNET='false' is not true*",
         ]
     )
+    # every check the pre-flight stopped is in the JUnit, skipped as NOT RUN
+    result.assert_outcomes(failed=1, passed=7, skipped=28)
+    result.stdout.fnmatch_lines(["NOT RUN * a pre-flight check failed (below)*"])
+    assert result.stdout.lines[-1].startswith("botaudit: NOT RUN: the audit did not judge")
     assert not list(pytester.path.glob("*/monitoring_snapshots_*.jsonl"))
 
 
-def test_profile_thresholds_and_names_apply(pytester: pytest.Pytester, checks_dir: Path) -> None:
+def test_a_bad_threshold_in_a_profile_names_the_profile_file(
+    pytester: pytest.Pytester, checks_dir: Path
+) -> None:
     profile = (REPO / "pytest_botaudit" / "config" / "profiles" / "default.toml").read_text()
-    profile = profile.replace('schema = "monitoring"', 'schema = "bot_schema"')
     profile += "\n[thresholds.aged_positions]\ngood = 'many'\n"
     (pytester.path / "profile.toml").write_text(profile)
     result = pytester.runpytest_subprocess(
@@ -437,6 +477,57 @@ def test_profile_thresholds_and_names_apply(pytester: pytest.Pytester, checks_di
         f"profile {pytester.path / 'profile.toml'} thresholds.aged_positions.good: "
         "expected a number, got 'many'"
     ) in result.stderr.str()
+
+
+async def _execute(dsn: str, sql: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def test_a_schema_renamed_in_the_profile_is_where_the_audit_reads(
+    pytester: pytest.Pytester, checks_dir: Path, database: str
+) -> None:
+    """The bot's tables under another schema: the profile's name reaches the pre-flight and
+    every tick's queries; the default profile, looking in monitoring, finds nothing there."""
+    asyncio.run(_execute(database, "ALTER SCHEMA monitoring RENAME TO bot_schema"))
+    default = (REPO / "pytest_botaudit" / "config" / "profiles" / "default.toml").read_text()
+    renamed = default.replace('schema = "monitoring"', 'schema = "bot_schema"')
+    assert renamed != default
+    (pytester.path / "profile.toml").write_text(renamed)
+    _write_audit_module(
+        pytester,
+        """
+def test_every_tick_read_the_renamed_schema(audit):
+    assert [g.reason for g in audit.collection.gaps] == []
+    assert len(audit.collection.snapshots) == 2
+""",
+    )
+    preflight = [str(checks_dir / "test_preflight.py"), f"--audit-dsn={database}", "-k", "tables"]
+    live = [
+        "test_custom_audit.py",
+        f"--audit-dsn={database}",
+        f"--audit-log={pytester.path / 'bot.log'}",
+        "--audit-duration=0.4s",
+        "--audit-interval=0.2s",
+        f"--audit-out={pytester.path / 'out'}",
+    ]
+    profile = f"--audit-profile={pytester.path / 'profile.toml'}"
+    found = pytester.runpytest_subprocess(*preflight, profile, "-rA")
+    found.assert_outcomes(passed=1, deselected=8)
+    found.stdout.fnmatch_lines(
+        ["*PASS: every table and column of the profile exists (bot_schema.positions, *"]
+    )
+    pytester.runpytest_subprocess(*live, profile).assert_outcomes(passed=1)
+    # the same database through the default profile: nothing where it looks
+    missing = pytester.runpytest_subprocess(*preflight)
+    missing.assert_outcomes(failed=1, deselected=8)
+    missing.stdout.fnmatch_lines(["*FAIL: the profile needs what the database lacks: *"])
+    nowhere = pytester.runpytest_subprocess(*live)
+    nowhere.assert_outcomes(errors=1)
+    nowhere.stdout.fnmatch_lines(['*relation "monitoring.events" does not exist*'])
 
 
 def test_custom_check_reads_the_collected_audit(pytester: pytest.Pytester, database: str) -> None:

@@ -28,6 +28,7 @@ from pytest_botaudit.demo.simulator import BotSimulator
 from pytest_botaudit.record.folder import AuditDir
 
 from ..conftest import REPO, TEMPLATE, Server, reader
+from ..helpers import suite_properties
 from .test_cli import botaudit
 from .test_plugin import FAULTY_FAILS, FAULTY_WARNS
 
@@ -101,12 +102,6 @@ def _injected_metrics(xml: Path) -> set[str]:
         for p in case.iter("property")
         if p.get("name") == "metric"
     }
-
-
-def _suite_properties(xml: Path) -> dict[str, str]:
-    suite = ET.parse(xml).getroot().find("testsuite")
-    assert suite is not None
-    return {p.get("name", ""): p.get("value", "") for p in suite.findall("properties/property")}
 
 
 class _Findings(HTMLParser):
@@ -186,6 +181,10 @@ def test_compare_reads_the_verdict_change_and_names_each_injected_problem_once(
     # run folders compare like their JUnit files
     runs = AuditDir(pytester.path / "runs").runs()
     assert len(runs) == 3
+    # compare's regressions are the faulty run's problems, as every output of it lists them
+    [faulty_summary] = runs[1].summary_files()
+    problems = json.loads(faulty_summary.read_text())["problems"]
+    assert {p["metric"] for p in problems} == set(report["worse"])
     folders = json.loads(
         cli(capsys, "compare", str(runs[0].path), str(runs[1].path), "--json").stdout
     )
@@ -216,12 +215,12 @@ def test_compare_reads_the_verdict_change_and_names_each_injected_problem_once(
     gated.stdout.fnmatch_lines(
         ["*vs baseline*: GREEN → RED: worse*", "*worse: API errors: 0 errors*", "*new ERROR*"]
     )
-    props = _suite_properties(gated_xml)
+    props = suite_properties(gated_xml)
     assert props["baseline_headline"].startswith("GREEN → RED: worse")
     assert {k.split(".", 1)[1] for k, v in props.items() if v.startswith("worse:")} == injected
     findings = _Findings()
     findings.feed((pytester.path / "faulty.html").read_text())
-    api_row = next(row for row in findings.rows if row and row[0] == "API errors")
+    api_row = next(row for row in findings.rows if len(row) > 2 and row[2] == "API errors")
     assert api_row[-1].startswith("worse: 0 errors (0/h) → 60 errors")
     newest = AuditDir(pytester.path / "runs").latest()
     assert newest is not None
@@ -277,7 +276,7 @@ def test_different_thresholds_are_refused_by_name_in_compare_and_in_pytest(
     replayed.stdout.fnmatch_lines(
         ["*mode replay of run latest of *, interval as recorded*", "*(recorded every 20s)*"]
     )
-    props = _suite_properties(pytester.path / "replayed.xml")
+    props = suite_properties(pytester.path / "replayed.xml")
     assert (props["mode"], props["interval_seconds"]) == ("replay", "20")
 
 

@@ -1,5 +1,6 @@
 """Secrets inside evidence: an API key, a signature or a listen key that a bot logs with an
-exchange error reaches no artifact of the audit: terminal, HTML, JUnit, JSON files."""
+exchange error, and the password of the audit's DSN, reach no artifact of the audit: the
+terminal, the top-level HTML and JUnit, and every file of the run folder."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ import pytest
 from pytest_botaudit.demo.simulator import BotSimulator
 
 from ..conftest import REPO
-from ..helpers import audit_command
+from ..helpers import audit_command, latest_run
 
 API_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 SIGNATURE = "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
 LISTEN_KEY = "pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1"
-SECRETS = (API_KEY, SIGNATURE, LISTEN_KEY)
+PASSWORD = "Db-Pa55word-of-the-bot"
+SECRETS = (API_KEY, SIGNATURE, LISTEN_KEY, PASSWORD)
 
 
 def _asctime(stamp: datetime) -> str:
@@ -47,8 +49,9 @@ def test_a_key_planted_in_the_log_reaches_no_artifact(
                 "expired; WebSocket error: closed\n"
             )
     (pytester.path / ".env").write_text("BINANCE_TESTNET=true\n")
+    dsn = database.replace("postgres@", f"postgres:{PASSWORD}@", 1)  # the test server trusts
     command = [
-        *audit_command(pytester.path / "audit_checks", database, pytester.path, 120, 10),
+        *audit_command(pytester.path / "audit_checks", dsn, pytester.path, 120, 10),
         f"--audit-since={start.isoformat()}",
         f"--audit-until={(start + timedelta(minutes=2)).isoformat()}",
     ]
@@ -64,12 +67,22 @@ def test_a_key_planted_in_the_log_reaches_no_artifact(
         check=True,
     ).stdout
     assert '"message"' in logs_json
+    # every file the audit wrote: the top-level reports and each file of the run folder
     artifacts = {
-        path.name: path.read_text(errors="replace")
-        for path in pytester.path.iterdir()
-        if path.is_file() and path.suffix in (".html", ".xml", ".json", ".jsonl")
+        str(path.relative_to(pytester.path)): path.read_text(errors="replace")
+        for path in pytester.path.rglob("*")
+        if path.is_file()
+        and path != log
+        and path.parent.name != "audit_checks"
+        and "__pycache__" not in path.parts
+        and path.name != ".env"
     }
+    run = latest_run(pytester.path).name
     assert {"audit.html", "audit.xml"} <= set(artifacts)
+    assert {
+        f"{run}/{name}"
+        for name in ("analysis_logs.json", "analysis_logs.txt", "audit_report.md", "shapes.json")
+    } <= set(artifacts)
     outputs = {
         "terminal": done.stdout + done.stderr,
         "botaudit logs --json": logs_json,

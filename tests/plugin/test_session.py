@@ -74,17 +74,44 @@ def _live(pytester: pytest.Pytester, database: str, *extra: str) -> pytest.RunRe
     )
 
 
+# what the run folder holds as each check starts, just before its setup (where its JUnit and
+# HTML duration begins): a collection done in any fixture or setup hook would come after this
+_AT_START = """
+import json
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+
+def pytest_runtest_logstart(nodeid, location):
+    files = sorted(HERE.glob("*/monitoring_snapshots_*.jsonl"))
+    text = files[0].read_text() if files else ""
+    seen = {"test": nodeid.split("::")[-1], "ticks": text.count('"gauges"')}
+    seen["ended"] = '"audit_end"' in text
+    with (HERE / "at_start.jsonl").open("a") as handle:
+        handle.write(json.dumps(seen) + "\\n")
+"""
+
+
 def test_collection_is_outside_every_check_duration(
     pytester: pytest.Pytester, database: str
 ) -> None:
     _two_checks(pytester)
+    pytester.makeconftest(_AT_START)
     result = _live(pytester, database)
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["collection: * s (outside every check's duration)"])
     cases = list(ET.parse(pytester.path / "audit.xml").iter("testcase"))
-    # the collection waited the whole 2 s audit; the checks only judged what it collected
     assert [case.get("name") for case in cases] == ["test_first", "test_second"]
-    assert all(float(case.get("time", "0")) < 2.0 for case in cases)
+    # before the first check started, the whole 2 s audit was collected and its run closed
+    # (ticks and end line written): no check's duration holds the wait
+    seen = [
+        json.loads(line) for line in (pytester.path / "at_start.jsonl").read_text().splitlines()
+    ]
+    assert seen == [
+        {"test": "test_first", "ticks": 8, "ended": True},
+        {"test": "test_second", "ticks": 8, "ended": True},
+    ]
 
 
 def test_a_report_that_cannot_be_built_costs_neither_junit_nor_the_run(
@@ -231,7 +258,11 @@ def test_the_analysis_is_a_fixture(audit_analysis):
     assert (out / "analysis_db.txt").read_text().startswith("BOT DATABASE ANALYSIS")
     assert len(json.loads((out / "analysis_db.json").read_text())) == 14
     assert (out / "analysis_logs.txt").read_text().startswith("BOT LOG ANALYSIS")
-    assert json.loads((out / "analysis_logs.json").read_text())["records"] >= 0
+    # the run's own log, read whole: its one line is from 2025, before this audit's window
+    logs = json.loads((out / "analysis_logs.json").read_text())
+    assert logs["read"]["files"] == [str(pytester.path / "bot.log")]
+    assert logs["read"]["lines"] == logs["read"]["records"] == 1
+    assert (logs["records"], logs["out_of_window"]) == (0, 1)
     hourly = (out / "hourly_observations.md").read_text()
     assert "## Hour 1:" in hourly
     assert "tick round trip average" in hourly

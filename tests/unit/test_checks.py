@@ -57,6 +57,8 @@ def test_result_carries_value_thresholds_margin_and_evidence() -> None:
         "warning_threshold": "> 20",
         "margin": "-2",
         "kind": "good_indicator",
+        "message": "WARN: WebSocket reconnects = 7 reconnects misses the good indicator < 5 "
+        "(good < 5, warning > 20) [from the log]",
     }
     assert "bot.log:12" in result.explain()
     assert "from the log" in result.message

@@ -39,5 +39,5 @@ def test_uptime_says_the_window_it_covers(tmp_path: Path) -> None:
     )
     analysis = analyze_files([log], PROFILE)
     assert analysis.ws_uptime_percent == 90.0
-    assert analysis.websocket.covers == "2025-10-15T02:40:00+00:00 .. 2025-10-15T02:41:40+00:00"
+    assert analysis.websocket.covers == "2025-10-15 02:40:00 UTC to 02:41:40 UTC"
     assert f"uptime 90 % over {analysis.websocket.covers}" in render_log_report(analysis)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import string
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -99,22 +98,53 @@ def _no_ini(name: str) -> None:
     return None
 
 
-def test_precedence_command_line_over_env_over_ini_over_tool() -> None:
-    tool = {"duration": "1h", "interval": "30s", "strict": True}
+# one setting given at every level: each level, from the top, wins over all the ones below it
+_LEVELS = ("command line", "environment", "ini", "tool", "default")
+_GIVEN = {"command line": "2h", "environment": "3h", "ini": "4h", "tool": "5h"}
+_ORIGINS = {
+    "command line": "--audit-duration (command line)",
+    "environment": "BOTAUDIT_DURATION (environment)",
+    "ini": "audit_duration (ini file)",
+    "tool": "[tool.botaudit] duration",
+    "default": "default",
+}
+
+
+@pytest.mark.parametrize("top", _LEVELS)
+def test_each_level_wins_over_every_level_below_it(top: str) -> None:
+    given = {level: _GIVEN[level] for level in _LEVELS[_LEVELS.index(top) :] if level in _GIVEN}
     settings = resolve(
-        {"duration": "2h"},
-        {"BOTAUDIT_INTERVAL": "10s"},
-        lambda name: "5m" if name == "audit_duration" else None,
-        tool,
+        {"duration": given["command line"]} if "command line" in given else {},
+        {"BOTAUDIT_DURATION": given["environment"]} if "environment" in given else {},
+        lambda name: given.get("ini") if name == "audit_duration" else None,
+        {"duration": given["tool"]} if "tool" in given else {},
     )
-    assert settings.duration == 7200
-    assert settings.origins["duration"] == "--audit-duration (command line)"
-    assert settings.interval == 10
-    assert settings.origins["interval"] == "BOTAUDIT_INTERVAL (environment)"
-    assert settings.strict is True
-    assert settings.origins["strict"] == "[tool.botaudit] strict"
-    assert settings.out == Path(".")
-    assert settings.expected_snapshots == 720
+    expected = parse_duration(_GIVEN[top]) if top in _GIVEN else 8 * 3600.0
+    assert settings.duration == expected
+    assert settings.origins["duration"] == _ORIGINS[top]
+
+
+def test_precedence_holds_in_a_real_run_of_ini_pyproject_and_environment(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same ladder through pytest itself: a pytest.ini, the rootdir's pyproject.toml and
+    the environment, as the report header shows them."""
+    pytester.makeini("[pytest]\naudit_duration = 4h\naudit_interval = 2m\n")
+    pytester.makefile(
+        ".toml",
+        pyproject="[tool.botaudit]\nduration = '5h'\ninterval = '3m'\nstrict = true\n",
+    )
+    pytester.makepyfile("def test_check(audit_check):\n    pass\n")
+    monkeypatch.setenv("BOTAUDIT_DURATION", "3h")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--collect-only", "-q")
+    # duration: environment over ini over tool; interval: ini over tool; strict: tool alone
+    result.stdout.fnmatch_lines(
+        ["botaudit: mode live, duration 3h (90 snapshots), interval 2m, strict True*"]
+    )
+    cli = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--collect-only", "-q", "--audit-duration=2h"
+    )
+    cli.stdout.fnmatch_lines(["botaudit: mode live, duration 2h (60 snapshots), interval 2m*"])
 
 
 def test_bad_value_names_value_and_source() -> None:

@@ -57,11 +57,12 @@ def test_the_demo_is_imported_only_by_the_demo_and_the_command_line() -> None:
 
 
 def test_plain_modules_do_not_import_pytest() -> None:
-    """Only the glue (plugin, session, runners, inputs, finish, the pytest-html renderer)
-    knows pytest."""
+    """Only the glue (plugin, session, selection, runners, inputs, finish, the pytest-html
+    renderer) knows pytest."""
     glue = {
         "plugin.py",
         "session.py",
+        "selection.py",
         "runners.py",
         "inputs.py",
         "finish.py",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from ...timefmt import span
 from ..model import LogRecord
 from .base import Groups, Shift, Span
 from .tally import Tally
@@ -30,7 +31,7 @@ class WebSocketResult:
     def covers(self) -> str:
         if self.start is None or self.end is None:
             return "no records"
-        return f"{self.start.isoformat()} .. {self.end.isoformat()}"
+        return span(self.start, self.end)
 
     def to_json(self) -> dict[str, Any]:
         return {
