@@ -202,9 +202,15 @@ def run_session(tree: Path, dsn: str, case: Case, end: datetime, out: Path) -> S
     if analysis is not None:
         sections = json.loads(analysis.read_text())
         for section in sections if isinstance(sections, list) else []:
-            unavailable += list(section.get("unavailable_tables", {}))
+            # a timeout is the figure issue 21 counts; a table the schema lacks is named too
+            for name, reason in section.get("unavailable_tables", {}).items():
+                timed_out = "timeout" in reason or "QueryCanceled" in reason
+                unavailable.append(f"{name} ({'TIMEOUT' if timed_out else 'absent'})")
             if "unavailable" in section:
-                unavailable.append(f"section {section['number']}")
+                timed_out = "timeout" in section["unavailable"]
+                unavailable.append(
+                    f"section {section['number']} ({'TIMEOUT' if timed_out else 'absent'})"
+                )
         # analysis_db.json is written once the analysis is read, before the reports
         end_seconds = exited - analysis.stat().st_mtime
     return Session(
@@ -287,7 +293,9 @@ def main() -> None:
                     f" peak RSS {statistics.median(s.rss_mb for s in sessions):5.0f} MB,"
                     f" HTML {statistics.median(s.html_mb for s in sessions):5.2f} MB,"
                     f" judging and reports {statistics.median(ends) if ends else 0:5.1f} s,"
-                    f" tables not available: {len(sessions[-1].unavailable)}"
+                    f" tables timed out: "
+                    f"{sum('TIMEOUT' in u for u in sessions[-1].unavailable)}, not available:"
+                    f" {len(sessions[-1].unavailable)}"
                     + (
                         f" ({', '.join(sessions[-1].unavailable)})"
                         if sessions[-1].unavailable
