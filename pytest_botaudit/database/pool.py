@@ -30,9 +30,12 @@ async def run_spread(
         for index, job in pending:
             results[index] = await job(session)
 
-    async with asyncio.TaskGroup() as group:
-        for session in sessions:
-            group.create_task(work(session))
+    try:
+        async with asyncio.TaskGroup() as group:
+            for session in sessions:
+                group.create_task(work(session))
+    except BaseExceptionGroup as failed:  # the error itself, as one session would raise it
+        raise failed.exceptions[0] from None
     return [results[i] for i in range(len(jobs))]
 
 
