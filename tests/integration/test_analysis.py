@@ -87,13 +87,15 @@ async def test_faulty_run_numbers(database: str, tmp_path: Path) -> None:
     [latency] = _records(analysis, 2, "02c_initial_sl_latency")
     longest = max(float(str(r["unprotected_seconds"])) for r in unprotected)
     assert float(str(latency["max_s"])) == pytest.approx(longest, abs=1.0)
-    assert latency["positions"] - latency["opened_in_window"] == len(unprotected)
+    assert int(str(latency["positions"])) - int(str(latency["opened_in_window"])) == len(
+        unprotected
+    )
     # the stop-loss errors of section 2 are the burst of refusals the log shows as set
     # failures, and section 4 names their code
     faults = SCENARIOS["faulty"].faults
     by_exchange = {r["exchange"]: r for r in _records(analysis, 2, "02_stop_loss_by_exchange")}
     assert by_exchange["bybit"]["errors"] == faults.api_errors
-    assert sum(r["errors"] for r in by_exchange.values()) == faults.api_errors
+    assert sum(int(str(r["errors"])) for r in by_exchange.values()) == faults.api_errors
     codes = {
         (r["event_type"], r["error_code"]): r["errors"] for r in _records(analysis, 4, "04_errors")
     }
