@@ -87,7 +87,13 @@ def collect_and_judge(
         ),
     )
     collection = collect(
-        s, configured.profile, configured.rule_overrides, observers, folder, recorded
+        s,
+        configured.profile,
+        configured.rule_overrides,
+        observers,
+        folder,
+        recorded,
+        configured.metrics,
     )
     dsn_known = s.mode is not Mode.REPLAY or s.dsn is not None
     # a Ctrl+C while the stopped audit is judged cancels this at a safe point

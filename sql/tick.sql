@@ -4,10 +4,19 @@
 --   $1 window start   $2 window end (timestamptz)   $3 aged cutoff: opened before this
 --   $4 grace cutoff: a position opened after this is not unprotected yet
 -- A position is protected once it has a stop-loss: its row says so (has_stop_loss, set by the
--- bot's periodic protection check, minutes later) or a stop-loss event names it (the rule is
--- fragments/first_stop_loss.sql, shared with window mode and the analysis). Positions'
--- timestamps are read through :pos_opened_ts / :pos_closed_ts (instants, in the zone the
--- profile gives a naive column). The events window is an index range scan on created_at.
+-- bot's periodic protection check, minutes later) or a stop-loss event names it: the rule of
+-- fragments/first_stop_loss.sql, asked here of each open position the row does not call
+-- protected and only up to the tick (window mode and the analysis ask it of every position of
+-- a period in one pass). Positions' timestamps are read through :pos_opened_ts / :pos_closed_ts
+-- (instants, in the zone the profile gives a naive column).
+-- The cost stays flat in the events table: the window is an index range scan on created_at;
+-- a young position's first stop-loss is the first match walking that index forward from its
+-- opening (a few rows: the bot places it within seconds); an older one's (an hour without a
+-- stop-loss, or a flag the bot never set) is looked up by its position_id and by its symbol.
+-- The `|| ''` and `+ interval '0'` keep the planner on those indexes: estimated from the whole
+-- history, it would rather read every stop-loss event the bot ever wrote, once per position.
+-- The positions table is read in one pass; the force-close rule is applied only to the rows
+-- that opened or closed in the window or whose exit_reason matches a rule at all.
 WITH open_positions AS (
     SELECT p.:"pos_id"::bigint AS id, p.:"pos_symbol"::text AS symbol,
            p.:"pos_exchange"::text AS exchange, :pos_opened_ts AS opened_at,
@@ -15,45 +24,47 @@ WITH open_positions AS (
     FROM :"schema".:"positions_table" AS p
     WHERE p.:"pos_status" = ANY (:'open_statuses'::text[])
 ),
-covered AS (  -- the open positions whose row does not say they are protected
-    SELECT o.id, o.symbol, o.exchange, o.opened_at, NULL::timestamptz AS ended_at
+first_stop_loss AS MATERIALIZED (  -- of the open positions that may be unprotected at the tick
+    SELECT o.id,
+           CASE WHEN o.opened_at >= $2::timestamptz - interval '1 hour' THEN (
+               SELECT e.:"ev_created_at"
+               FROM :"schema".:"events_table" AS e
+               WHERE e.:"ev_created_at" >= o.opened_at
+                                          - make_interval(secs => :'sl_match_before_seconds'::float8)
+                 AND e.:"ev_created_at" < $2::timestamptz
+                 AND (e.:"ev_event_type" || '') = ANY (:'stop_loss_types'::text[])
+                 AND (e.:"ev_position_id" = o.id
+                      OR (e.:"ev_position_id" IS NULL AND e.:"ev_symbol" = o.symbol
+                          AND e.:"ev_exchange" = o.exchange))
+               ORDER BY e.:"ev_created_at"
+               LIMIT 1)
+           ELSE least((
+               SELECT min(e.:"ev_created_at" + interval '0')
+               FROM :"schema".:"events_table" AS e
+               WHERE e.:"ev_position_id" = o.id
+                 AND (e.:"ev_event_type" || '') = ANY (:'stop_loss_types'::text[])
+                 AND e.:"ev_created_at" + interval '0'
+                     >= o.opened_at - make_interval(secs => :'sl_match_before_seconds'::float8)
+                 AND e.:"ev_created_at" + interval '0' < $2::timestamptz), (
+               SELECT min(e.:"ev_created_at" + interval '0')
+               FROM :"schema".:"events_table" AS e
+               WHERE e.:"ev_symbol" = o.symbol AND e.:"ev_position_id" IS NULL
+                 AND (e.:"ev_exchange" || '') = o.exchange
+                 AND (e.:"ev_event_type" || '') = ANY (:'stop_loss_types'::text[])
+                 AND e.:"ev_created_at" + interval '0'
+                     >= o.opened_at - make_interval(secs => :'sl_match_before_seconds'::float8)
+                 AND e.:"ev_created_at" + interval '0' < $2::timestamptz))
+           END AS at
     FROM open_positions AS o
-    WHERE NOT o.flagged
+    WHERE NOT o.flagged AND o.opened_at < $4::timestamptz
 ),
--- >>> fragments/first_stop_loss.sql
--- (A fragment of a WITH clause: copied where a query needs it, between markers that
--- `python -m pytest_botaudit.database.sqlfiles` refreshes; one source of the rule.)
--- The first stop-loss of each position of the CTE `covered` (id, symbol, exchange, opened_at,
--- ended_at; instants): the first event of the stop-loss types naming it by position_id or,
--- without one (the bot's stop-loss manager writes none), by symbol and exchange, stamped at
--- most :'sl_match_before_seconds' before it opened and before it ended. Two equi-joins
--- (hashable) instead of one join on an OR; one pass over the stop-loss events.
-stop_loss_events AS (
-    SELECT e.:"ev_position_id"::bigint AS position_id, e.:"ev_symbol"::text AS symbol,
-           e.:"ev_exchange"::text AS exchange, e.:"ev_created_at" AS created_at,
-           e.:"ev_event_type"::text AS event_type
-    FROM :"schema".:"events_table" AS e
-    WHERE e.:"ev_event_type" = ANY (:'stop_loss_types'::text[])
-      AND e.:"ev_created_at" >= (SELECT min(c.opened_at) FROM covered AS c)
-                                - make_interval(secs => :'sl_match_before_seconds'::float8)
+judged AS (
+    SELECT o.exchange, o.symbol, o.opened_at,
+           NOT o.flagged AND o.opened_at < $4::timestamptz
+             AND (s.at IS NULL OR s.at >= $2::timestamptz) AS unprotected
+    FROM open_positions AS o
+    LEFT JOIN first_stop_loss AS s ON s.id = o.id
 ),
-first_stop_loss AS (
-    SELECT m.id, min(m.created_at) AS at
-    FROM (
-        SELECT c.id, s.created_at, c.opened_at, c.ended_at
-        FROM covered AS c JOIN stop_loss_events AS s ON s.position_id = c.id
-        UNION ALL
-        SELECT c.id, s.created_at, c.opened_at, c.ended_at
-        FROM covered AS c
-        JOIN stop_loss_events AS s
-          ON s.position_id IS NULL AND s.symbol = c.symbol::text AND s.exchange = c.exchange::text
-    ) AS m
-    WHERE m.created_at >= m.opened_at - make_interval(secs => :'sl_match_before_seconds'::float8)
-      AND (m.ended_at IS NULL OR m.created_at < m.ended_at)
-    GROUP BY m.id
-)
--- <<< fragments/first_stop_loss.sql
-,
 -- >>> fragments/force_closed.sql
 -- (A fragment of a WITH clause: copied where a query needs it, between markers that
 -- `python -m pytest_botaudit.database.sqlfiles` refreshes; one source of the rule.)
@@ -80,12 +91,20 @@ position_ends AS (
 )
 -- <<< fragments/force_closed.sql
 ,
-judged AS (
-    SELECT o.exchange, o.symbol, o.opened_at,
-           NOT o.flagged AND o.opened_at < $4::timestamptz
-             AND (s.at IS NULL OR s.at >= $2::timestamptz) AS unprotected
-    FROM open_positions AS o
-    LEFT JOIN first_stop_loss AS s ON s.id = o.id
+moved AS (  -- the rows that opened or stopped being open in the window
+    SELECT p.:"pos_exchange"::text AS exchange, p.:"pos_symbol"::text AS symbol,
+           p.:"pos_status"::text AS status, :pos_opened_ts AS opened_at, pe.ended_at,
+           pe.forced_path
+    FROM :"schema".:"positions_table" AS p
+    JOIN position_ends AS pe ON pe.id = p.:"pos_id"
+    -- a superset of them on the bare columns (three hours either side cover any change of a
+    -- zone's offset), checked exactly below; a force-close is found by its rule (the rule's
+    -- zone may not be the column's)
+    WHERE (p.:"pos_opened_at" >= ($1::timestamptz :pos_opened_ts_local) - interval '3 hours'
+           AND p.:"pos_opened_at" < ($2::timestamptz :pos_opened_ts_local) + interval '3 hours')
+       OR (p.:"pos_closed_at" >= ($1::timestamptz :pos_closed_ts_local) - interval '3 hours'
+           AND p.:"pos_closed_at" < ($2::timestamptz :pos_closed_ts_local) + interval '3 hours')
+       OR p.:"pos_exit_reason" LIKE ANY (:'force_reasons'::text[])
 )
 SELECT 'positions' AS kind,
        j.exchange,
@@ -102,23 +121,20 @@ FROM :"schema".:"events_table" AS e
 WHERE e.:"ev_created_at" >= $1::timestamptz AND e.:"ev_created_at" < $2::timestamptz
 GROUP BY e.:"ev_exchange", e.:"ev_event_type"
 UNION ALL
-SELECT 'opened', p.:"pos_exchange"::text, NULL, count(*), 0, 0, NULL
-FROM :"schema".:"positions_table" AS p
-JOIN position_ends AS pe ON pe.id = p.:"pos_id"
-WHERE :pos_opened_ts >= $1::timestamptz AND :pos_opened_ts < $2::timestamptz
-  AND (p.:"pos_status" = ANY (:'opened_statuses'::text[]) OR pe.forced_path IS NOT NULL)
-GROUP BY p.:"pos_exchange"
-UNION ALL
-SELECT kinds.kind, p.:"pos_exchange"::text, kinds.path, count(*), 0, 0,
-       array_agg(p.:"pos_symbol"::text ORDER BY p.:"pos_symbol")
-           FILTER (WHERE kinds.path IS NOT NULL)
-FROM :"schema".:"positions_table" AS p
-JOIN position_ends AS pe ON pe.id = p.:"pos_id"
-CROSS JOIN LATERAL (  -- a closed status is a close; a matching rule a force-close too
-    SELECT 'closed' AS kind, NULL::text AS path
-    WHERE p.:"pos_status" = ANY (:'closed_statuses'::text[])
+SELECT kinds.kind, m.exchange, kinds.path, count(*), 0, 0,
+       array_agg(m.symbol ORDER BY m.symbol) FILTER (WHERE kinds.path IS NOT NULL)
+FROM moved AS m
+CROSS JOIN LATERAL (  -- an opening; a closed status is a close; a matching rule a force-close too
+    SELECT 'opened' AS kind, NULL::text AS path
+    WHERE m.opened_at >= $1::timestamptz AND m.opened_at < $2::timestamptz
+      AND (m.status = ANY (:'opened_statuses'::text[]) OR m.forced_path IS NOT NULL)
     UNION ALL
-    SELECT 'force_closed', pe.forced_path WHERE pe.forced_path IS NOT NULL
+    SELECT 'closed', NULL
+    WHERE m.status = ANY (:'closed_statuses'::text[])
+      AND m.ended_at >= $1::timestamptz AND m.ended_at < $2::timestamptz
+    UNION ALL
+    SELECT 'force_closed', m.forced_path
+    WHERE m.forced_path IS NOT NULL
+      AND m.ended_at >= $1::timestamptz AND m.ended_at < $2::timestamptz
 ) AS kinds
-WHERE pe.ended_at >= $1::timestamptz AND pe.ended_at < $2::timestamptz
-GROUP BY kinds.kind, p.:"pos_exchange", kinds.path;
+GROUP BY kinds.kind, m.exchange, kinds.path;

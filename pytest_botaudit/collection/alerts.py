@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import overload
 
 from ..config.values import is_number
 from ..errors import ConfigError
@@ -13,12 +14,89 @@ from ..record.model import Gap, Incident, Severity, Snapshot
 TRAILING_SECONDS = 60.0
 
 
-def trailing(history: Sequence[Snapshot], seconds: float = TRAILING_SECONDS) -> list[Snapshot]:
+def trailing(history: Sequence[Snapshot], seconds: float = TRAILING_SECONDS) -> Sequence[Snapshot]:
     """The snapshots whose windows end within the last ``seconds`` of the newest one."""
+    if isinstance(history, TrailingMinute) and seconds == TRAILING_SECONDS:
+        return history
     if not history:
         return []
     newest = history[-1].window_end
     return [s for s in history if (newest - s.window_end).total_seconds() < seconds]
+
+
+class TrailingMinute(Sequence[Snapshot]):
+    """The snapshots whose windows end within TRAILING_SECONDS of the newest one, oldest first,
+    with running sums of what the per-minute rules add up: each tick costs the same whatever
+    the interval (at 1 s a minute holds 60 snapshots). The sums are the ones summing the
+    snapshots gives: counters count whole events, and a fraction falls back to summing."""
+
+    def __init__(self) -> None:
+        self._snapshots: deque[Snapshot] = deque()
+        # metric -> [sum of the known values, how many known, how many not whole]
+        self._values: dict[str, list[float]] = {}
+        self._counters: dict[str, list[float]] = {}
+
+    def __len__(self) -> int:
+        return len(self._snapshots)
+
+    @overload
+    def __getitem__(self, index: int) -> Snapshot: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Snapshot]: ...
+
+    def __getitem__(self, index: int | slice) -> Snapshot | Sequence[Snapshot]:
+        if isinstance(index, slice):
+            return list(self._snapshots)[index]
+        return self._snapshots[index]
+
+    def __iter__(self) -> Iterator[Snapshot]:
+        return iter(self._snapshots)
+
+    def append(self, snapshot: Snapshot) -> None:
+        self._snapshots.append(snapshot)
+        self._count(snapshot, 1)
+        newest = snapshot.window_end
+        while (newest - self._snapshots[0].window_end).total_seconds() >= TRAILING_SECONDS:
+            self._count(self._snapshots.popleft(), -1)
+
+    def _count(self, snapshot: Snapshot, sign: int) -> None:
+        for metric, running in self._values.items():
+            _add(running, snapshot.value(metric), sign)
+        for metric, running in self._counters.items():
+            _add(running, snapshot.counters.get(metric, 0.0), sign)
+
+    def total(self, metric: str) -> float | None:
+        """The known values of ``metric`` (Snapshot.value) summed; None: none known."""
+        running = self._values.get(metric)
+        if running is None:
+            running = self._values[metric] = [0.0, 0, 0]
+            for snapshot in self._snapshots:
+                _add(running, snapshot.value(metric), 1)
+        if running[2]:
+            known = [v for v in (s.value(metric) for s in self._snapshots) if v is not None]
+            return sum(known) if known else None
+        return running[0] if running[1] else None
+
+    def counted(self, counter: str) -> float:
+        """The counter summed over the snapshots (0 where one lacks it)."""
+        running = self._counters.get(counter)
+        if running is None:
+            running = self._counters[counter] = [0.0, 0, 0]
+            for snapshot in self._snapshots:
+                _add(running, snapshot.counters.get(counter, 0.0), 1)
+        if running[2]:
+            return sum(s.counters.get(counter, 0.0) for s in self._snapshots)
+        return running[0]
+
+
+def _add(running: list[float], value: float | None, sign: int) -> None:
+    if value is None:
+        return
+    running[0] += sign * value
+    running[1] += sign
+    if not float(value).is_integer():
+        running[2] += sign
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +115,8 @@ class AlertRule:
 
     def value(self, history: Sequence[Snapshot]) -> float | None:
         if self.per_minute:
+            if isinstance(history, TrailingMinute):
+                return history.total(self.metric)
             values = [s.value(self.metric) for s in trailing(history)]
             known = [v for v in values if v is not None]
             return sum(known) if known else None
@@ -60,10 +140,11 @@ def _no_price_updates(history: Sequence[Snapshot], threshold: float) -> bool:
     interval = (recent[-1].window_end - recent[-1].window_start).total_seconds()
     if covered < min(TRAILING_SECONDS, 10 * interval):
         return False
-    return (
-        recent[-1].gauges.get("positions_total", 0) > 0
-        and sum(s.counters.get("price_updates", 0) for s in recent) <= threshold
-    )
+    if recent[-1].gauges.get("positions_total", 0) <= 0:
+        return False
+    if isinstance(recent, TrailingMinute):
+        return recent.counted("price_updates") <= threshold
+    return sum(s.counters.get("price_updates", 0) for s in recent) <= threshold
 
 
 def seed_rules(overrides: Mapping[str, float] | None = None) -> tuple[AlertRule, ...]:
@@ -145,7 +226,7 @@ class IncidentTracker:
     def __init__(self, rules: Iterable[AlertRule], persist: int = 1) -> None:
         self.rules = tuple(rules)
         self.persist = max(1, persist)
-        self._history: deque[Snapshot] = deque()
+        self._history = TrailingMinute()
         self._streak: dict[str, list[tuple[Snapshot, float]]] = {}
         self._open: dict[str, Incident] = {}
         self._closed: list[Incident] = []
@@ -155,11 +236,7 @@ class IncidentTracker:
         """Feed one snapshot; returns the incidents that opened on it."""
         opened: list[Incident] = []
         self._history.append(snapshot)
-        while (
-            snapshot.window_end - self._history[0].window_end
-        ).total_seconds() >= TRAILING_SECONDS:
-            self._history.popleft()
-        history = list(self._history)
+        history = self._history
         for rule in self.rules:
             value = rule.fires(history)
             if value is None:

@@ -13,6 +13,7 @@ from ..config.settings import AuditSettings, Mode
 from ..config.values import format_duration
 from ..database.connection import Target
 from ..errors import BotAuditError, ConfigError
+from ..record.downsample import Limits
 from ..record.folder import LATEST, AuditDir, RunFolder
 from ..record.jsonl import RecordedRun
 from ..record.model import CollectionResult, Incident
@@ -70,10 +71,12 @@ def collect(
     observers: Observers | None = None,
     folder: RunFolder | None = None,
     recorded: tuple[Path, RecordedRun] | None = None,
+    metrics: Mapping[str, Limits] | None = None,
 ) -> CollectionResult:
     """The run the checks judge: collected now (live), rebuilt (window) or read back (replay,
     of ``recorded`` -- the file and one run read from it -- or the only run there is), its
-    files in ``folder`` (default: a new one)."""
+    files in ``folder`` (default: a new one); its chart series marked where ``metrics``'
+    thresholds are crossed."""
     observers = observers or Observers()
     s = settings
     folder = folder or run_folder(s)
@@ -84,7 +87,7 @@ def collect(
             f"botaudit: replaying run {chosen.run_id} of {path} (recorded every "
             f"{format_duration(chosen.header.interval)})"
         )
-        collected = replay(path, rule_overrides, s.persist, chosen)
+        collected = replay(path, rule_overrides, s.persist, chosen, metrics)
         result = write_summary(collected, folder)
     elif s.mode is Mode.WINDOW:
         assert s.since is not None
@@ -104,13 +107,14 @@ def collect(
                 log_paths=s.log,
                 rules=seed_rules(rule_overrides),
                 persist=s.persist,
+                limits=metrics,
             )
         )
     else:
-        result = _live(s, profile, rule_overrides, observers, folder)
-    without_log = sum(1 for snapshot in result.snapshots if snapshot.log_gap)
+        result = _live(s, profile, rule_overrides, observers, folder, metrics)
+    without_log = result.without_log()
     observers.say(
-        f"botaudit: {len(result.snapshots)}/{result.expected_ticks} snapshots "
+        f"botaudit: {result.taken}/{result.expected_ticks} snapshots "
         f"({result.stop_reason.value}), {len(result.gaps)} gaps"
         + (f", {without_log} ticks without the log" if without_log else "")
         + f"; summary {result.summary_path}"
@@ -124,6 +128,7 @@ def _live(
     rule_overrides: Mapping[str, float],
     observers: Observers,
     folder: RunFolder,
+    metrics: Mapping[str, Limits] | None,
 ) -> CollectionResult:
     resume = None
     if s.resume:
@@ -168,6 +173,7 @@ def _live(
         on_log_gap=on_log_gap,
         bot_pid=s.bot_pid,
         resume=resume,
+        limits=metrics,
     )
     try:
         return asyncio.run(collector.run())

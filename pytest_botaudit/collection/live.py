@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,8 +21,10 @@ from ..logs.reader import LogFollower
 from ..logs.scanner import bulk_of
 from ..logs.unprotected import UnprotectedMemory
 from ..logs.window import tick_categories
+from ..record.digest import RunDigest
+from ..record.downsample import Limits
 from ..record.folder import RunFolder
-from ..record.jsonl import RunEnd, RunHeader, SnapshotWriter
+from ..record.jsonl import RecordedSnapshots, RunEnd, RunHeader, SnapshotWriter
 from ..record.model import (
     CollectionResult,
     Gap,
@@ -51,7 +53,7 @@ class _Run:
     started: datetime
     began: float  # the monotonic clock's reading at `started`
     path: Path
-    snapshots: list[Snapshot]
+    digest: RunDigest  # what the checks read of the snapshots so far (each one let go)
     gaps: list[Gap]
     followers: list[LogFollower]
     analyzer: LogAnalyzer
@@ -108,8 +110,10 @@ class Collector:
         on_log_gap: Callable[[int, str], None] | None = None,
         bot_pid: int | None = None,
         resume: ResumePoint | None = None,
+        limits: Mapping[str, Limits] | None = None,
     ) -> None:
         self.dsn = dsn
+        self.limits = limits
         self.target = Target.of(dsn)
         self.profile = profile
         self.duration = duration
@@ -179,6 +183,7 @@ class Collector:
     def _new_run(self) -> _Run:
         resumed = self.resume
         started = resumed.started_at if resumed else self.clock()
+        kept = resumed.snapshots if resumed else ()  # fed to the digest (the new ones: each tick)
         # the bulk counts for no tick (price ticks, event echoes): the followers count it unread
         bulk = bulk_of(self.profile, keep=tick_categories(self.profile))
         return _Run(
@@ -186,7 +191,7 @@ class Collector:
             # the monotonic clock's reading at `started` (in the past when resuming)
             began=self.monotonic() - (self.clock() - started).total_seconds(),
             path=resumed.path if resumed else self.folder.snapshot_file(started),
-            snapshots=list(resumed.snapshots) if resumed else [],
+            digest=RunDigest.of(started, kept, self.expected_ticks, self.limits),
             gaps=list(resumed.gaps) if resumed else [],
             followers=[
                 LogFollower(p, self.profile.log_timezone, fast=bulk) for p in self.log_paths
@@ -196,7 +201,7 @@ class Collector:
         )
 
     async def _collect(self, writer: SnapshotWriter, run: _Run) -> None:
-        first_tick = self._begin(writer, run.started, run.snapshots, run.gaps)
+        first_tick = self._begin(writer, run.started, run.gaps)
         run.missing_columns = await self.link.missing_columns()
         for tick in range(first_tick, self.expected_ticks + 1):
             due = run.began + tick * self.interval + self.settle
@@ -225,7 +230,7 @@ class Collector:
         else:
             run.carried = {}
             item = replace(item, log_gap=self._log_gap(run, tick))
-            run.snapshots.append(item)
+            run.digest.feed(item)
             self._observe(item)
         writer.tick(item)  # a tick that cannot be written is judged all the same
         if self.on_hour is not None and _hours(window_end - run.started) > _hours(
@@ -233,7 +238,7 @@ class Collector:
         ):  # an hour of the audit is complete: what it holds so far
             self.on_hour(self._result(run, window_end))
         if self.on_tick is not None:
-            done = (len(run.snapshots), len(run.gaps), len(self.tracker.open_incidents))
+            done = (run.digest.count, len(run.gaps), len(self.tracker.open_incidents))
             elapsed = self.monotonic() - run.began
             self.on_tick(Progress(tick, self.expected_ticks, elapsed, self.duration, *done, item))
 
@@ -247,17 +252,17 @@ class Collector:
         return gap
 
     def _result(self, run: _Run, ended: datetime, error: str | None = None) -> CollectionResult:
-        return CollectionResult(
-            run.started, ended, self.interval, self.duration, tuple(run.snapshots),
+        return CollectionResult(  # an hour's interim result shares the digest still being fed
+            run.started, ended, self.interval, self.duration,
+            RecordedSnapshots(run.path, run.digest.count),
             tuple(sorted(run.gaps, key=lambda g: g.tick)), tuple(self.tracker.incidents()),
             self._stop_reason, error, run.missing_types, run.missing_columns, run.path,
+            digest=run.digest,
         )  # fmt: skip
 
     # -- the loop's parts ----------------------------------------------------------------
 
-    def _begin(
-        self, writer: SnapshotWriter, started: datetime, snapshots: list[Snapshot], gaps: list[Gap]
-    ) -> int:
+    def _begin(self, writer: SnapshotWriter, started: datetime, gaps: list[Gap]) -> int:
         """Write the run's header (or the resume marker) and return the first tick to take.
         When resuming, the incidents are rebuilt from what was recorded, and every tick whose
         time passed while no process was collecting becomes a gap."""
@@ -272,7 +277,7 @@ class Collector:
                 )
             )
             return 1
-        recorded: list[Snapshot | Gap] = [*snapshots, *gaps]
+        recorded: list[Snapshot | Gap] = [*self.resume.snapshots, *gaps]
         self.tracker.replay(recorded)
         last = max((x.tick for x in recorded), default=0)
         elapsed = (self.clock() - started).total_seconds()

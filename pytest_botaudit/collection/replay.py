@@ -9,11 +9,20 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import ConfigError, RecordError
+from ..record.digest import RunDigest
+from ..record.downsample import Limits
 from ..record.folder import LATEST, AuditDir, RunFolder
 from ..record.jsonl import RecordedRun, read_run, read_runs
 from ..record.legacy import LEGACY_BLIND
 from ..record.lock import held_by, stale_holder
-from ..record.model import CollectionResult, Gap, ResumePoint, Snapshot, StopReason
+from ..record.model import (
+    CollectionResult,
+    Gap,
+    ResumePoint,
+    Snapshot,
+    StopReason,
+    expected_ticks,
+)
 from .alerts import AlertRule, IncidentTracker, seed_rules
 
 ALL_RUNS = "all"
@@ -54,6 +63,7 @@ def replay(
     rule_overrides: Mapping[str, float] | None = None,
     persist: int = 1,
     run: RecordedRun | None = None,
+    limits: Mapping[str, Limits] | None = None,
 ) -> CollectionResult:
     """A recorded run as a CollectionResult, its incidents recomputed from the snapshots
     (the file's only run unless ``run`` is given)."""
@@ -89,6 +99,7 @@ def replay(
         missing,
         path,
         stop,
+        limits=limits,
     )
     return replace(result, error=error)
 
@@ -105,10 +116,12 @@ def rebuilt_run(
     missing_event_types: Mapping[str, tuple[str, ...]],
     path: Path,
     stop_reason: StopReason = StopReason.COMPLETED,
+    limits: Mapping[str, Limits] | None = None,
 ) -> CollectionResult:
-    """A completed run from ticks recorded or rebuilt (replay, window mode): its incidents are
-    recomputed from the snapshots, exactly as the live collector would have opened them."""
+    """A completed run from recorded ticks (replay): its incidents are recomputed from the
+    snapshots, exactly as the live collector would have opened them, and its digest fed."""
     tracker = IncidentTracker(rules, persist).replay([*snapshots, *gaps])
+    planned = max(len(snapshots), expected_ticks(duration, interval))
     return CollectionResult(
         started_at=started,
         ended_at=ended,
@@ -122,6 +135,7 @@ def rebuilt_run(
         missing_event_types=missing_event_types,
         missing_columns=(),
         snapshot_path=path,
+        digest=RunDigest.of(started, snapshots, planned, limits),
     )
 
 

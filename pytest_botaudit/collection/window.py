@@ -4,24 +4,28 @@ tables and the log in a few queries, without waiting (the CI-gate case)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from ..config.profile import Profile
 from ..database.connection import DB_ERRORS, Reconnect, Target, connect, describe_error
-from ..database.queries import AuditDatabase, WindowPosition, WindowRows
+from ..database.queries import AuditDatabase, WindowPosition
 from ..errors import BotAuditError, DatabaseUnavailable, WriteFailed
 from ..logs.window import LogTicks, log_ticks
+from ..record.digest import RunDigest
+from ..record.downsample import Limits
 from ..record.folder import RunFolder
-from ..record.jsonl import RunEnd, RunHeader, SnapshotWriter
-from ..record.model import CollectionResult, StopReason, expected_ticks
+from ..record.jsonl import RecordedSnapshots, RunEnd, RunHeader, SnapshotWriter
+from ..record.model import CollectionResult, Snapshot, StopReason, expected_ticks
 from ..record.summary import failed, write_summary
-from .alerts import AlertRule, seed_rules
-from .replay import rebuilt_run
+from .alerts import AlertRule, IncidentTracker, seed_rules
 from .signals import install_stop_signals
 from .snapshots import build_snapshot, with_log
 
@@ -37,7 +41,11 @@ async def reconstruct(
     log_paths: Sequence[Path] = (),
     rules: Sequence[AlertRule] | None = None,
     persist: int = 1,
+    limits: Mapping[str, Limits] | None = None,
 ) -> CollectionResult:
+    """The period's ticks, each built as the database hands over its rows, written to the
+    snapshot file and fed to the run's digest and incidents, then let go: memory stays flat
+    whatever the number of ticks. ``limits``: the thresholds the digest's series mark."""
     ticks = expected_ticks((until - since).total_seconds(), interval)
     end = since + timedelta(seconds=ticks * interval)
     task = asyncio.current_task()
@@ -47,70 +55,151 @@ async def reconstruct(
     def interrupt(reason: StopReason) -> None:
         task.cancel()
 
-    restore = install_stop_signals(interrupt)
-    stop = StopReason.COMPLETED
-    rows: WindowRows | None = None
-    present: set[str] = set()
-    logged = LogTicks()
-    try:
-        rows, present = await _window_rows(dsn, profile, since, end, interval)
-        logged = await asyncio.to_thread(log_ticks, log_paths, profile, since, end, interval)
-    except asyncio.CancelledError:
-        task.uncancel()
-        stop = StopReason.INTERRUPTED
-    finally:
-        restore()
-    per_tick: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
-    for row in rows.counts if rows else []:
-        per_tick[row["tick"]].append(row)
-    if rows:
-        for tick, position_rows in position_ticks(rows.positions, profile, since, interval, ticks):
-            per_tick[tick] += position_rows
-    snapshots = []
-    for tick in range(1, ticks + 1 if rows else 1):
-        window_start = since + timedelta(seconds=(tick - 1) * interval)
-        window_end = window_start + timedelta(seconds=interval)
-        snapshot = build_snapshot(
-            per_tick[tick], profile, tick, window_start, window_end, window_end
-        )
-        snapshots.append(
-            with_log(
-                snapshot,
-                profile,
-                logged.counts.get(tick, {}),
-                logged.unprotected.get(tick, frozenset()),
-            )
-        )
-    missing = profile.unseen(present) if rows else {}
     folder = RunFolder(out_dir)
     path = folder.snapshot_file(since)
-    failure: str | None = None
-    try:
-        with SnapshotWriter(path) as writer:
-            writer.header(
-                RunHeader(since, interval, ticks * interval, profile.source, mode="window")
-            )
-            for snapshot in snapshots:
-                writer.tick(snapshot)
-            writer.end(RunEnd(end, stop, missing))
-    except WriteFailed as exc:  # a full disk: what was rebuilt is judged all the same
-        failure = str(exc)
-    result = rebuilt_run(
-        since,
-        end,
-        interval,
-        ticks * interval,
-        snapshots,
-        (),
-        rules if rules is not None else seed_rules(),
-        persist,
-        missing,
-        path,
-        stop,
+    tracker = IncidentTracker(rules if rules is not None else seed_rules(), persist)
+    digest = RunDigest(since, ticks, limits)
+    stop = StopReason.COMPLETED
+    missing: dict[str, tuple[str, ...]] = {}
+    header = RunHeader(since, interval, ticks * interval, profile.source, mode="window")
+    restore = install_stop_signals(interrupt)
+    # the file appears with its header once the database answered (a refused audit leaves none)
+    with SnapshotWriter(path) as writer:
+        lines = _Lines(writer, header)
+        try:
+            async with _window_database(dsn, profile) as database:
+                present = await database.event_types_present(profile.all_event_types)
+                logged = await asyncio.to_thread(
+                    log_ticks, log_paths, profile, since, end, interval
+                )
+                done = 0  # the ticks taken: a lost connection's new snapshot goes on after them
+
+                async def rebuild() -> None:
+                    nonlocal done
+                    async with database.session.transaction():
+                        positions = await database.window_positions(since, end)
+                        counts = database.window_counts(since, end, interval)
+                        lines.start()
+                        async for snapshot in _snapshots(
+                            counts, positions, logged, profile, since, interval, ticks
+                        ):
+                            if snapshot.tick <= done:
+                                continue
+                            lines.tick(snapshot)
+                            digest.feed(snapshot)
+                            tracker.observe(snapshot)
+                            done = snapshot.tick
+
+                # a server restarting meanwhile: the two queries of one snapshot of the tables
+                # run again together on a fresh connection
+                await database.session.retried(rebuild)
+                missing = profile.unseen(present)
+        except asyncio.CancelledError:
+            task.uncancel()
+            stop = StopReason.INTERRUPTED
+        except BaseException as exc:
+            if lines.started:  # the ticks so far stay, marked as a run that failed
+                lines.end(RunEnd(end, StopReason.ERROR, {}))
+            if isinstance(exc, DB_ERRORS) and not isinstance(exc, BotAuditError):
+                raise BotAuditError(describe_error(exc, dsn)) from None
+            raise
+        finally:
+            restore()
+        lines.end(RunEnd(end, stop, missing))
+    result = CollectionResult(
+        started_at=since,
+        ended_at=end,
+        interval=interval,
+        duration=ticks * interval,
+        snapshots=RecordedSnapshots(path, digest.count),
+        gaps=(),
+        incidents=tuple(tracker.incidents()),
+        stop_reason=stop,
+        error=None,
+        missing_event_types=missing,
+        missing_columns=(),
+        snapshot_path=path,
+        digest=digest,
     )
-    if failure is not None:
-        result = failed(result, failure)
+    if lines.failure is not None:  # a full disk: what was rebuilt is judged all the same
+        result = failed(result, lines.failure)
     return write_summary(result, folder)
+
+
+class _Lines:
+    """The window's lines of the snapshot file: its header once, then each line; after a write
+    that failed (a full disk) no more, the reason kept."""
+
+    def __init__(self, writer: SnapshotWriter, header: RunHeader) -> None:
+        self.writer = writer
+        self.header = header
+        self.started = False  # the header was written (or tried)
+        self.failure: str | None = None
+
+    def start(self) -> None:
+        if not self.started:
+            self.started = True
+            self._write(self.writer.header, self.header)
+
+    def tick(self, snapshot: Snapshot) -> None:
+        self._write(self.writer.tick, snapshot)
+
+    def end(self, end: RunEnd) -> None:
+        self.start()
+        self._write(self.writer.end, end)
+
+    def _write(self, line: Callable[[Any], None], record: Any) -> None:
+        if self.failure is None:
+            try:
+                line(record)
+            except WriteFailed as exc:
+                self.failure = str(exc)
+
+
+async def _snapshots(
+    counts: AsyncIterator[list[asyncpg.Record]],
+    positions: Sequence[WindowPosition],
+    logged: LogTicks,
+    profile: Profile,
+    since: datetime,
+    interval: float,
+    ticks: int,
+) -> AsyncIterator[Snapshot]:
+    """Each tick of the period in order: its events' rows (sql/window_counts.sql, streamed in
+    tick order) and its positions' rows (position_ticks) folded as a live tick folds hers."""
+    moved = position_ticks(positions, profile, since, interval, ticks)
+    next_moved = next(moved, None)
+    batch: list[asyncpg.Record] = []
+    at = 0  # the next row of the batch
+    exhausted = False
+    for tick in range(1, ticks + 1):
+        rows: list[Mapping[str, Any]] = []
+        while True:
+            if at == len(batch):
+                if exhausted:
+                    break
+                batch, at = await anext(counts, []), 0
+                if not batch:
+                    exhausted = True
+                    break
+            row = batch[at]
+            if row["tick"] > tick:
+                break
+            if row["tick"] == tick:
+                rows.append(row)
+            at += 1
+        if next_moved is not None and next_moved[0] == tick:
+            rows += next_moved[1]
+            next_moved = next(moved, None)
+        window_start = since + timedelta(seconds=(tick - 1) * interval)
+        window_end = window_start + timedelta(seconds=interval)
+        snapshot = build_snapshot(rows, profile, tick, window_start, window_end, window_end)
+        yield with_log(
+            snapshot,
+            profile,
+            logged.counts.get(tick, {}),
+            logged.unprotected.get(tick, frozenset()),
+        )
 
 
 def _tick_at_or_after(moment: datetime, since: datetime, interval: float) -> int:
@@ -216,28 +305,24 @@ def position_ticks(
             yield tick, rows
 
 
-async def _window_rows(
-    dsn: Target | str | None,
-    profile: Profile,
-    since: datetime,
-    end: datetime,
-    interval: float,
-) -> tuple[WindowRows, set[str]]:
-    """The period's per-tick counts and gauges, and which of the profile's event types occur."""
-    try:  # a server restarting meanwhile: each query runs again on a fresh connection
+@contextlib.asynccontextmanager
+async def _window_database(
+    dsn: Target | str | None, profile: Profile
+) -> AsyncIterator[AuditDatabase]:
+    """The audit's queries on a session of their own, once the tables have every column; a
+    statement that loses its connection (a server restarting) runs again on a fresh one."""
+    try:
         session = await connect(dsn, reconnect=Reconnect())
     except DatabaseUnavailable as exc:
         raise BotAuditError(f"window mode needs the database: {exc}") from None
     try:
-        database = await AuditDatabase.open(session, profile)
-        missing_columns = tuple(await database.missing_columns())
+        try:
+            database = await AuditDatabase.open(session, profile)
+            missing_columns = tuple(await database.missing_columns())
+        except DB_ERRORS as exc:
+            raise BotAuditError(describe_error(exc, dsn)) from None
         if missing_columns:
             raise BotAuditError(f"the database lacks {', '.join(missing_columns)}")
-        # the two queries of one snapshot of the tables, retried together
-        rows = await session.retried(lambda: database.window_rows(since, end, interval))
-        present = await database.event_types_present(profile.all_event_types)
-    except DB_ERRORS as exc:
-        raise BotAuditError(describe_error(exc, dsn)) from None
+        yield database
     finally:
         await session.close()
-    return rows, present

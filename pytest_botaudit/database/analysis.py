@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -16,6 +17,7 @@ import asyncpg
 from ..config.profile import Profile
 from ..errors import ReadOnlyViolation
 from .connection import ReadOnlySession
+from .pool import run_spread
 from .queries import AuditDatabase
 from .sqlfiles import load_sql, render
 from .variables import sql_variables
@@ -154,40 +156,79 @@ def _redacted(value: object, profile: Profile) -> object:
     return profile.redact(value) if isinstance(value, str) else value
 
 
-async def run_analysis(
+async def analysis_table(
     session: ReadOnlySession,
+    name: str,
+    profile: Profile,
+    since: dt.datetime,
+    until: dt.datetime,
+    zones: ColumnZones,
+) -> Table:
+    """One file of sql/analysis/ over [since, until); "not available" (a missing table or
+    column, no permission, the statement timeout) rather than zeros."""
+    started = time.perf_counter()
+    try:
+        sql, args = analysis_sql(name, profile, since, until, zones)
+        rows = await session.fetch(sql, *args)
+    except _UNAVAILABLE as exc:
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        return Table(name, unavailable=reason)
+    columns = tuple(rows[0].keys()) if rows else ()
+    return Table(
+        name,
+        columns,
+        # the bot's texts (error messages, event data) are evidence, and carry secrets as its
+        # log does: the same redaction
+        tuple(tuple(_redacted(v, profile) for v in row.values()) for row in rows),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def analysis_jobs(
+    profile: Profile, since: dt.datetime, until: dt.datetime, zones: ColumnZones
+) -> list[Callable[[ReadOnlySession], Awaitable[Table]]]:
+    """Every table of every section as a job for any session (database.pool), in order."""
+    return [
+        partial(_table_job, name=name, profile=profile, since=since, until=until, zones=zones)
+        for spec in SECTIONS
+        for name in spec.files
+    ]
+
+
+async def _table_job(
+    session: ReadOnlySession,
+    *,
+    name: str,
+    profile: Profile,
+    since: dt.datetime,
+    until: dt.datetime,
+    zones: ColumnZones,
+) -> Table:
+    return await analysis_table(session, name, profile, since, until, zones)
+
+
+def assemble(since: dt.datetime, until: dt.datetime, tables: Sequence[Table]) -> DatabaseAnalysis:
+    """The sections of ``tables``, given in the order of analysis_jobs."""
+    found = iter(tables)
+    sections = tuple(
+        Section(spec.number, spec.title, tuple(next(found) for _ in spec.files))
+        for spec in SECTIONS
+    )
+    return DatabaseAnalysis(since, until, sections)
+
+
+async def run_analysis(
+    session: ReadOnlySession | Sequence[ReadOnlySession],
     profile: Profile,
     since: dt.datetime,
     until: dt.datetime,
     zones: ColumnZones | None = None,
 ) -> DatabaseAnalysis:
-    """Every section over [since, until); a table that cannot run here (a missing table or
-    column, no permission, the statement timeout) is "not available", never zeros. ``zones``
-    (of the database's naive columns) is read from the database when not given."""
+    """Every section over [since, until), its tables spread over the ``session`` (or sessions)
+    given; a table that cannot run here is "not available", never zeros. ``zones`` (of the
+    database's naive columns) is read from the database when not given."""
+    sessions = [session] if isinstance(session, ReadOnlySession) else list(session)
     if zones is None:
-        zones = (await AuditDatabase.open(session, profile)).zones
-    sections = []
-    for spec in SECTIONS:
-        tables = []
-        for name in spec.files:
-            started = time.perf_counter()
-            try:
-                sql, args = analysis_sql(name, profile, since, until, zones)
-                rows = await session.fetch(sql, *args)
-            except _UNAVAILABLE as exc:
-                reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
-                tables.append(Table(name, unavailable=reason))
-                continue
-            columns = tuple(rows[0].keys()) if rows else ()
-            tables.append(
-                Table(
-                    name,
-                    columns,
-                    # the bot's texts (error messages, event data) are evidence, and
-                    # carry secrets as its log does: the same redaction
-                    tuple(tuple(_redacted(v, profile) for v in row.values()) for row in rows),
-                    seconds=time.perf_counter() - started,
-                )
-            )
-        sections.append(Section(spec.number, spec.title, tuple(tables)))
-    return DatabaseAnalysis(since, until, tuple(sections))
+        zones = (await AuditDatabase.open(sessions[0], profile)).zones
+    tables = await run_spread(sessions, analysis_jobs(profile, since, until, zones))
+    return assemble(since, until, tables)

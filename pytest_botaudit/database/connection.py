@@ -234,6 +234,18 @@ class ReadOnlySession:
 
         return await self.retried(run)
 
+    async def stream(
+        self, sql: str, *args: Any, batch: int = 5000
+    ) -> AsyncIterator[list[asyncpg.Record]]:
+        """The rows of one statement as they arrive, ``batch`` rows at a time (a cursor), not
+        all at once: inside ``transaction()``, whose snapshot they are read from."""
+        if not self._grouped:
+            raise ReadOnlyViolation("a cursor is read inside transaction()")
+        async with self._statement():
+            cursor = await self._connection.cursor(sql, *args)
+            while rows := await cursor.fetch(batch):
+                yield rows
+
     @contextlib.asynccontextmanager
     async def _statement(self) -> AsyncIterator[None]:
         if not self._grouped:

@@ -4,7 +4,7 @@ read-only session, returning dataclasses."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -112,14 +112,6 @@ class QueryVetting:
         if self.error:
             return f"query {self.name}: does not parse (the schema check fails it): {self.error}"
         return f"query {self.name}: one SELECT, only readers called"
-
-
-@dataclass(frozen=True, slots=True)
-class WindowRows:
-    """Window mode's raw material: per-tick event counts and the positions of the period."""
-
-    counts: tuple[asyncpg.Record, ...]
-    positions: tuple[WindowPosition, ...]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -296,13 +288,10 @@ class AuditDatabase:
             for r in rows
         ]
 
-    async def window_rows(self, since: datetime, end: datetime, interval: float) -> WindowRows:
-        """sql/window_counts.sql and sql/window_positions.sql over a past period, in one
-        read-only transaction."""
-        async with self.session.transaction():
-            counts = await self.session.fetch(self._window_counts, since, end, interval)
-            rows = await self.session.fetch(self._window_positions, since, end)
-        positions = tuple(
+    async def window_positions(self, since: datetime, end: datetime) -> list[WindowPosition]:
+        """sql/window_positions.sql: every position open at some moment of a past period."""
+        rows = await self.session.fetch(self._window_positions, since, end)
+        return [
             WindowPosition(
                 int(r["id"]),
                 r["symbol"],
@@ -315,8 +304,15 @@ class AuditDatabase:
                 bool(r["has_stop_loss"]),
             )
             for r in rows
-        )
-        return WindowRows(tuple(counts), positions)
+        ]
+
+    def window_counts(
+        self, since: datetime, end: datetime, interval: float
+    ) -> AsyncIterator[list[asyncpg.Record]]:
+        """sql/window_counts.sql, its rows in tick order as they arrive, a batch at a time
+        (inside the session's transaction(), with window_positions for the same snapshot of
+        the tables)."""
+        return self.session.stream(self._window_counts, since, end, interval)
 
     async def columns(self) -> dict[str, dict[str, str]]:
         tables = list(self.profile.tables.values())

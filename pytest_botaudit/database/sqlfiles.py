@@ -14,8 +14,9 @@ from ..bundled import bundled_dir
 # `::type` casts are left alone.
 _VARIABLE = re.compile(r"(?<![:\w]):(?P<quote>[\"'])(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P=quote)")
 # `:pos_opened_ts` (psql's unquoted form) is an SQL expression substituted as it is: only names
-# ending in _ts or _ts_rule are such expressions (a timestamp column read as an instant)
-_RAW_VARIABLE = re.compile(r"(?<![:\w]):(?P<name>[a-z_]+_ts(?:_rule)?)\b")
+# ending in _ts, _ts_rule or _ts_local are such expressions (a timestamp column read as an
+# instant, and an instant written as the column's kind of value)
+_RAW_VARIABLE = re.compile(r"(?<![:\w]):(?P<name>[a-z_]+_ts(?:_rule|_local)?)\b")
 
 
 def sql_dir() -> Traversable:

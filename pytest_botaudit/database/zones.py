@@ -53,11 +53,17 @@ class ColumnZones:
 
     def sql_names(self, profile: Profile) -> dict[str, str]:
         """The raw psql variables of the timestamp expressions: ``:pos_opened_ts`` in the
-        column's zone, ``:pos_opened_ts_rule`` in the zone of a force-close rule (``r.zone``)."""
+        column's zone, ``:pos_opened_ts_rule`` in the zone of a force-close rule (``r.zone``),
+        and ``:pos_opened_ts_local``, what turns an instant into the column's own kind of value
+        (`` AT TIME ZONE 'zone'`` for a naive column, nothing else): compared with the bare
+        column, a bound so written lets a query read the column's index."""
         names: dict[str, str] = {}
         for key, variable in TIMESTAMP_COLUMNS.items():
             names[variable] = self.expression(profile, key)
             names[f"{variable}_rule"] = self.expression(profile, key, "r.zone")
+            zone = self.naive.get(key)
+            local = "" if zone is None else f" AT TIME ZONE {quote_literal(zone)}"
+            names[f"{variable}_local"] = local
         return names
 
     def describe(self) -> str:

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ..logs.model import LogAnalysis
-from ..record.model import Snapshot
+from ..record.digest import KEPT_RUNS, RunDigest
 from ..timefmt import clock
 
-EVIDENCE_LIMIT = 10
+EVIDENCE_LIMIT = KEPT_RUNS  # the digest keeps as many runs above zero as evidence names
 
 
 def minute(stamp: datetime) -> str:
@@ -23,38 +23,29 @@ def capped(lines: Sequence[str], what: str = "more") -> tuple[str, ...]:
     return head
 
 
-def ticks_over_zero(snapshots: Sequence[Snapshot], metric: str) -> tuple[str, ...]:
+def ticks_over_zero(digest: RunDigest, metric: str) -> tuple[str, ...]:
     """Where the metric was above zero: runs of consecutive ticks with the same value."""
-    runs: list[list[Snapshot]] = []
-    for snapshot in snapshots:
-        value = snapshot.value(metric) or 0
-        if value <= 0:
-            continue
-        last = runs[-1][-1] if runs else None
-        if last is not None and last.tick == snapshot.tick - 1 and last.value(metric) == value:
-            runs[-1].append(snapshot)
-        else:
-            runs.append([snapshot])
+    over = digest.over_zero(metric)
     hits = []
-    for run in runs:
-        first, end = run[0], run[-1]
-        value = first.value(metric) or 0
-        named = sorted({name for s in run for name in s.unprotected})
+    for run in over.runs[:EVIDENCE_LIMIT]:
+        named = sorted(run.names)
         which = f" ({', '.join(named)})" if metric == "unprotected_positions" and named else ""
-        if first is end:
-            hits.append(f"tick {first.tick} at {minute(first.taken_at)}: {value:g}{which}")
+        if run.first_tick == run.last_tick:
+            hits.append(f"tick {run.first_tick} at {minute(run.first_at)}: {run.value:g}{which}")
         else:
             hits.append(
-                f"ticks {first.tick}-{end.tick} ({minute(first.taken_at)}-"
-                f"{minute(end.taken_at)}): {value:g}{which}"
+                f"ticks {run.first_tick}-{run.last_tick} ({minute(run.first_at)}-"
+                f"{minute(run.last_at)}): {run.value:g}{which}"
             )
-    return capped(hits, "more runs")
+    if over.count > EVIDENCE_LIMIT:
+        hits.append(f"... and {over.count - EVIDENCE_LIMIT} more runs")
+    return tuple(hits)
 
 
-def distinct_unprotected(snapshots: Sequence[Snapshot]) -> int:
+def distinct_unprotected(digest: RunDigest) -> int:
     """How many positions went without a stop-loss at some tick: the database's SYMBOL@exchange
     and the log's SYMBOL, a log symbol the database already names counted once."""
-    seen = {name for s in snapshots for name in s.unprotected}
+    seen = digest.unprotected
     from_rows = {name for name in seen if "@" in name}
     symbols = {name.partition("@")[0] for name in from_rows}
     return len(from_rows) + len({name for name in seen - from_rows if name not in symbols})

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ..record.digest import digest_of
 from ..record.model import Severity
 from .evidence import (
     EVIDENCE_LIMIT,
@@ -40,9 +41,9 @@ def _db_source(audit: AuditData, counter: str) -> Source | str:
     if types:
         table = f"{audit.profile.schema}.{audit.profile.tables['events']}"
         return f"event types {list(types)} never occur in {table}"
-    if not collection.snapshots:
+    if not collection.taken:
         return "no snapshots were collected"
-    return ("database", collection.total(counter), ticks_over_zero(collection.snapshots, counter))
+    return ("database", collection.total(counter), ticks_over_zero(digest_of(collection), counter))
 
 
 def _log_category(audit: AuditData, counter: str) -> str | None:
@@ -71,7 +72,7 @@ def _counter_and_log(audit: AuditData, counter: str) -> Measurement:
 
 def snapshots_collected(audit: AuditData) -> Measurement:
     collection = audit.collection
-    got, expected = len(collection.snapshots), collection.expected_ticks
+    got, expected = collection.taken, collection.expected_ticks
     evidence = tuple(
         f"gap at tick {g.tick} ({minute(g.window_start)}-{minute(g.window_end)}): {g.reason}"
         for g in collection.gaps
@@ -92,7 +93,7 @@ def snapshot_gaps(audit: AuditData) -> Measurement:
 
 def _incidents(audit: AuditData, severity: Severity) -> Measurement:
     """Incidents are judged on snapshots: none judged, none could have opened."""
-    if not audit.collection.snapshots:
+    if not audit.collection.taken:
         return Measurement.no_data("no snapshot was judged (none collected)")
     found = audit.collection.incidents_of(severity)
     evidence = tuple(
@@ -103,7 +104,7 @@ def _incidents(audit: AuditData, severity: Severity) -> Measurement:
     return Measurement(
         float(len(found)),
         capped(evidence),
-        f"{len(audit.collection.snapshots)} snapshots judged",
+        f"{audit.collection.taken} snapshots judged",
     )
 
 
@@ -118,10 +119,10 @@ def warning_alerts(audit: AuditData) -> Measurement:
 def unprotected_positions(audit: AuditData) -> Measurement:
     """The positions that went without a stop-loss at some tick (the database's and those
     the bot's own log names), or that the analysis finds unprotected between two ticks."""
-    snapshots = audit.collection.snapshots
-    if not snapshots:
+    if not audit.collection.taken:
         return Measurement.no_data("no snapshots were collected")
-    evidence = ticks_over_zero(snapshots, "unprotected_positions")
+    digest = digest_of(audit.collection)
+    evidence = ticks_over_zero(digest, "unprotected_positions")
     rows = _analysis_rows(audit, 2, "02b_unprotected_positions")
     evidence += tuple(  # each position and how long (database analysis, section 2)
         f"#{r['id']} {r['symbol']} ({r['exchange']}) without stop-loss for "
@@ -139,7 +140,7 @@ def unprotected_positions(audit: AuditData) -> Measurement:
         for p in audit.window.unprotected_now
     )
     # recorded runs of older versions name no positions: their peak is what they know
-    ticks = distinct_unprotected(snapshots) or audit.collection.peak("unprotected_positions")
+    ticks = distinct_unprotected(digest) or audit.collection.peak("unprotected_positions")
     sources: list[Source] = [("database", float(max(ticks, len(rows))), evidence)]
     if audit.log_live and audit.log is not None:
         sources.append(
@@ -179,17 +180,17 @@ def _analysis_rows(audit: AuditData, number: int, table: str) -> list[dict[str, 
 
 
 def aged_positions(audit: AuditData) -> Measurement:
-    snapshots = audit.collection.snapshots
-    if not snapshots:
+    taken = audit.collection.taken
+    if not taken:
         return Measurement.no_data("no snapshots were collected")
     buckets = ", ".join(
         f"{r['bucket']}: {r['positions']}" for r in _analysis_rows(audit, 6, "06_aged_buckets")
     )
     return Measurement(
         audit.collection.peak("aged_positions"),
-        ticks_over_zero(snapshots, "aged_positions")
+        ticks_over_zero(digest_of(audit.collection), "aged_positions")
         + ((f"open at the end, by age (analysis section 6): {buckets}",) if buckets else ()),
-        f"peak over {len(snapshots)} snapshots, older than {audit.profile.max_age_hours:g} h",
+        f"peak over {taken} snapshots, older than {audit.profile.max_age_hours:g} h",
     )
 
 

@@ -8,12 +8,12 @@ import enum
 import errno
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, overload
 
 from ..config.values import format_duration
 from ..errors import RecordError, WriteFailed
@@ -143,29 +143,21 @@ class RecordedRun:
 class SnapshotWriter:
     """Appends one JSON object per line and writes it through at once, so a killed audit keeps
     all but the tick in flight. It holds the run folder's lock while open (one writer per run,
-    record/lock.py). A line starts on a line of its own even when the file ends in a torn one
-    (an audit killed mid-write); a line that cannot be written whole (a full disk) is taken
-    back, so the file never ends in half a record, and WriteFailed says why."""
+    record/lock.py); the file is opened (created) with its first line. A line starts on a line
+    of its own even when the file ends in a torn one (an audit killed mid-write); a line that
+    cannot be written whole (a full disk) is taken back, so the file never ends in half a
+    record, and WriteFailed says why."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lock = RunLock(path.parent)
         self._handle: BinaryIO | None = None
+        self._entered = False
         self._size = 0  # where the last whole line ends
 
     def __enter__(self) -> SnapshotWriter:
         self.lock.acquire()
-        try:
-            self._handle = self.path.open("a+b", buffering=0)
-            self._size = self._handle.seek(0, os.SEEK_END)
-            if self._size and os.pread(self._handle.fileno(), 1, self._size - 1) != b"\n":
-                self._write(b"\n")  # a torn last line stays torn, and ours starts afresh
-        except OSError as exc:
-            self.__exit__(None, None, None)
-            raise WriteFailed(self.path, exc) from None
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
+        self._entered = True
         return self
 
     def __exit__(
@@ -174,11 +166,17 @@ class SnapshotWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._entered = False
         handle, self._handle = self._handle, None
         if handle is not None:
             with contextlib.suppress(OSError):
                 handle.close()
         self.lock.release()
+
+    @property
+    def started(self) -> bool:
+        """Whether a line was written (the file exists)."""
+        return self._handle is not None
 
     def header(self, header: RunHeader) -> None:
         self._line(header.to_json())
@@ -193,14 +191,23 @@ class SnapshotWriter:
         self._line(end.to_json())
 
     def _line(self, data: Mapping[str, Any]) -> None:
+        assert self._entered, "SnapshotWriter used outside its with-block"
         text = scrub(json.dumps(data, separators=(",", ":"))) + "\n"
         try:
+            if self._handle is None:
+                self._open()
             self._write(text.encode("utf-8"))
         except OSError as exc:
             raise WriteFailed(self.path, exc) from None
 
+    def _open(self) -> None:
+        self._handle = self.path.open("a+b", buffering=0)
+        self._size = self._handle.seek(0, os.SEEK_END)
+        if self._size and os.pread(self._handle.fileno(), 1, self._size - 1) != b"\n":
+            self._write(b"\n")  # a torn last line stays torn, and ours starts afresh
+
     def _write(self, data: bytes) -> None:
-        assert self._handle is not None, "SnapshotWriter used outside its with-block"
+        assert self._handle is not None
         view = memoryview(data)
         try:
             while view:
@@ -327,3 +334,41 @@ def _read_runs(path: Path) -> list[RecordedRun]:
             for old in old_runs
         ]
     return ours or [RecordedRun()]
+
+
+class RecordedSnapshots(Sequence[Snapshot]):
+    """The snapshots of the last run of a snapshot file, read back from the file each time they
+    are asked for: a result of window mode or of a live audit holds this, not the snapshots
+    (what the checks and reports need is in the run's digest). ``taken`` is how many it holds."""
+
+    def __init__(self, path: Path, taken: int) -> None:
+        self.path = path
+        self.taken = taken
+
+    def _read(self) -> list[Snapshot]:
+        return read_run(self.path).snapshots[: self.taken] if self.taken else []
+
+    def __len__(self) -> int:
+        return self.taken
+
+    @overload
+    def __getitem__(self, index: int) -> Snapshot: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Snapshot]: ...
+
+    def __getitem__(self, index: int | slice) -> Snapshot | Sequence[Snapshot]:
+        return self._read()[index]
+
+    def __iter__(self) -> Iterator[Snapshot]:
+        return iter(self._read())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # equal to a list of the same snapshots
+
+    def __repr__(self) -> str:
+        return f"RecordedSnapshots({str(self.path)!r}, {self.taken})"

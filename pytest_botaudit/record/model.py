@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the digest is built from Snapshot; a result only holds one
+    from .digest import RunDigest
 
 # Gauges describe the state at the tick; counters count what happened in the tick's window.
 GAUGES = ("positions_total", "unprotected_positions", "aged_positions")
@@ -154,13 +157,15 @@ class ResumePoint:
 
 @dataclass(frozen=True, slots=True)
 class CollectionResult:
-    """Everything a run collected, complete or not."""
+    """Everything a run collected, complete or not. What the checks and reports read of its
+    snapshots is in ``digest`` (record.digest), fed as they were taken; ``snapshots`` may be
+    the snapshot file read back on demand (window mode keeps none in memory)."""
 
     started_at: datetime
     ended_at: datetime
     interval: float
     duration: float
-    snapshots: tuple[Snapshot, ...]
+    snapshots: Sequence[Snapshot]
     gaps: tuple[Gap, ...]
     incidents: tuple[Incident, ...]
     stop_reason: StopReason
@@ -169,20 +174,32 @@ class CollectionResult:
     missing_columns: tuple[str, ...]
     snapshot_path: Path
     summary_path: Path | None = None
+    digest: RunDigest | None = field(default=None, compare=False, repr=False)
 
     @property
     def expected_ticks(self) -> int:
         return expected_ticks(self.duration, self.interval)
 
+    @property
+    def taken(self) -> int:
+        """How many snapshots the run holds."""
+        return self.digest.count if self.digest is not None else len(self.snapshots)
+
     def total(self, metric: str) -> float:
+        if self.digest is not None:
+            return self.digest.total(metric)
         return sum(s.counters.get(metric, 0.0) for s in self.snapshots)
 
     def peak(self, metric: str) -> float:
+        if self.digest is not None:
+            return self.digest.peak(metric)
         return max((s.value(metric) or 0.0 for s in self.snapshots), default=0.0)
 
     def log_gaps(self) -> list[tuple[int, int, str]]:
         """The stretches of ticks whose log could not be read: first tick, last tick, why (a
         tick without a snapshot in between does not end a stretch; one with the log does)."""
+        if self.digest is not None:
+            return list(self.digest.log_gaps)
         stretches: list[tuple[int, int, str]] = []
         going = False
         for snapshot in self.snapshots:
@@ -194,6 +211,12 @@ class CollectionResult:
                 stretches.append((snapshot.tick, snapshot.tick, snapshot.log_gap))
                 going = True
         return stretches
+
+    def without_log(self) -> int:
+        """How many snapshots were taken while a log could not be read."""
+        if self.digest is not None:
+            return self.digest.without_log
+        return sum(1 for snapshot in self.snapshots if snapshot.log_gap)
 
     def incidents_of(self, severity: Severity) -> list[Incident]:
         return [i for i in self.incidents if i.severity is severity]

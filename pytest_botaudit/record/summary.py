@@ -32,7 +32,7 @@ def summary(result: CollectionResult) -> dict[str, Any]:
         "stop_reason": result.stop_reason.value,
         "error": result.error,
         "snapshots_expected": result.expected_ticks,
-        "snapshots_collected": len(result.snapshots),
+        "snapshots_collected": result.taken,
         "total_alerts": len(incidents),
         "critical_alerts": by_severity[Severity.CRITICAL],
         "warning_alerts": by_severity[Severity.WARNING],

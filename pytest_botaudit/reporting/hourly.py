@@ -7,7 +7,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..record.model import CollectionResult, Incident, Snapshot
+from ..record.digest import HourFacts, digest_of
+from ..record.model import CollectionResult, Incident
 from ..timefmt import span
 
 HOUR = dt.timedelta(hours=1)
@@ -50,29 +51,22 @@ class HourRow:
         return "yes" if self.events > 0 else "no events written"
 
 
-def _sum(snapshots: Sequence[Snapshot], name: str) -> float:
-    return sum(s.counters.get(name, 0.0) for s in snapshots)
-
-
-def _peak(snapshots: Sequence[Snapshot], name: str) -> float:
-    return max((s.gauges.get(name, 0.0) for s in snapshots), default=0.0)
-
-
 def _overlaps(incident: Incident, starts: dt.datetime, ends: dt.datetime) -> bool:
     return incident.first_seen < ends and incident.last_seen >= starts
 
 
 def hourly_rows(collection: CollectionResult, until: dt.datetime | None = None) -> list[HourRow]:
-    """One row per hour of the run so far (``until``: the end of what was collected)."""
+    """One row per hour of the run so far (``until``: the end of what was collected), from the
+    run's digest (each hour's snapshots summed as they were taken)."""
     start = collection.started_at
     end = until or collection.ended_at
     hours = max(1, int(((end - start) / HOUR) + 0.999999))
+    digest = digest_of(collection)
     rows = []
     for hour in range(1, hours + 1):
         starts, ends = start + (hour - 1) * HOUR, min(start + hour * HOUR, end)
-        snaps = [s for s in collection.snapshots if starts < s.window_end <= ends]
+        facts = digest.hours.get(hour) or HourFacts()
         gaps = [g for g in collection.gaps if starts < g.window_end <= ends]
-        last = snaps[-1] if snaps else None
         anomalies = tuple(
             f"{i.severity.value}: {i.message} ({span(i.first_seen, i.last_seen)})"
             for i in collection.incidents
@@ -83,42 +77,35 @@ def hourly_rows(collection: CollectionResult, until: dt.datetime | None = None) 
                 hour=hour,
                 starts=starts,
                 ends=ends,
-                snapshots=len(snaps),
+                snapshots=facts.snapshots,
                 gaps=len(gaps),
-                active_peak=_peak(snaps, "positions_total"),
+                active_peak=facts.peak("positions_total"),
                 active_by_exchange={
                     exchange: figures.get("positions", 0.0)
-                    for exchange, figures in (last.by_exchange if last else {}).items()
+                    for exchange, figures in facts.last_by_exchange.items()
                     if "positions" in figures
                 },
                 average_open=(
-                    round(sum(s.gauges.get("positions_total", 0.0) for s in snaps) / len(snaps), 2)
-                    if snaps
-                    else None
+                    round(facts.positions / facts.snapshots, 2) if facts.snapshots else None
                 ),
-                opened=_sum(snaps, "new_positions_opened"),
-                closed=_sum(snaps, "positions_closed"),
-                ts_activated=_sum(snaps, "ts_activations"),
-                unprotected_peak=_peak(snaps, "unprotected_positions"),
-                aged_peak=_peak(snaps, "aged_positions"),
-                api_errors=_sum(snaps, "api_errors"),
-                ws_reconnects=_sum(snaps, "ws_reconnects"),
-                emergency_closes=_sum(snaps, "emergency_closes"),
-                zombies_cleaned=_sum(snaps, "zombie_orders"),
-                events=sum(sum(s.counters.values()) for s in snaps),
+                opened=facts.total("new_positions_opened"),
+                closed=facts.total("positions_closed"),
+                ts_activated=facts.total("ts_activations"),
+                unprotected_peak=facts.peak("unprotected_positions"),
+                aged_peak=facts.peak("aged_positions"),
+                api_errors=facts.total("api_errors"),
+                ws_reconnects=facts.total("ws_reconnects"),
+                emergency_closes=facts.total("emergency_closes"),
+                zombies_cleaned=facts.total("zombie_orders"),
+                events=facts.events,
                 anomalies=anomalies,
-                observed=_observed(snaps),
+                observed={
+                    name: (round(total / count, 2), round(peak, 2))
+                    for name, (total, count, peak) in facts.observed.items()
+                },
             )
         )
     return rows
-
-
-def _observed(snapshots: Sequence[Snapshot]) -> dict[str, tuple[float, float]]:
-    values: dict[str, list[float]] = {}
-    for snapshot in snapshots:
-        for name, value in snapshot.observed.items():
-            values.setdefault(name, []).append(value)
-    return {name: (round(sum(v) / len(v), 2), round(max(v), 2)) for name, v in values.items()}
 
 
 def render_hourly(rows: Sequence[HourRow], *, interim: bool = False) -> str:

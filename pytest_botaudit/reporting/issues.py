@@ -178,14 +178,10 @@ def _seen(finding: Finding, series: Series | None, run: RunReport) -> tuple[list
         return times, f"{len(found)} incident(s) over the audit"
     if series is None:
         return [], f"{value} over the audit" if value != "-" else "-"
+    times, count, ticks = series.seen()  # every tick's, not the chart's downsampled points
     if series.cumulative:  # a counter: the snapshots in which it counted something
-        steps = [b - a for a, b in zip((0.0, *series.values), series.values, strict=False)]
-        ticks = [i for i, step in enumerate(steps) if step > 0]
-        frequency = f"{value} in {len(ticks)} of {len(series.times)} snapshots"
-    else:
-        ticks = sorted({*series.breaches, *series.misses})
-        frequency = f"{len(ticks)} of {len(series.times)} snapshots beyond the limit"
-    return [series.times[i] for i in ticks], frequency
+        return times, f"{value} in {count} of {ticks} snapshots"
+    return times, f"{count} of {ticks} snapshots beyond the limit"
 
 
 def incident_line(incident: Incident) -> str:

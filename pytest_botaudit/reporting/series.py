@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import accumulate
 
 from ..judging.verdicts import MetricSpec
+from ..record.digest import digest_of
+from ..record.downsample import Line
 from ..record.model import GAUGES, CollectionResult
 
 OBSERVED_TITLES = {
@@ -32,7 +33,21 @@ GAUGE_TITLES = {
 
 
 @dataclass(frozen=True, slots=True)
+class Marked:
+    """The ticks where a counter counted something, or a gauge was beyond its limit (a
+    warning sign holds or a good indicator is missed): how many, the first and the last."""
+
+    count: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Series:
+    """A metric's values over the run, downsampled for a chart (record.digest: every tick up
+    to 500, else each bucket's first, last, lowest, highest and first and last breaching
+    ticks); ``ticks`` and ``marked`` are of every tick of the run."""
+
     metric: str
     title: str
     unit: str
@@ -41,35 +56,44 @@ class Series:
     values: tuple[float, ...]
     by_exchange: Mapping[str, tuple[float, ...]]
     spec: MetricSpec | None  # the catalogue metric judged on these values, if any
-    breaches: tuple[int, ...]  # indexes of the ticks where a warning sign holds
+    breaches: tuple[int, ...]  # indexes of the points where a warning sign holds
     misses: tuple[int, ...]  # ... where a good indicator is missed (no warning sign)
     gaps: tuple[tuple[datetime, datetime], ...]
+    ticks: int = 0  # the snapshots the series covers (0: as many as its points)
+    marked: Marked | None = None  # None: as its points show
 
     @property
     def peak(self) -> float:
         return max(self.values, default=0.0)
 
+    def seen(self) -> tuple[list[datetime], int, int]:
+        """When the metric's problem showed (the first and the last tick), at how many ticks,
+        of how many: a counter's ticks that counted something, a gauge's beyond its limit."""
+        marked = self.marked
+        if marked is None:
+            if self.cumulative:
+                steps = zip((0.0, *self.values), self.values, strict=False)
+                indexes = [i for i, (a, b) in enumerate(steps) if b - a > 0]
+            else:
+                indexes = sorted({*self.breaches, *self.misses})
+            times = [self.times[i] for i in indexes]
+            marked = Marked(len(indexes), *(times[0], times[-1]) if times else (None, None))
+        ends = [t for t in (marked.first, marked.last) if t is not None]
+        return ends, marked.count, self.ticks or len(self.times)
+
 
 def tick_series(collection: CollectionResult, metrics: Mapping[str, MetricSpec]) -> list[Series]:
-    snapshots = sorted(collection.snapshots, key=lambda s: s.tick)
-    if not snapshots:
+    """Every per-tick metric's series, from the run's digest."""
+    digest = digest_of(collection)
+    if not digest.count:
         return []
-    times = tuple(s.window_end for s in snapshots)
     gaps = tuple((g.window_start, g.window_end) for g in collection.gaps)
-    counters = sorted({k for s in snapshots for k in s.counters})
-    observed = [k for k in OBSERVED_TITLES if any(k in s.observed for s in snapshots)]
-    exchanges = sorted({ex for s in snapshots for ex in s.by_exchange})
     series: list[Series] = []
 
-    def add(
-        metric: str,
-        title: str,
-        unit: str,
-        values: list[float],
-        cumulative: bool,
-        per_exchange: dict[str, tuple[float, ...]],
-    ) -> None:
+    def add(metric: str, title: str, unit: str, line: Line | None, cumulative: bool) -> None:
+        points = line.result() if line is not None else []
         spec = metrics.get(metric)
+        values = [p.value for p in points]
         breaches = tuple(
             i for i, v in enumerate(values) if spec and spec.warning and spec.warning.holds(v)
         )
@@ -78,48 +102,44 @@ def tick_series(collection: CollectionResult, metrics: Mapping[str, MetricSpec])
             for i, v in enumerate(values)
             if spec and spec.good and not spec.good.holds(v) and i not in breaches
         )
+        exchanges = sorted(
+            (line.exchanges if cumulative else line.nonzero) if line is not None else ()
+        )
+        per = {ex: tuple(p.by_exchange.get(ex, 0.0) for p in points) for ex in exchanges}
+        if cumulative and len(per) < 2:
+            per = {}
+        # what the digest marked with these thresholds; else only the points can tell
+        known = line is not None and (cumulative or line.limits == spec)
         series.append(
             Series(
                 metric,
                 title,
                 unit,
                 cumulative,
-                times,
+                tuple(p.at for p in points),
                 tuple(values),
-                per_exchange,
+                per,
                 spec,
                 breaches,
                 misses,
                 gaps,
+                ticks=digest.count,
+                marked=Marked(line.marked, line.first_marked, line.last_marked)
+                if known and line is not None
+                else None,
             )
         )
 
     for gauge in GAUGES:
         title, unit = GAUGE_TITLES[gauge]
-        key = "positions" if gauge == "positions_total" else None
-        per = (
-            {
-                ex: values
-                for ex in exchanges
-                for values in [tuple(s.by_exchange.get(ex, {}).get(key, 0.0) for s in snapshots)]
-                if any(values)
-            }
-            if key
-            else {}
-        )
-        add(gauge, title, unit, [s.gauges.get(gauge, 0.0) for s in snapshots], False, per)
-    for counter in counters:
+        add(gauge, title, unit, digest.line(gauge), False)
+    for counter in sorted(digest.counters):
         spec = metrics.get(counter)
         title = f"{spec.title if spec else counter.replace('_', ' ')}, running total"
         unit = spec.unit if spec else COUNTER_UNITS.get(counter, "events")
-        running = list(accumulate(s.counters.get(counter, 0.0) for s in snapshots))
-        per = {
-            ex: tuple(accumulate(s.by_exchange.get(ex, {}).get(counter, 0.0) for s in snapshots))
-            for ex in exchanges
-            if any(counter in s.by_exchange.get(ex, {}) for s in snapshots)
-        }
-        add(counter, title, unit, running, True, per if len(per) > 1 else {})
-    for name in observed:
-        title, unit = OBSERVED_TITLES[name]
-        add(name, title, unit, [s.observed.get(name, 0.0) for s in snapshots], False, {})
+        add(counter, title, unit, digest.line(counter), True)
+    for name in OBSERVED_TITLES:
+        if name in digest.observed:
+            title, unit = OBSERVED_TITLES[name]
+            add(name, title, unit, digest.line(f"observed:{name}"), False)
     return series

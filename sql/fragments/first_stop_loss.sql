@@ -3,8 +3,11 @@
 -- The first stop-loss of each position of the CTE `covered` (id, symbol, exchange, opened_at,
 -- ended_at; instants): the first event of the stop-loss types naming it by position_id or,
 -- without one (the bot's stop-loss manager writes none), by symbol and exchange, stamped at
--- most :'sl_match_before_seconds' before it opened and before it ended. Two equi-joins
--- (hashable) instead of one join on an OR; one pass over the stop-loss events.
+-- most :'sl_match_before_seconds' before it opened and before it ended.
+-- In one sort, whatever the number of positions and events, and whatever the planner thinks of
+-- them (a join on symbol is positions x events when it guesses wrong): the openings and the
+-- stop-loss events in one stream, keyed by position_id and by symbol and exchange; walking each
+-- key from its newest row back, the earliest stop-loss seen so far is an opening's first one.
 stop_loss_events AS (
     SELECT e.:"ev_position_id"::bigint AS position_id, e.:"ev_symbol"::text AS symbol,
            e.:"ev_exchange"::text AS exchange, e.:"ev_created_at" AS created_at,
@@ -14,18 +17,36 @@ stop_loss_events AS (
       AND e.:"ev_created_at" >= (SELECT min(c.opened_at) FROM covered AS c)
                                 - make_interval(secs => :'sl_match_before_seconds'::float8)
 ),
+stop_loss_stream AS (  -- (by, key...): by position_id (1) or by symbol and exchange (2)
+    SELECT 1 AS by_key, c.id AS key_id, NULL::text AS key_symbol, NULL::text AS key_exchange,
+           c.opened_at - make_interval(secs => :'sl_match_before_seconds'::float8) AS at,
+           c.id AS position, c.ended_at, NULL::timestamptz AS placed
+    FROM covered AS c
+    UNION ALL
+    SELECT 2, NULL, c.symbol::text, c.exchange::text,
+           c.opened_at - make_interval(secs => :'sl_match_before_seconds'::float8),
+           c.id, c.ended_at, NULL
+    FROM covered AS c
+    WHERE c.symbol IS NOT NULL AND c.exchange IS NOT NULL
+    UNION ALL
+    SELECT CASE WHEN s.position_id IS NULL THEN 2 ELSE 1 END, s.position_id,
+           CASE WHEN s.position_id IS NULL THEN s.symbol END,
+           CASE WHEN s.position_id IS NULL THEN s.exchange END,
+           s.created_at, NULL, NULL, s.created_at
+    FROM stop_loss_events AS s
+    WHERE s.position_id IS NOT NULL OR (s.symbol IS NOT NULL AND s.exchange IS NOT NULL)
+),
+next_stop_loss AS (  -- at an opening: the earliest stop-loss of its key stamped at or after it
+    SELECT m.position, m.ended_at,
+           min(m.placed) OVER (PARTITION BY m.by_key, m.key_id, m.key_symbol, m.key_exchange
+                               ORDER BY m.at DESC, m.placed IS NULL
+                               ROWS UNBOUNDED PRECEDING) AS at
+    FROM stop_loss_stream AS m
+),
 first_stop_loss AS (
-    SELECT m.id, min(m.created_at) AS at
-    FROM (
-        SELECT c.id, s.created_at, c.opened_at, c.ended_at
-        FROM covered AS c JOIN stop_loss_events AS s ON s.position_id = c.id
-        UNION ALL
-        SELECT c.id, s.created_at, c.opened_at, c.ended_at
-        FROM covered AS c
-        JOIN stop_loss_events AS s
-          ON s.position_id IS NULL AND s.symbol = c.symbol::text AND s.exchange = c.exchange::text
-    ) AS m
-    WHERE m.created_at >= m.opened_at - make_interval(secs => :'sl_match_before_seconds'::float8)
-      AND (m.ended_at IS NULL OR m.created_at < m.ended_at)
-    GROUP BY m.id
+    SELECT n.position AS id, min(n.at) AS at
+    FROM next_stop_loss AS n
+    WHERE n.position IS NOT NULL AND n.at IS NOT NULL
+      AND (n.ended_at IS NULL OR n.at < n.ended_at)
+    GROUP BY n.position
 )

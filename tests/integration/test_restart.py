@@ -77,7 +77,16 @@ def _target(database: str) -> Target:
 
 
 @pytest.mark.asyncio
-async def test_window_collection_survives_a_restart(database: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "table",
+    [
+        "events",  # read first on its own (the event types the window holds)
+        "positions",  # read in the transaction whose ticks are streamed to the file
+    ],
+)
+async def test_window_collection_survives_a_restart(
+    database: str, tmp_path: Path, table: str
+) -> None:
     since, until = await _backfill(database, tmp_path)
     calm = await reconstruct(_target(database), PROFILE, since, until, 10, tmp_path / "calm")
     assert calm.stop_reason is StopReason.COMPLETED
@@ -85,7 +94,7 @@ async def test_window_collection_survives_a_restart(database: str, tmp_path: Pat
 
     result = await _terminated_while_waiting(
         database,
-        "events",
+        table,
         lambda: reconstruct(_target(database), PROFILE, since, until, 10, tmp_path / "restarted"),
     )
     assert result.stop_reason is StopReason.COMPLETED, result.error

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pytest_botaudit.collection.alerts import IncidentTracker, seed_rules
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pytest_botaudit.collection.alerts import IncidentTracker, TrailingMinute, seed_rules, trailing
 from pytest_botaudit.record.model import Severity, Snapshot
 
 START = datetime(2025, 10, 18, 7, 0, tzinfo=UTC)
@@ -79,3 +82,37 @@ def test_gap_breaks_a_streak() -> None:
     tracker.gap()
     tracker.observe(snap(3, aged_positions=9, price_updates=1))
     assert tracker.incidents() == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    interval=st.sampled_from([0.5, 1.0, 7.0, 60.0]),
+    ticks=st.lists(
+        st.fixed_dictionaries(
+            {
+                "new_positions_opened": st.sampled_from([0.0, 0.0, 1.0, 3.0, 16.0, 0.5]),
+                "api_errors": st.sampled_from([0.0, 1.0, 2.0, 6.0, 2.25]),
+                "price_updates": st.sampled_from([0.0, 0.0, 4.0]),
+                "positions_total": st.sampled_from([0.0, 2.0]),
+            }
+        ),
+        min_size=1,
+        max_size=150,
+    ),
+)
+def test_running_sums_fire_as_summing_the_trailing_minute(
+    interval: float, ticks: list[dict[str, float]]
+) -> None:
+    """The per-minute rules and the price-update rule on the tracker's running sums fire at the
+    same ticks, with the same values, as on the trailing minute summed afresh, fractions
+    included."""
+    window = TrailingMinute()
+    taken: list[Snapshot] = []
+    for tick, values in enumerate(ticks, 1):
+        snapshot = snap(tick, interval, **values)
+        window.append(snapshot)
+        taken.append(snapshot)
+        recent = list(trailing(taken))  # a plain list: summed afresh
+        assert list(window) == recent
+        for rule in seed_rules():
+            assert rule.fires(window) == rule.fires(recent), (rule.rule_id, tick)
