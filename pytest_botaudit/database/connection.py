@@ -13,6 +13,8 @@ import asyncpg
 
 from ..config.dsn import asyncpg_dsn, redact_dsn, secrets_of
 from ..errors import DatabaseUnavailable, ReadOnlyViolation
+from ..redaction import remember
+from .passfile import passfile_password
 
 # Every session is read-only at the server: the plugin cannot write to the bot's database even
 # by mistake. The session's TimeZone is set to UTC once the server's own one has been read
@@ -122,10 +124,16 @@ async def _connect(target: Target | str | None, connect_timeout: float) -> ReadO
     dsn = spec.dsn
     failures = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError)
     try:
+        uri = asyncpg_dsn(dsn) if dsn else None
+        # a passfile read as libpq reads it (its escapes); else asyncpg reads it its own way
+        stored = passfile_password(uri)
+        if stored:
+            remember([stored])  # a secret the audit now knows: hidden in every output
         connection = await asyncpg.connect(
-            asyncpg_dsn(dsn) if dsn else None,
+            uri,
             timeout=connect_timeout,
             server_settings=spec.server_settings(),
+            **({"password": stored} if stored is not None else {}),
         )
     except failures as exc:
         raise DatabaseUnavailable(describe_error(exc, dsn)) from None

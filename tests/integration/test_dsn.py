@@ -152,12 +152,6 @@ async def test_the_home_pgpass_gives_the_password(
     pgpass.unlink()
 
 
-@pytest.mark.xfail(
-    reason="asyncpg reads a passfile without libpq's unescaping of '\\:' and '\\\\': a "
-    "password holding ':' that psql reads from .pgpass fails (the plugin would have to read "
-    "the passfile itself)",
-    strict=True,
-)
 @pytest.mark.asyncio
 async def test_a_passfile_password_with_an_escaped_colon_reads_as_psql_reads_it(
     password_server: PasswordServer, no_stored_password: Path, tmp_path: Path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 import string
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from pytest_botaudit.config.dsn import redact_dsn, secrets_of
 from pytest_botaudit.config.settings import resolve
 from pytest_botaudit.config.values import format_duration, parse_bool, parse_duration, parse_time
+from pytest_botaudit.database.passfile import fields, passfile_password
 from pytest_botaudit.errors import ConfigError
 
 
@@ -199,3 +201,24 @@ def test_the_baseline_statistics_are_checked_and_named(
         resolve({option: value}, {}, lambda _: None, {})
     settings = resolve({}, {"BOTAUDIT_BASELINE_ALPHA": "0.05"}, lambda _: None, {})
     assert (settings.baseline_alpha, settings.baseline_min_effect) == (0.05, 0.2)
+
+
+def test_a_passfile_is_read_as_libpq_reads_it(tmp_path: pathlib.Path) -> None:
+
+    assert fields(r"db\:host:5432:*:bot:pa\:ss\\w:ord") == [
+        "db:host",
+        "5432",
+        "*",
+        "bot",
+        "pa:ss\\w:ord",
+    ]
+    passfile = tmp_path / "pgpass"
+    passfile.write_text("# comment\nother:5432:*:*:nope\n*:5433:fox:bot:first\n*:*:*:bot:second\n")
+    passfile.chmod(0o600)
+    uri = f"postgresql://bot@/fox?host=/srv/pg&port=5433&passfile={passfile}"
+    assert passfile_password(uri, {}) == "first"
+    assert passfile_password(uri.replace("5433", "5432"), {}) == "second"
+    assert passfile_password(uri.replace("bot@", "bot:given@"), {}) is None  # named already
+    assert passfile_password(uri, {"PGPASSWORD": "env"}) is None
+    passfile.chmod(0o644)  # readable by others: libpq ignores it
+    assert passfile_password(uri, {}) is None
