@@ -143,7 +143,8 @@ def _when_collecting(out: Path, started: str, audit: subprocess.Popen[bytes]) ->
 def demo(args: argparse.Namespace) -> int:
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    interval = args.interval or max(1.0, args.duration / 24)
+    # about 24 ticks, at a step a person would choose (1.25 s, 1.5 s, 5 s; not 1.66667 s)
+    interval = args.interval or max(1.0, round(args.duration / 24 * 4) / 4)
     with ExitStack() as stack:
         dsn = args.dsn
         if dsn is None:
