@@ -95,6 +95,12 @@ async def open_position(
     bot.positions[data["key"]] = Position(
         db_id, symbol, data["exchange"], data["side"], price, stop
     )
+    if data.get("ago"):
+        # opened before the audit: its event and log lines were written then, before the
+        # window, not now (the log's openings in the window are the rows' of the window)
+        if protected:
+            await place_stop_loss(bot, conn, bot.positions[data["key"]], data["api_ms"], stamp)
+        return
     await bot.event(
         conn,
         stamp,

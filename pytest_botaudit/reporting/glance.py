@@ -31,11 +31,15 @@ def _types(data: AuditData, counter: str) -> str:
     spec = data.profile.counter(counter)
     if spec is None:
         return counter
-    sources = list(spec.event_types)
+    sources = []
+    if spec.event_types:
+        shown = ", ".join(spec.event_types[:2])
+        more = len(spec.event_types) - 2
+        sources.append(f"events {shown}" + (f" (+{more} more)" if more > 0 else ""))
     if spec.positions:
         sources.append(f"positions rows ({spec.positions})")
     if spec.log_category:
-        sources.append(f"log category {spec.log_category}")
+        sources.append(f"log {spec.log_category}")
     return ", ".join(sources)
 
 
@@ -67,7 +71,7 @@ def glance_rows(data: AuditData | None) -> list[Sequence[object]]:
         (
             "API errors (the API errors check)",
             f"{collection.total('api_errors'):g}",
-            f"the ticks: events {_types(data, 'api_errors')} in {window}",
+            f"the ticks: {_types(data, 'api_errors')}",
         ),
         (
             "CRITICAL alerts (incidents)",
