@@ -289,6 +289,7 @@ def test_one_model_four_renderings(pytester: pytest.Pytester, database: str, sce
         )
     }
     assert glance["Positions opened"][0] == glance["Positions opened (section 1)"][0]
+    assert glance["Positions opened (log)"][0] == glance["Positions opened"][0]  # the bot's log
     assert (
         int(glance["Positions opened"][0]) == summary["metrics_summary"]["total_positions_opened"]
     )
