@@ -89,6 +89,15 @@ def _time_axis(axes: Axes, start: datetime, end: datetime) -> None:
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=UTC))
     days = f"{start:%Y-%m-%d}" + (f" to {end:%Y-%m-%d}" if end.date() != start.date() else "")
     axes.set_xlabel(f"time (UTC), {days}")
+    # a run shorter than two steps (a 30 s demo) would show one HH:MM twice, at its edges:
+    # the axis then spans the whole steps around the run, and the run sits inside them
+    seconds = step * 60
+    low = datetime.fromtimestamp(start.timestamp() // seconds * seconds, UTC)
+    high = datetime.fromtimestamp(-(-end.timestamp() // seconds) * seconds, UTC)
+    if high <= low:
+        high = low + timedelta(seconds=seconds)
+    if (high - low).total_seconds() / seconds <= 2:
+        start, end = low, high
     axes.set_xlim(mdates.date2num(start), mdates.date2num(end))
 
 

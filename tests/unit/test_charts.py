@@ -78,3 +78,14 @@ def test_the_svg_geometry_is_rounded_and_its_text_kept() -> None:
     for value in re.findall(r'\b(?:d|points|transform|x|y|width|height)="([^"]*)"', svg):
         assert not re.search(r"\d\.\d{3}", value), value
     assert "API errors 0.123456 (peak" in svg  # a label's number is text, never rounded
+
+
+def test_a_short_run_shows_distinct_clock_ticks() -> None:
+    """A 30-second run would label its two edges with the same HH:MM: the axis spans the
+    whole minutes around it instead."""
+    start = datetime(2026, 12, 1, 12, 41, 8, tzinfo=UTC)
+    end = start + timedelta(seconds=31)
+    incident = Incident("api_error_rate", Severity.WARNING, "x", start, end, 3, 5, False)
+    svg = incident_timeline([incident], start, end, {})
+    labels = re.findall(r">(\d\d:\d\d)<", svg)
+    assert labels == ["12:41", "12:42"]
