@@ -187,9 +187,20 @@ def series_chart(series: Series) -> str:
             first = min([times[0], *(g[0] for g in series.gaps)])
             last = max([times[-1], *(g[1] for g in series.gaps)])
             _time_axis(axes, first, max(last, first + timedelta(seconds=1)))
-        axes.legend(loc="upper left", fontsize=8, frameon=False, ncol=4)
-        # fixed margins, room for the y labels and the time axis: one drawing per chart
-        figure.subplots_adjust(left=0.055, right=0.995, bottom=0.2, top=0.88)
+        # the legend above the plot, right of the title: never over the data
+        entries = len(axes.get_legend_handles_labels()[1])
+        axes.legend(
+            loc="lower right",
+            bbox_to_anchor=(1.0, 1.0),
+            fontsize=8,
+            frameon=False,
+            ncol=min(entries, 3),
+            borderaxespad=0.2,
+        )
+        # fixed margins, room for the y labels, the legend's rows and the time axis (its last
+        # HH:MM centred on the right edge): one drawing per chart
+        rows = -(-entries // 3)
+        figure.subplots_adjust(left=0.055, right=0.975, bottom=0.2, top=0.9 - 0.07 * rows)
         return _svg(figure, tight=False)
 
 
