@@ -19,11 +19,21 @@ OBSERVED_TITLES = {
     "bot_cpu_percent": ("bot CPU", "%"),
     "bot_rss_mb": ("bot memory (RSS)", "MB"),
 }
-# what a counter without a catalogue metric counts (the rest count events)
+# what a counter without a catalogue metric counts (the rest count events), and its name in
+# words (a profile's own counter is named by its id, underscores as spaces)
 COUNTER_UNITS = {
     "new_positions_opened": "positions",
     "positions_closed": "positions",
     "price_updates": "updates",
+    "ts_activations": "activations",
+    "sl_updates_with_ts": "moves",
+}
+COUNTER_TITLES = {
+    "new_positions_opened": "positions opened",
+    "positions_closed": "positions closed",
+    "price_updates": "price updates",
+    "ts_activations": "trailing-stop activations",
+    "sl_updates_with_ts": "stop-loss moves by the trailing stop",
 }
 GAUGE_TITLES = {
     "positions_total": ("open positions", "positions"),
@@ -135,7 +145,8 @@ def tick_series(collection: CollectionResult, metrics: Mapping[str, MetricSpec])
         add(gauge, title, unit, digest.line(gauge), False)
     for counter in sorted(digest.counters):
         spec = metrics.get(counter)
-        title = f"{spec.title if spec else counter.replace('_', ' ')}, running total"
+        named = spec.title if spec else COUNTER_TITLES.get(counter, counter.replace("_", " "))
+        title = f"{named}, running total"
         unit = spec.unit if spec else COUNTER_UNITS.get(counter, "events")
         add(counter, title, unit, digest.line(counter), True)
     for name in OBSERVED_TITLES:
