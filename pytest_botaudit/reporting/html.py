@@ -12,7 +12,7 @@ import pytest
 
 from ..escape import for_html
 from ..judging.preflight import PreflightResult
-from ..judging.verdicts import CheckResult
+from ..judging.verdicts import CheckResult, plural_unit
 from ..redaction import scrub
 from ..timefmt import span
 from .htmlparts import COLLAPSE_ENVIRONMENT, FILTER_SCRIPT, STYLE, band, run_sections
@@ -67,7 +67,7 @@ class AuditHtml:
         props = {str(k): str(v) for k, v in report.user_properties}
         verdict = props.get("verdict", "")
         colour = _COLOUR_BY_NAME.get(verdict, "inherit")
-        value = f"{props.get('value', '')} {props.get('unit', '')}".strip()
+        value = _measured(props.get("value", ""), props.get("unit", ""))
         limits = ", ".join(
             f"{k.split('_')[0]} {props[k]}"
             for k in ("good_threshold", "warning_threshold")
@@ -114,3 +114,12 @@ def _environment(config: pytest.Config, model: ReportModel) -> None:
         metadata[f"Audit{suffix}"] = for_html(f"run {i.run_id}, {i.mode} mode, {i.status.value}")
         metadata[f"Audit window{suffix}"] = for_html(window)
         metadata[f"Bot version{suffix}"] = for_html(i.bot_version or "not given")
+
+
+def _measured(value: str, unit: str) -> str:
+    """The results table's Measured cell: ``1 close``, ``2 closes`` (as every other output)."""
+    try:
+        number = float(value)
+    except ValueError:
+        return f"{value} {unit}".strip()
+    return f"{value} {plural_unit(unit, number)}".strip()
