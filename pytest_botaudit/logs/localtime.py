@@ -5,7 +5,8 @@ a jump back into the repeated hour starts the second pass."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, tzinfo
+import time
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 
 from .grammar import parse_timestamp, stamp_seconds, timestamp_text
@@ -13,6 +14,7 @@ from .grammar import parse_timestamp, stamp_seconds, timestamp_text
 # a record earlier than the latest one of the repeated hour by more than this starts its second
 # pass (records of several threads come a little out of order, never by half a minute)
 BACK_SECONDS = 30.0
+FIXED_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/GMT", "GMT", "Universal", "Zulu"})
 _STEP = timedelta(minutes=15)  # no zone changes its offset twice within a quarter of an hour
 
 
@@ -102,6 +104,7 @@ class LogWindow:
 
     __slots__ = (
         "edge_repeated",
+        "fixed",
         "folds",
         "since",
         "since_b",
@@ -121,6 +124,13 @@ class LogWindow:
         self.since_b, self.until_b = self.since_text.encode(), self.until_text.encode()
         self.windowed = bool(since or until)
         self.folds = Folds(zone)
+        # a zone of one offset (UTC, a fixed one; the machine's, None, without summer time)
+        # repeats no hour: no record needs its fold
+        self.fixed = (
+            (zone is None and not time.daylight)
+            or isinstance(zone, timezone)
+            or str(zone) in FIXED_NAMES
+        )
         # an edge inside a repeated hour: its text does not say which pass it is in, so a line
         # compared by its text alone would be judged wrong there
         self.edge_repeated = any(
@@ -129,7 +139,7 @@ class LogWindow:
 
     def fold(self, stamp: str) -> int | None:
         """The pass of a repeated hour a record's time is in, None when it has one."""
-        return self.folds.fold(stamp)
+        return None if self.fixed else self.folds.fold(stamp)
 
     def outside(self, stamp: str, fold: int | None) -> bool:
         """Before ``since`` or at or after ``until``."""

@@ -48,7 +48,10 @@ class Timing:
         if histogram is None:
             histogram = self.latencies[category] = Histogram()
         histogram.add(value)
-        self.batches.setdefault(category, BatchMeans()).add(stamp_seconds(record.stamp), value)
+        batches = self.batches.get(category)
+        if batches is None:  # (setdefault would build one, two Fractions, for every record)
+            batches = self.batches[category] = BatchMeans()
+        batches.add(stamp_seconds(record.stamp), value)
         if value > self.slow_ms:
             self.slow_operations += 1
 
