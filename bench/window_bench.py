@@ -213,6 +213,10 @@ def run_session(tree: Path, dsn: str, case: Case, end: datetime, out: Path) -> S
                 )
         # analysis_db.json is written once the analysis is read, before the reports
         end_seconds = exited - analysis.stat().st_mtime
+    keep = os.environ.get("WINDOW_BENCH_KEEP")  # a folder to copy each report into
+    if keep and html.exists():
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        (Path(keep) / f"{case.name}-{tree.name}.html").write_bytes(html.read_bytes())
     return Session(
         seconds,
         usage.ru_maxrss / 1024,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-SERIES_BUCKETS = 500  # a chart's buckets of ticks: ~4 points each, ~2,000 a line
+SERIES_BUCKETS = 300  # a chart's buckets of ticks: ~4 points each, ~1,200 a line (~1 a pixel)
 
 
 class Limit(Protocol):
