@@ -1,5 +1,6 @@
 """The charts as data: a dense incident timeline keeps every incident on its rule's lane, and the
-SVG's geometry is written to a hundredth of a pixel without changing any text."""
+SVG's geometry is written to a tenth of a pixel without changing any text, and a step line keeps
+the points it draws."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from matplotlib import dates as mdates
 from pytest_botaudit.record.model import Incident, Severity
 from pytest_botaudit.reporting.charts import (
     LABELLED_INCIDENTS,
+    _changes,
     dense_lanes,
     incident_lanes,
     incident_timeline,
@@ -76,7 +78,7 @@ def test_the_svg_geometry_is_rounded_and_its_text_kept() -> None:
     incidents = _incidents(12)
     svg = incident_timeline(incidents, START, END, {"api_error_rate": "API errors 0.123456"})
     for value in re.findall(r'\b(?:d|points|transform|x|y|width|height)="([^"]*)"', svg):
-        assert not re.search(r"\d\.\d{3}", value), value
+        assert not re.search(r"\d\.\d{2}", value), value
     assert "API errors 0.123456 (peak" in svg  # a label's number is text, never rounded
 
 
@@ -89,3 +91,14 @@ def test_a_short_run_shows_distinct_clock_ticks() -> None:
     svg = incident_timeline([incident], start, end, {})
     labels = re.findall(r">(\d\d:\d\d)<", svg)
     assert labels == ["12:41", "12:42"]
+
+
+def test_a_step_line_keeps_its_first_point_each_change_and_its_last() -> None:
+    times = [START + timedelta(minutes=m) for m in range(7)]
+    values = [0.0, 0.0, 1.0, 1.0, 1.0, 3.0, 3.0]
+    kept = _changes(times, values)
+    assert kept == ([times[0], times[2], times[5], times[6]], [0.0, 1.0, 3.0, 3.0])
+    # drawn with where="post", the value at any moment is the same as the full line's
+    for i, moment in enumerate(times):
+        at = max(j for j, t in enumerate(kept[0]) if t <= moment)
+        assert kept[1][at] == values[i]
