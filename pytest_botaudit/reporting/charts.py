@@ -10,6 +10,7 @@ stays a ``$``."""
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -45,6 +46,7 @@ MEASURED_UNITS = frozenset({"ms", "s", "%", "MB", "updates/min"})
 STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 180, 240, 360, 720, 1440)
 MAX_TICKS = 8
 MIN_BAR = 0.008  # the narrowest timeline bar, as a share of the run (a few pixels)
+MAX_MARKERS = 120  # breaching ticks drawn as dots; beyond, as one thick line over them
 LABELLED_INCIDENTS = 40  # beyond, the timeline has a lane per rule, not a label per incident
 
 
@@ -181,7 +183,17 @@ def series_chart(series: Series) -> str:
             (series.breaches, COLOURS["warning"], "tick beyond the warning limit"),
             (series.misses, COLOURS["miss"], "tick missing the good limit"),
         ):
-            if indexes:
+            if len(indexes) > MAX_MARKERS:  # one path over them, not a marker each
+                marked = set(indexes)
+                axes.step(
+                    times,
+                    [v if i in marked else math.nan for i, v in enumerate(series.values)],
+                    where="post",
+                    lw=2.6,
+                    color=colour,
+                    label=label.replace("tick", "ticks"),
+                )
+            elif indexes:
                 axes.plot(
                     [times[i] for i in indexes],
                     [series.values[i] for i in indexes],

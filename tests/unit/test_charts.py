@@ -102,3 +102,27 @@ def test_a_step_line_keeps_its_first_point_each_change_and_its_last() -> None:
     for i, moment in enumerate(times):
         at = max(j for j, t in enumerate(kept[0]) if t <= moment)
         assert kept[1][at] == values[i]
+
+
+def test_many_breaching_ticks_are_one_line_not_a_dot_each() -> None:
+    from pytest_botaudit.reporting.charts import MAX_MARKERS, series_chart
+    from pytest_botaudit.reporting.series import Series
+
+    n = 1000
+    times = tuple(START + timedelta(seconds=i) for i in range(n))
+    values = tuple(float(i % 7) for i in range(n))
+    breaches = tuple(i for i, v in enumerate(values) if v > 3)
+    few = breaches[: MAX_MARKERS - 1]
+
+    def chart(marked: tuple[int, ...]) -> str:
+        series = Series(
+            "api_errors", "API errors", "errors", False, times, values, {}, None, marked, (), ()
+        )
+        return series_chart(series)
+
+    axis = chart(()).count("<use ")  # the axes' tick marks
+    assert chart(few).count("<use ") == axis + len(few) + 1  # a dot each, and the legend's
+    many = chart(breaches)
+    assert len(breaches) > MAX_MARKERS
+    assert many.count("<use ") == axis
+    assert "ticks beyond the warning limit" in many
