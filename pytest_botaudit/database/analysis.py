@@ -189,22 +189,10 @@ def analysis_jobs(
 ) -> list[Callable[[ReadOnlySession], Awaitable[Table]]]:
     """Every table of every section as a job for any session (database.pool), in order."""
     return [
-        partial(_table_job, name=name, profile=profile, since=since, until=until, zones=zones)
+        partial(analysis_table, name=name, profile=profile, since=since, until=until, zones=zones)
         for spec in SECTIONS
         for name in spec.files
     ]
-
-
-async def _table_job(
-    session: ReadOnlySession,
-    *,
-    name: str,
-    profile: Profile,
-    since: dt.datetime,
-    until: dt.datetime,
-    zones: ColumnZones,
-) -> Table:
-    return await analysis_table(session, name, profile, since, until, zones)
 
 
 def assemble(since: dt.datetime, until: dt.datetime, tables: Sequence[Table]) -> DatabaseAnalysis:
