@@ -4,7 +4,7 @@ turn its verdict into the test's outcome, recording it for every report."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -37,8 +37,7 @@ class CheckRunner:
         # what the terminal and JUnit show: the evidence grouped as the report groups it
         # (one line per message shape with its count and first place, not sixty alike)
         evidence = evidence_items(result.evidence, None)
-        text = "\n".join([result.message, *(f"  evidence: {e}" for e in evidence)])
-        enforce(self._session.settings, result.verdict, text)
+        enforce(self._session.settings, result.verdict, result.message, evidence)
         return result
 
 
@@ -54,8 +53,7 @@ class PreflightRunner:
     def run(self, check: Callable[[], preflight.PreflightResult]) -> preflight.PreflightResult:
         result = check()
         self._session.record(self._item, result)
-        text = "\n".join([result.message, *(f"  evidence: {e}" for e in result.evidence)])
-        enforce(self._session.settings, result.verdict, text)
+        enforce(self._session.settings, result.verdict, result.message, result.evidence)
         return result
 
     def _skip_in_replay(self, what: str) -> None:
@@ -128,8 +126,11 @@ class PreflightRunner:
         return self.run(lambda: preflight.log_files(self.settings.log, fresh))
 
 
-def enforce(settings: AuditSettings, verdict: Verdict, message: str) -> None:
-    """Turn a verdict into the test outcome."""
+def enforce(
+    settings: AuditSettings, verdict: Verdict, reason: str, evidence: Sequence[str]
+) -> None:
+    """Turn a verdict into the test outcome, its message the reason and an evidence line each."""
+    message = "".join([reason, *(f"\n  evidence: {e}" for e in evidence)])
     if verdict is Verdict.FAIL:
         pytest.fail(message, pytrace=False)
     if verdict is Verdict.NO_DATA:
@@ -137,5 +138,5 @@ def enforce(settings: AuditSettings, verdict: Verdict, message: str) -> None:
             pytest.skip(message)
         pytest.fail(message, pytrace=False)
     if verdict is Verdict.WARN and settings.strict:
-        first, _, evidence = message.partition("\n")  # the reason on the verdict's line
-        pytest.fail(f"{first} (--audit-strict)\n{evidence}".rstrip(), pytrace=False)
+        first, _, rest = message.partition("\n")  # the reason on the verdict's line
+        pytest.fail(f"{first} (--audit-strict)\n{rest}".rstrip(), pytrace=False)

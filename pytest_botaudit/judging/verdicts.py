@@ -172,11 +172,6 @@ class CheckResult:
             *(self.sample.properties() if self.sample is not None else ()),
         ]
 
-    def explain(self) -> str:
-        lines = [self.message]
-        lines += [f"  evidence: {item}" for item in self.evidence]
-        return "\n".join(lines)
-
 
 def judge(spec: MetricSpec, kind: Kind, measurement: Measurement) -> CheckResult:
     """PASS / WARN / FAIL / NO-DATA of one check (the seed's rules, monotonic in the value)."""

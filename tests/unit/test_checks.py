@@ -67,7 +67,7 @@ def test_result_carries_value_thresholds_margin_and_evidence() -> None:
         "message": "WARN: WebSocket reconnects = 7 reconnects misses the good indicator < 5 "
         "(good < 5, warning > 20) [from the log]",
     }
-    assert "bot.log:12" in result.explain()
+    assert any("bot.log:12" in line for line in result.evidence)
     assert "from the log" in result.message
 
 
