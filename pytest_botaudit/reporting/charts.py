@@ -299,13 +299,29 @@ def dense_lanes(
     return lanes
 
 
+def _lanes_figure(lanes: int) -> tuple[Figure, Axes]:
+    """A timeline's figure, as tall as its lanes."""
+    figure = Figure(figsize=(WIDTH, 0.9 + 0.45 * max(lanes, 1)))
+    return figure, figure.subplots()
+
+
+def _lanes_svg(
+    figure: Figure, axes: Axes, names: Sequence[str], start: datetime, end: datetime
+) -> str:
+    """A timeline finished: its lanes named top to bottom, the clock below."""
+    axes.set_yticks(range(len(names)), list(reversed(names)))
+    axes.set_ylim(-0.6, max(len(names), 1) - 0.4)
+    axes.grid(axis="x", alpha=0.25)
+    _time_axis(axes, start, end)
+    return _svg(figure)
+
+
 def _dense_timeline(
     incidents: Sequence[Incident], start: datetime, end: datetime, titles: dict[str, str]
 ) -> str:
     lanes = dense_lanes(incidents, start, end, titles)
     with matplotlib.rc_context(RC):
-        figure = Figure(figsize=(WIDTH, 0.9 + 0.45 * max(len(lanes), 1)))
-        axes = figure.subplots()
+        figure, axes = _lanes_figure(len(lanes))
         for lane, (_, severity, bars) in enumerate(lanes):
             row = len(lanes) - 1 - lane  # the worst severity at the top
             axes.broken_barh(
@@ -315,11 +331,7 @@ def _dense_timeline(
                 alpha=0.85,
                 gid=f"botaudit-lane-{lane}",
             )
-        axes.set_yticks(range(len(lanes)), [name for name, _, _ in reversed(lanes)])
-        axes.set_ylim(-0.6, max(len(lanes), 1) - 0.4)
-        axes.grid(axis="x", alpha=0.25)
-        _time_axis(axes, start, end)
-        return _svg(figure)
+        return _lanes_svg(figure, axes, [name for name, _, _ in lanes], start, end)
 
 
 def incident_timeline(
@@ -332,8 +344,7 @@ def incident_timeline(
         return _dense_timeline(incidents, start, end, titles)
     lanes = incident_lanes(incidents, start, end, titles)
     with matplotlib.rc_context(RC):
-        figure = Figure(figsize=(WIDTH, 0.9 + 0.45 * max(len(lanes), 1)))
-        axes = figure.subplots()
+        figure, axes = _lanes_figure(len(lanes))
         n = 0
         for lane, (severity, bars) in enumerate(lanes):
             row = len(lanes) - 1 - lane  # the worst severity at the top
@@ -355,8 +366,4 @@ def incident_timeline(
                     va="center",
                     ha="right" if on_left else "left",
                 )
-        axes.set_yticks(range(len(lanes)), [severity.value for severity, _ in reversed(lanes)])
-        axes.set_ylim(-0.6, max(len(lanes), 1) - 0.4)
-        axes.grid(axis="x", alpha=0.25)
-        _time_axis(axes, start, end)
-        return _svg(figure)
+        return _lanes_svg(figure, axes, [severity.value for severity, _ in lanes], start, end)
