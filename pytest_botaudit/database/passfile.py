@@ -13,6 +13,8 @@ import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..fileio import NotARegularFile, open_regular
+
 # the socket directories libpq is built with on Debian and upstream: a connection through one
 # of them is "localhost" to the passfile
 DEFAULT_SOCKET_DIRS = frozenset({"/var/run/postgresql", "/run/postgresql", "/tmp"})
@@ -90,13 +92,9 @@ def _read(path: Path) -> str | None:
     """The passfile's text, or None: missing, not a regular file, or readable by others
     (libpq ignores such a file)."""
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
+        with open_regular(path) as handle:
+            if os.fstat(handle.fileno()).st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+                return None
+            return handle.read(MAX_PASSFILE_BYTES).decode("utf-8", errors="replace")
+    except (NotARegularFile, OSError):
         return None
-    try:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode) or info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            return None
-        return os.read(descriptor, MAX_PASSFILE_BYTES).decode("utf-8", errors="replace")
-    finally:
-        os.close(descriptor)
