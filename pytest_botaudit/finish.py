@@ -16,7 +16,7 @@ from .errors import WriteFailed
 from .inputs import Configured
 from .record.shapes import RunShapes, write_shapes
 from .reporting.build import RunOutcome, finish_run, planned, write_run_files
-from .reporting.issues import advice, headline, issues
+from .reporting.issues import answer, headline, issues
 from .reporting.model import ReportModel, RunReport
 from .reporting.notify import Notifier
 from .reruns.compare import CompareError, Comparison, Settings, compare_records
@@ -56,8 +56,7 @@ def announced(model: ReportModel, notifier: Notifier | None) -> ReportModel:
     run's headline and what to do), what was sent kept in the model."""
     if notifier is None:
         return model
-    told = [f"{headline(r, issues(r))}. {advice(r, issues(r))}" for r in model.runs]
-    notifier.finished(model.overall, " | ".join(told))
+    notifier.finished(model.overall, " | ".join(answer(r) for r in model.runs))
     notifier.close()
     return replace(model, notified=(notifier.sent, notifier.failed))
 

@@ -256,6 +256,12 @@ def _listed(found: Sequence[str], limit: int = 3) -> str:
     return shown + (f" and {len(found) - limit} more" if len(found) > limit else "")
 
 
+def answer(run: RunReport) -> str:
+    """The run's headline and what to do, as one line (the terminal's last, the notifier's)."""
+    found = issues(run)
+    return f"{headline(run, found)}. {advice(run, found)}"
+
+
 def advice(run: RunReport, found: Sequence[AuditIssue]) -> str:
     """The one or two sentences to act on."""
     if not run.judged:

@@ -19,7 +19,7 @@ from ..record.model import Incident
 from ..redaction import scrub
 from ..reruns.render import baseline_lines as comparison_lines
 from ..timefmt import clock
-from .issues import advice, headline, incident_line, issues, not_judged, not_run_reason
+from .issues import answer, headline, incident_line, issues, not_judged, not_run_reason
 from .model import NOT_RUN, ReportModel, RunReport, cases_text
 from .notify import Notifier, shown
 
@@ -147,8 +147,7 @@ def final_line(reporter: Any, model: ReportModel) -> None:
     """The session's last line: the audit's state and problems, coloured on a terminal."""
     run = model.runs[0] if len(model.runs) == 1 else None
     if run is not None:
-        found = issues(run)
-        text = f"{headline(run, found)}. {advice(run, found)}"
+        text = answer(run)
     else:
         text = f"{model.overall}: {len(model.runs)} runs judged; each run's problems above"
     reporter.write_line(f"botaudit: {for_terminal(text)}", bold=True, **STATE_MARKUP[model.overall])
