@@ -68,16 +68,18 @@ judged AS (
 -- >>> fragments/force_closed.sql
 -- (A fragment of a WITH clause: copied where a query needs it, between markers that
 -- `python -m pytest_botaudit.database.sqlfiles` refreshes; one source of the rule.)
--- The profile's force-close rules, and for each positions row (alias p) the moment it stopped
--- being open: the moment of the rule it matches (status and exit_reason LIKE; that column read
--- in the zone the rule names, else the column's), else closed_at.
+-- The profile's force-close rules, and every positions row (its own columns, read as p.<column>
+-- by a query that selects FROM position_rows AS p) with the moment it stopped being open: the
+-- moment of the rule it matches (status and exit_reason LIKE; that column read in the zone the
+-- rule names, else the column's), else closed_at. Referenced once, it is inlined: a filter on
+-- the row's columns is applied before the rule is, and no second scan joins it back.
 force_rules AS (
     SELECT r.status, r.reason, r.at, r.zone, r.path
     FROM unnest(:'force_statuses'::text[], :'force_reasons'::text[], :'force_ats'::text[],
                 :'force_zones'::text[], :'force_paths'::text[]) AS r (status, reason, at, zone, path)
 ),
-position_ends AS (
-    SELECT p.:"pos_id"::bigint AS id, forced.path AS forced_path,
+position_rows AS (
+    SELECT p.*, forced.path AS forced_path,
            coalesce(forced.at, :pos_closed_ts) AS ended_at
     FROM :"schema".:"positions_table" AS p
     LEFT JOIN LATERAL (
@@ -91,20 +93,30 @@ position_ends AS (
 )
 -- <<< fragments/force_closed.sql
 ,
+slack AS MATERIALIZED (  -- the window on the bare columns, widened: computed once, not per row
+    SELECT ($1::timestamptz :pos_opened_ts_local) - interval '3 hours' AS opened_from,
+           ($2::timestamptz :pos_opened_ts_local) + interval '3 hours' AS opened_to,
+           ($1::timestamptz :pos_closed_ts_local) - interval '3 hours' AS closed_from,
+           ($2::timestamptz :pos_closed_ts_local) + interval '3 hours' AS closed_to,
+           ($1::timestamptz :pos_opened_ts_local) - interval '30 hours' AS opened_day_from,
+           ($2::timestamptz :pos_opened_ts_local) + interval '30 hours' AS opened_day_to,
+           ($1::timestamptz :pos_closed_ts_local) - interval '30 hours' AS closed_day_from,
+           ($2::timestamptz :pos_closed_ts_local) + interval '30 hours' AS closed_day_to
+),
 moved AS (  -- the rows that opened or stopped being open in the window
     SELECT p.:"pos_exchange"::text AS exchange, p.:"pos_symbol"::text AS symbol,
-           p.:"pos_status"::text AS status, :pos_opened_ts AS opened_at, pe.ended_at,
-           pe.forced_path
-    FROM :"schema".:"positions_table" AS p
-    JOIN position_ends AS pe ON pe.id = p.:"pos_id"
-    -- a superset of them on the bare columns (three hours either side cover any change of a
-    -- zone's offset), checked exactly below; a force-close is found by its rule (the rule's
-    -- zone may not be the column's)
-    WHERE (p.:"pos_opened_at" >= ($1::timestamptz :pos_opened_ts_local) - interval '3 hours'
-           AND p.:"pos_opened_at" < ($2::timestamptz :pos_opened_ts_local) + interval '3 hours')
-       OR (p.:"pos_closed_at" >= ($1::timestamptz :pos_closed_ts_local) - interval '3 hours'
-           AND p.:"pos_closed_at" < ($2::timestamptz :pos_closed_ts_local) + interval '3 hours')
-       OR p.:"pos_exit_reason" LIKE ANY (:'force_reasons'::text[])
+           p.:"pos_status"::text AS status, :pos_opened_ts AS opened_at, p.ended_at,
+           p.forced_path
+    FROM slack AS w, position_rows AS p
+    -- a superset of them on the bare columns, checked exactly below: three hours either side
+    -- cover any change of a zone's offset; a force-close's moment is read in its rule's zone,
+    -- up to 26 hours from the column's, so a row matching a rule is looked at 30 hours either
+    -- side (comparisons first: the rule's LIKE only on the rows they keep)
+    WHERE (p.:"pos_opened_at" >= w.opened_from AND p.:"pos_opened_at" < w.opened_to)
+       OR (p.:"pos_closed_at" >= w.closed_from AND p.:"pos_closed_at" < w.closed_to)
+       OR ((p.:"pos_opened_at" >= w.opened_day_from AND p.:"pos_opened_at" < w.opened_day_to
+            OR p.:"pos_closed_at" >= w.closed_day_from AND p.:"pos_closed_at" < w.closed_day_to)
+           AND p.:"pos_exit_reason" LIKE ANY (:'force_reasons'::text[]))
 )
 SELECT 'positions' AS kind,
        j.exchange,

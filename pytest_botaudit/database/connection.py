@@ -158,6 +158,16 @@ def describe_error(exc: BaseException, target: Target | str | None) -> str:
     return f"cannot connect to {target}: {text}"
 
 
+# the transaction's plan_cache_mode, set to force_generic_plan for the rest of it (the CTE is
+# read first: it holds the value from before)
+_GENERIC_PLANS = (
+    "WITH was AS MATERIALIZED (SELECT current_setting('plan_cache_mode') AS mode)"
+    " SELECT mode FROM was"
+    " WHERE set_config('plan_cache_mode', 'force_generic_plan', true) IS NOT NULL"
+)
+_PLAN_CACHE_MODE = "SELECT set_config('plan_cache_mode', $1, true)"
+
+
 class ReadOnlySession:
     """What the plugin, the checks and the profile's queries get instead of a raw connection:
     ``fetch``, ``fetchrow`` and ``fetchval``, each one prepared statement (never a script) run
@@ -219,6 +229,21 @@ class ReadOnlySession:
                 yield self
         finally:
             self._grouped = False
+
+    @contextlib.asynccontextmanager
+    async def generic_plans(self) -> AsyncIterator[None]:
+        """Inside a transaction group: its statements run on plans made once for any values of
+        their parameters (a prepared statement's generic plan: ``plan_cache_mode``), then on
+        the setting the transaction had. For a statement run every tick whose plan holds for
+        any window: making its custom plan each time costs more than running it."""
+        if not self._grouped:
+            raise RuntimeError("generic_plans() belongs inside transaction()")
+        was = await self._connection.fetchval(_GENERIC_PLANS)
+        try:
+            yield
+        finally:
+            if not self._connection.is_closed():
+                await self._connection.fetchval(_PLAN_CACHE_MODE, was)
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         async def run() -> list[asyncpg.Record]:

@@ -169,9 +169,13 @@ class AuditDatabase:
         """sql/tick.sql: the gauges at ``taken_at`` and the event counts of the window."""
         aged_cutoff = taken_at - timedelta(hours=self.profile.max_age_hours)
         grace_cutoff = taken_at - timedelta(seconds=self.profile.sl_grace_seconds)
-        return await self.session.fetch(
-            self._tick, window_start, window_end, aged_cutoff, grace_cutoff
-        )
+        # planned once for the whole audit: its plan (index ranges on the events' created_at,
+        # position_id and symbol, one pass over positions) is the same for any window, and
+        # planning it anew took longer than running it (0.6 ms of 2.3 at 10M events)
+        async with self.session.transaction(), self.session.generic_plans():
+            return await self.session.fetch(
+                self._tick, window_start, window_end, aged_cutoff, grace_cutoff
+            )
 
     async def profile_queries(
         self, window_start: datetime, window_end: datetime
