@@ -20,7 +20,7 @@ from .htmlsections import (
     incidents_section,
 )
 from .htmltable import html_table as _table
-from .issues import advice, headline, issues, not_run_reason
+from .issues import SHOWN_INCIDENTS, advice, headline, issues, not_run_reason
 from .model import (
     OVERALL_COLOURS,
     VERDICT_COLOURS,
@@ -162,6 +162,16 @@ def _ordered(found: Sequence[Finding]) -> list[Finding]:
     return sorted(found, key=lambda f: (VERDICT_ORDER.index(f.verdict), f.severity != "CRITICAL"))
 
 
+def _incidents_cell(f: Finding) -> str:
+    """The first incidents of a finding, each its span and peak, then how many more."""
+    named = "; ".join(
+        f"{i.severity.value} {span(i.first_seen, i.last_seen)} peak {i.peak:g}"
+        for i in f.incidents[:SHOWN_INCIDENTS]
+    )
+    more = len(f.incidents) - SHOWN_INCIDENTS
+    return f"{named}; and {more} more (in the incident timeline)" if more > 0 else named
+
+
 def findings_table(run: RunReport, n: int = 0) -> str:
     """One row per metric (its two checks, its incidents), worst first, with a filter whose
     buttons count the same rows (the n-th run of the page: ids unique)."""
@@ -179,10 +189,7 @@ def findings_table(run: RunReport, n: int = 0) -> str:
             else ""
         )
         severity = f.severity or ""
-        incidents = "; ".join(
-            f"{i.severity.value} {span(i.first_seen, i.last_seen)} peak {i.peak:g}"
-            for i in f.incidents
-        )
+        incidents = _incidents_cell(f)
         cells = [
             f'<td style="color:{colour};font-weight:bold">{f.verdict.value}{near}</td>',
             f'<td class="sev-{severity}">{for_html(severity)}</td>',

@@ -184,6 +184,9 @@ def _seen(finding: Finding, series: Series | None, run: RunReport) -> tuple[list
     return times, f"{count} of {ticks} snapshots beyond the limit"
 
 
+SHOWN_INCIDENTS = 5  # a problem's incidents named in its lines; the others are counted
+
+
 def incident_line(incident: Incident) -> str:
     return (
         f"{incident.severity.value} incident {span(incident.first_seen, incident.last_seen)}"
@@ -191,12 +194,24 @@ def incident_line(incident: Incident) -> str:
     )
 
 
+def incident_lines(incidents: Sequence[Incident]) -> list[str]:
+    """The first SHOWN_INCIDENTS of a problem's incidents, a line each, then how many more
+    (thousands of one-tick incidents would bury the rest of a report)."""
+    lines = [incident_line(i) for i in incidents[:SHOWN_INCIDENTS]]
+    more = len(incidents) - SHOWN_INCIDENTS
+    if more > 0:
+        lines.append(
+            f"and {more} more incident(s): every one in the incident timeline and the summary JSON"
+        )
+    return lines
+
+
 def _finding_issue(finding: Finding, series: Series | None, run: RunReport) -> AuditIssue:
     times, frequency = _seen(finding, series, run)
     first, last = (times[0], times[-1]) if times else (None, None)
     incidents = _incidents_of(finding, run)
     evidence = list(finding.deciding.evidence)
-    evidence += [incident_line(i) for i in incidents]
+    evidence += incident_lines(incidents)
     if first is not None and last is not None and series is not None:
         evidence.append(f"snapshots {span(first, last)}")
     if finding.metric in SECTION_OF:

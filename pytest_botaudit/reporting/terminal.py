@@ -19,7 +19,7 @@ from ..record.model import Incident
 from ..redaction import scrub
 from ..reruns.render import baseline_lines as comparison_lines
 from ..timefmt import clock
-from .issues import answer, headline, incident_line, issues, not_judged, not_run_reason
+from .issues import answer, headline, incident_lines, issues, not_judged, not_run_reason
 from .model import NOT_RUN, ReportModel, RunReport, cases_text
 from .notify import Notifier, shown
 
@@ -114,8 +114,8 @@ def _run_lines(reporter: Any, run: RunReport) -> None:
             f"{issue.verdict.value:8} {issue.severity:9} {for_terminal(issue.title)}{limits}",
             **VERDICT_MARKUP[issue.verdict],
         )
-        for incident in issue.incidents:
-            reporter.write_line(f"{'':19}{for_terminal(incident_line(incident))}")
+        for line in incident_lines(issue.incidents):
+            reporter.write_line(f"{'':19}{for_terminal(line)}")
     for finding in not_judged(run):
         reason = finding.reason.split("\n", 1)[0].removeprefix("NO-DATA: ")
         reason = reason.removeprefix(f"{finding.title}: ")
