@@ -8,18 +8,27 @@ metric, the seed's bot_monitor.py approach, on the same one-minute windows of th
 which is what a live audit samples. Prints median and p95 per size.
 
     python bench/tick_bench.py [--sizes 100000,1000000,10000000] [--ticks 200]
+                               [--baseline /path/to/an/older/checkout] [--runs 3]
+
+``--baseline`` also times the tick of another checkout of this project on the same database,
+each checkout in its own process, in turn (``--runs`` times a size, the order alternating):
+the figure to compare a change with.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import statistics
+import subprocess
+import sys
 import time
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 
@@ -141,10 +150,57 @@ async def measure(dsn: str, ticks: int) -> tuple[list[float], list[float]]:
         await baseline.close()
 
 
+# one checkout's measure() in a process of its own (its package first on the path)
+CHILD = """
+import asyncio, json, sys
+sys.path[:0] = [sys.argv[1], sys.argv[1] + "/bench"]
+import pytest_botaudit, tick_bench
+assert pytest_botaudit.__file__.startswith(sys.argv[1]), pytest_botaudit.__file__
+print(json.dumps(asyncio.run(tick_bench.measure(sys.argv[2], int(sys.argv[3])))))
+"""
+HERE = str(Path(__file__).resolve().parent.parent)
+
+
+def measure_checkout(tree: str, dsn: str, ticks: int) -> tuple[list[float], list[float]]:
+    env = dict(os.environ, PYTHONPATH=tree)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, tree, dsn, str(ticks)],
+        env=env,
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    ours, seed = json.loads(out.stdout.strip().splitlines()[-1])
+    return ours, seed
+
+
+def side_by_side(dsn: str, ticks: int, baseline: str, runs: int) -> None:
+    """This checkout's tick and the baseline's, in turn, ``runs`` times; medians of each."""
+    trees = {"this checkout": HERE, f"baseline {baseline}": baseline}
+    medians: dict[str, list[float]] = {name: [] for name in trees}
+    for run in range(runs):
+        order = list(trees) if run % 2 == 0 else list(reversed(trees))
+        for name in order:
+            ours, _ = measure_checkout(trees[name], dsn, ticks)
+            medians[name].append(statistics.median(ours))
+            print("  " + summary(f"run {run + 1}: {name}"[:28], ours))
+    mine, theirs = medians.values()
+    ratios = [a / b for a, b in zip(mine, theirs, strict=True)]
+    print(
+        f"  median tick: this checkout {statistics.median(mine):.2f} ms, baseline "
+        f"{statistics.median(theirs):.2f} ms; this / baseline per run "
+        + ", ".join(f"{r:.2f}" for r in ratios)
+        + f" (median {statistics.median(ratios):.2f}x)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="100000,1000000,10000000")
     parser.add_argument("--ticks", type=int, default=200)
+    parser.add_argument("--baseline", help="another checkout of this project to time beside")
+    parser.add_argument("--runs", type=int, default=3, help="turns of each with --baseline")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     with ExitStack() as stack:
@@ -178,6 +234,8 @@ def main() -> None:
             results[size] = statistics.median(ours)
             print("  " + summary("one round trip (tick.sql)", ours))
             print("  " + summary(f"baseline: {len(BASELINE)} queries", seed))
+            if args.baseline:
+                side_by_side(dsn, args.ticks, str(Path(args.baseline).resolve()), args.runs)
         if len(results) > 1:
             first, last = results[sizes[0]], results[sizes[-1]]
             print(f"median tick at {sizes[-1]:,} rows / at {sizes[0]:,} rows: {last / first:.2f}x")
