@@ -177,14 +177,15 @@ def measure_checkout(tree: str, dsn: str, ticks: int) -> tuple[list[float], list
 
 def side_by_side(dsn: str, ticks: int, baseline: str, runs: int) -> None:
     """This checkout's tick and the baseline's, in turn, ``runs`` times; medians of each."""
-    trees = {"this checkout": HERE, f"baseline {baseline}": baseline}
+    print(f"  beside the baseline {baseline}:")
+    trees = {"this checkout": HERE, "baseline": baseline}
     medians: dict[str, list[float]] = {name: [] for name in trees}
     for run in range(runs):
         order = list(trees) if run % 2 == 0 else list(reversed(trees))
         for name in order:
             ours, _ = measure_checkout(trees[name], dsn, ticks)
             medians[name].append(statistics.median(ours))
-            print("  " + summary(f"run {run + 1}: {name}"[:28], ours))
+            print("  " + summary(f"run {run + 1}: {name}", ours))
     mine, theirs = medians.values()
     ratios = [a / b for a, b in zip(mine, theirs, strict=True)]
     print(
