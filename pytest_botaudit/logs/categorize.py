@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from ..config.log_fields import LEVEL_NAMES
 from ..config.profile import Profile
+from .memo import Memo
 
 MAX_KNOWN_MESSAGES = 10_000  # categorized messages remembered (repeats skip the patterns)
 # (category, the pattern's named groups, which pattern of the profile matched)
@@ -202,6 +203,7 @@ class Categorizer:
                 where.folded.add(shape_key(option.lower()), -1)
         self._known: dict[tuple[str, str | None], tuple[list[Match], str | None]] = {}
         self._shapes: dict[tuple[str, str | None], list[int]] = {}  # shape -> its candidates
+        self._named: Memo[str, str | None] = Memo()  # message -> the exchange it names
 
     def categorize(self, message: str, level: str | None = None) -> tuple[list[Match], str | None]:
         """``level`` None tries every category (a template whose level is not known)."""
@@ -217,8 +219,11 @@ class Categorizer:
     def exchange_of(self, message: str) -> str | None:
         if self.exchange_pattern is None:
             return None
-        named = self.exchange_pattern.search(message)
-        return named.group("exchange").lower() if named else None
+        try:
+            return self._named[message]
+        except KeyError:
+            named = self.exchange_pattern.search(message)
+            return self._named.keep(message, named.group("exchange").lower() if named else None)
 
     def _candidates(self, message: str, level: str | None) -> list[int]:
         """The patterns (profile order) whose required literals the message's shape holds."""
