@@ -141,6 +141,8 @@ class Scanner:
         hits = self._hits
         for shape, count in zip(self._shapes.shapes, split.counts, strict=False):
             hits[shape.slot] += count
+            if shape.word is not None and count:
+                self._echoes[shape.word] += count
         self._echoes.update(split.words)
         if split.first is not None:
             number = base + split.first[0] + 1
@@ -267,7 +269,7 @@ class Scanner:
         """Keep the shape of a bulk line the grammar counted, so the next blocks find its like
         all at once: only a shape that makes every line of it bulk of the same slot."""
         tried = self._tried
-        if head in tried or len(tried) >= _MAX_TRIED or len(self._shapes) >= MAX_SHAPES:
+        if head in tried or len(tried) >= _MAX_TRIED or self._shapes.learned >= MAX_SHAPES:
             return
         tried.add(head)
         assert self._grammar is not None  # only bulk lines are learned from
