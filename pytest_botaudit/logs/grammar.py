@@ -20,6 +20,8 @@ _DATE = (
     r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
     r"|02-(?:0[1-9]|1[0-9]|2[0-9]))"
 )
+# the first character of every header: its year's (1800-2999)
+HEADER_STARTS = ("1", "2")
 _TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
 _TIMESTAMP = rf"{_DATE}[ T]{_TIME}(?:[,.][0-9]{{1,6}})?"
 # what logging's asctime writes: the form every timestamp is normalised to
