@@ -25,7 +25,6 @@ WORD_SHAPE_LINES = 256
 MAX_WORD_SHAPES = 2
 _HIGH = np.uint64(0x8080808080808080)
 _FULL = np.uint64(2**64 - 1)
-_SIXTY_FOUR = np.uint64(64)
 
 Words = npt.NDArray[np.uint64]
 Flags = npt.NDArray[np.bool_]

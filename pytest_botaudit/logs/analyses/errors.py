@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ...redaction import known, scrub
+from ...redaction import known as known_secrets
+from ...redaction import scrub
 from ..memo import Memo
 from ..model import LogRecord, LogSample
 from .base import Redact, Shift, sample_of
@@ -79,12 +80,12 @@ class ShapeTable:
         self.redact = redact
         self.shapes: dict[str, _Shape] = {}
         self._memo: Memo[str, str] = Memo()  # message -> its shape
-        self._secrets = known()  # the secrets the memo's shapes hide
+        self._secrets = known_secrets()  # the secrets the memo's shapes hide
 
     def shape(self, message: str) -> str:
         # the patterns' secrets are hidden when a shape is shown; a secret the audit knows is
         # hidden first (masking its digits would leave the rest of it for all to see)
-        secrets = known()
+        secrets = known_secrets()
         if secrets is not self._secrets:  # the audit learned (or forgot) a secret since
             self._memo.clear()
             self._secrets = secrets
