@@ -4,10 +4,12 @@ no Python of its own. A line of no known shape is left to the scanner's line-by-
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from numpy.lib.stride_tricks import as_strided
 
 from .grammar import ECHO_WORD
 
@@ -17,9 +19,12 @@ STAMP = 23
 _STAMP_SHAPE = b"0000-00-00 00:00:00,000 "
 _STAMP_WORDS = len(_STAMP_SHAPE) // 8
 MAX_SHAPES = 8  # each shape costs a few array operations per block
+# an event word with this many echoes in one block gets a shape of its own (at most
+# MAX_WORD_SHAPES): its lines are then counted with the block, not read one by one for their word
+WORD_SHAPE_LINES = 256
+MAX_WORD_SHAPES = 2
 _HIGH = np.uint64(0x8080808080808080)
 _FULL = np.uint64(2**64 - 1)
-_SIXTY_FOUR = np.uint64(64)
 
 Words = npt.NDArray[np.uint64]
 Flags = npt.NDArray[np.bool_]
@@ -47,11 +52,13 @@ class Shape:
     """A bulk line's bytes after its timestamp, as far as the fast path reads them:
     `` - <logger> - <LEVEL> - <prefix>`` for a high-volume category, or
     `` - <echo logger> - <LEVEL> - `` for an event echo (whose word is then read per line).
-    ``slot`` is the fast path's group for such a line."""
+    ``slot`` is the fast path's group for such a line. An event word frequent enough gets a
+    shape of its own, its echo head followed by ``<word>: ``: its lines are counted unread."""
 
     head: bytes
     slot: int
     echo: bool
+    word: bytes | None = None  # an echo's event word when the head ends with it (and ": ")
 
 
 @dataclass(slots=True)
@@ -84,6 +91,11 @@ class ShapeTable:
     def __len__(self) -> int:
         return len(self.shapes)
 
+    @property
+    def learned(self) -> int:
+        """The shapes the scanner taught (the event words' own shapes left out)."""
+        return sum(1 for shape in self.shapes if shape.word is None)
+
     def add(self, shape: Shape) -> None:
         self.shapes.append(shape)
         heads = [known.head[1:] for known in self.shapes]  # the space is the stamp's
@@ -108,9 +120,9 @@ class ShapeTable:
         starts = np.empty(lines, np.int64)
         starts[:1] = 0
         starts[1:] = ends[:-1] + 1
-        aligned: Words = np.frombuffer(block, "<u8", len(block) // 8)
+        aligned = len(block) // 8
         # a line is compared only when every word read lies inside the block
-        limit = 8 * (len(aligned) - self._count) - 1
+        limit = 8 * (aligned - self._count) - 1
         usable = int(np.searchsorted(starts, limit, side="right")) if limit >= 0 else 0
         slot = np.full(lines, -1, np.int16)
         stamped = np.ones(lines, np.bool_)
@@ -119,19 +131,12 @@ class ShapeTable:
         out = 0
         first = last = None
         if usable:
-            begin = starts[:usable]
-            # a line's word n: two aligned words around it, shifted together
-            index = begin >> 3
-            right = (begin & 7).astype(np.uint64) << np.uint64(3)
-            left = _SIXTY_FOUR - right
-            at = np.empty_like(index)
-            low = aligned[index]
-            line_words = []
-            for n in range(self._count):
-                high = aligned[np.add(index, n + 1, out=at)]
-                line_words.append((low >> right) | (high << left))
-                low = high
-            stamps = line_words[:_STAMP_WORDS]
+            # the 8 bytes from every offset of the block, and from there ``count`` words on:
+            # one gather gives each line's words, wherever in a word it starts
+            every: Words = np.ndarray((len(block) - 7,), "<u8", block, 0, (1,))
+            rows = as_strided(every, (len(every) - 8 * (self._count - 1), self._count), (1, 8))
+            line_words = rows[starts[:usable]]
+            stamps = [line_words[:, n] for n in range(_STAMP_WORDS)]
             bad = np.zeros(usable, np.uint64)
             for (flip, add), word in zip(_STAMP_TESTS, stamps, strict=True):
                 flipped = word ^ flip
@@ -139,7 +144,8 @@ class ShapeTable:
                 flipped += add
                 bad |= flipped
             differ: list[Words | None] = [None] * len(self.shapes)
-            for word, entries in zip(line_words[_STAMP_WORDS:], self._words, strict=True):
+            for n, entries in enumerate(self._words, start=_STAMP_WORDS):
+                word = line_words[:, n]
                 for k, bits, mask in entries:
                     off = word ^ bits
                     if mask != _FULL:
@@ -155,7 +161,7 @@ class ShapeTable:
             for k, differs in enumerate(differ):
                 assert differs is not None  # every shape has a first word
                 head[ok & (differs == 0)] = k
-            echoes, words = self._echo_words(block, starts, slot)
+            echoes, words, frequent = self._echo_words(block, starts, slot)
             bulk = head >= 0
             if since or until:
                 inside = bulk & _within(stamps, since, until)
@@ -171,6 +177,9 @@ class ShapeTable:
                 last_at = usable - 1 - int(np.argmax(inside[::-1]))
                 first = (first_at, _stamp_at(block, int(starts[first_at])))
                 last = (last_at, _stamp_at(block, int(starts[last_at])))
+            for shape in frequent:  # for the blocks that follow (this one is counted)
+                if len(self.shapes) - self.learned < MAX_WORD_SHAPES:
+                    self.add(shape)
         rest = np.flatnonzero(slot < 0)
         return BlockSplit(
             lines,
@@ -187,18 +196,20 @@ class ShapeTable:
 
     def _echo_words(
         self, block: bytes, starts: npt.NDArray[np.int64], slot: npt.NDArray[np.int16]
-    ) -> tuple[list[int], list[bytes]]:
-        """An echo shape needs its event word after it: the echo lines and their words. A line
-        without one is no echo of that shape and goes back to the grammar (which may still
-        count it as bulk)."""
+    ) -> tuple[list[int], list[bytes], list[Shape]]:
+        """An echo shape needs its event word after it: the echo lines and their words, and
+        the shapes of the words frequent in the block. A line without one is no echo of that
+        shape and goes back to the grammar (which may still count it as bulk)."""
         match = ECHO_WORD.match
         lines: list[int] = []
         words: list[bytes] = []
+        frequent: list[Shape] = []
         for k, shape in enumerate(self.shapes):
-            if not shape.echo:
+            if not shape.echo or shape.word is not None:
                 continue
             where = np.flatnonzero(slot == k)
             skip = STAMP + len(shape.head)
+            mark = len(words)
             for i, start in zip(where.tolist(), starts[where].tolist(), strict=True):
                 found = match(block, start + skip)
                 if found is None:
@@ -206,7 +217,11 @@ class ShapeTable:
                 else:
                     lines.append(i)
                     words.append(found[1])
-        return lines, words
+            if len(words) - mark >= WORD_SHAPE_LINES:
+                for word, count in Counter(words[mark:]).most_common(MAX_WORD_SHAPES):
+                    if count >= WORD_SHAPE_LINES:
+                        frequent.append(Shape(shape.head + word + b": ", shape.slot, True, word))
+        return lines, words, frequent
 
 
 def _stamp_at(block: bytes, start: int) -> bytes:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from ..config.log_fields import LEVEL_NAMES
 from ..config.profile import Profile
+from .memo import Memo
 
 MAX_KNOWN_MESSAGES = 10_000  # categorized messages remembered (repeats skip the patterns)
 # (category, the pattern's named groups, which pattern of the profile matched)
@@ -172,36 +173,26 @@ class Categorizer:
     def __init__(self, profile: Profile) -> None:
         self.exchange_pattern = profile.log_exchange_pattern
         self._flat: list[tuple[str, re.Pattern[str]]] = []
-        self._indexes: dict[str | None, _LevelIndex] = {
-            level: _LevelIndex() for level in (*LEVEL_NAMES, None)
-        }
+        # per pattern: the levels it is tried at (None: all), its literals (None: always
+        # tried), whether they are matched case-folded; a level's index is built from these
+        # when a record of that level first comes (a log uses few of them)
+        self._filed: list[tuple[frozenset[str] | None, tuple[str, ...] | None, bool]] = []
         for category, patterns in profile.log_patterns.items():
             allowed = profile.log_levels.get(category)
-            levels = [None, *(lv for lv in LEVEL_NAMES if allowed is None or lv in allowed)]
             for pattern in patterns:
-                index = len(self._flat)
                 self._flat.append((category, pattern))
                 literal = required_literal(pattern)
                 options = (literal,) if literal is not None else required_alternatives(pattern)
-                for level in levels:
-                    where = self._indexes[level]
-                    if options is None:
-                        where.always.add(index)
-                        continue
-                    for option in options:
-                        if pattern.flags & re.IGNORECASE:
-                            where.folded.add(shape_key(option.lower()), index)
-                        else:
-                            where.literals.add(shape_key(option), index)
+                self._filed.append((allowed, options, bool(pattern.flags & re.IGNORECASE)))
         # the exchange pattern joins the same index as pattern -1 (searched when it may match)
         exchange = self.exchange_pattern
         exchange_options = required_alternatives(exchange) if exchange is not None else None
         self._exchange_always = exchange is not None and exchange_options is None
-        for option in exchange_options or ():
-            for where in self._indexes.values():
-                where.folded.add(shape_key(option.lower()), -1)
+        self._exchange_options = exchange_options or ()
+        self._indexes: dict[str | None, _LevelIndex] = {}
         self._known: dict[tuple[str, str | None], tuple[list[Match], str | None]] = {}
         self._shapes: dict[tuple[str, str | None], list[int]] = {}  # shape -> its candidates
+        self._named: Memo[str, str | None] = Memo()  # message -> the exchange it names
 
     def categorize(self, message: str, level: str | None = None) -> tuple[list[Match], str | None]:
         """``level`` None tries every category (a template whose level is not known)."""
@@ -217,15 +208,41 @@ class Categorizer:
     def exchange_of(self, message: str) -> str | None:
         if self.exchange_pattern is None:
             return None
-        named = self.exchange_pattern.search(message)
-        return named.group("exchange").lower() if named else None
+        try:
+            return self._named[message]
+        except KeyError:
+            named = self.exchange_pattern.search(message)
+            return self._named.keep(message, named.group("exchange").lower() if named else None)
+
+    def _index(self, level: str | None) -> _LevelIndex:
+        where = self._indexes.get(level)
+        if where is not None:
+            return where
+        if level is not None and level not in LEVEL_NAMES:
+            return self._index(None)
+        where = _LevelIndex()
+        for index, (allowed, options, folded) in enumerate(self._filed):
+            if level is not None and allowed is not None and level not in allowed:
+                continue
+            if options is None:
+                where.always.add(index)
+                continue
+            for option in options:
+                if folded:
+                    where.folded.add(shape_key(option.lower()), index)
+                else:
+                    where.literals.add(shape_key(option), index)
+        for option in self._exchange_options:
+            where.folded.add(shape_key(option.lower()), -1)
+        self._indexes[level] = where
+        return where
 
     def _candidates(self, message: str, level: str | None) -> list[int]:
         """The patterns (profile order) whose required literals the message's shape holds."""
         key = (shape_key(message), level)
         found = self._shapes.get(key)
         if found is None:
-            where = self._indexes.get(level) or self._indexes[None]
+            where = self._index(level)
             candidates = set(where.always)
             where.literals.found(key[0], candidates)
             if where.folded.by_start or where.folded.short:

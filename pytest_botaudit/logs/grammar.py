@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, tzinfo
-from functools import lru_cache
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # levels whose records are echoes or high-volume lines that the fast path may count unread
@@ -21,6 +20,8 @@ _DATE = (
     r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
     r"|02-(?:0[1-9]|1[0-9]|2[0-9]))"
 )
+# the first character of every header: its year's (1800-2999)
+HEADER_STARTS = ("1", "2")
 _TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
 _TIMESTAMP = rf"{_DATE}[ T]{_TIME}(?:[,.][0-9]{{1,6}})?"
 # what logging's asctime writes: the form every timestamp is normalised to
@@ -113,21 +114,26 @@ def valid_stamp(text: str) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
-@lru_cache(maxsize=64)
-def _day(text: str) -> int:
-    return date.fromisoformat(text).toordinal()
+# the seconds of a minute (``2025-10-15 02:40``) on the log's own clock: records come in order,
+# so most ask for the minute the one before asked for
+_minutes: dict[str, float] = {}
+
+
+def _minute(text: str) -> float:
+    seconds = _minutes.get(text)
+    if seconds is None:
+        if len(_minutes) >= 4096:
+            _minutes.clear()
+        day = date.fromisoformat(text[:10]).toordinal()
+        seconds = _minutes[text] = day * 86400.0 + int(text[11:13]) * 3600 + int(text[14:16]) * 60
+    return seconds
 
 
 def stamp_seconds(stamp: str) -> float:
     """A canonical stamp (``2025-10-15 02:40:20,500``) as seconds on the log's own clock: for
-    differences of a few seconds (which records are one occurrence), without a zone."""
-    return (
-        _day(stamp[:10]) * 86400.0
-        + int(stamp[11:13]) * 3600
-        + int(stamp[14:16]) * 60
-        + int(stamp[17:19])
-        + int(stamp[20:23]) / 1000
-    )
+    differences of a few seconds (which records are one occurrence), without a zone. (Whole
+    seconds add up exactly, so the minute's sum from the cache gives the same float.)"""
+    return _minute(stamp[:16]) + int(stamp[17:19]) + int(stamp[20:23]) / 1000
 
 
 def parse_timestamp(text: str, zone: tzinfo | None, fold: int = 0) -> datetime:

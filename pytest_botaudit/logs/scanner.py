@@ -15,7 +15,7 @@ from ..config.profile import Profile
 from .blocks import MAX_SHAPES, STAMP, Shape, ShapeTable
 from .bulk import Bulk
 from .bulk import FastPath as FastPath  # the scanner's interface: where readers find it
-from .grammar import CANONICAL, HEADER, WORD, canonical_timestamp, valid_stamp
+from .grammar import CANONICAL, HEADER, HEADER_STARTS, WORD, canonical_timestamp, valid_stamp
 from .localtime import LogWindow
 from .model import MAX_CONTINUATION, LogRecord, ReadStats
 
@@ -74,6 +74,7 @@ class Scanner:
         window = self._window = LogWindow(zone, since, until)
         self._since_b, self._until_b = window.since_b, window.until_b
         self._windowed = window.windowed
+        self._fold = None if window.fixed else window.fold  # a zone of one offset has no folds
         # an edge inside a repeated hour: no line is counted by its text alone (the bulk)
         self._grammar = Bulk.of(fast) if fast is not None and not window.edge_repeated else None
         self._echo_end = self._grammar.echo_end if self._grammar else 2
@@ -130,7 +131,10 @@ class Scanner:
             split.rest, split.starts, split.ends, split.stamped, strict=True
         ):
             if index - previous > 1:  # bulk lines in between: they end the record in progress
-                self._bulk(emit)
+                self._seen = True
+                if self._pending is not None:
+                    emit(self._pending)
+                    self._pending = None
             line(block[start:end], base + index + 1, emit, stamped)
             previous = index
         if split.lines - 1 > previous:
@@ -141,6 +145,8 @@ class Scanner:
         hits = self._hits
         for shape, count in zip(self._shapes.shapes, split.counts, strict=False):
             hits[shape.slot] += count
+            if shape.word is not None and count:
+                self._echoes[shape.word] += count
         self._echoes.update(split.words)
         if split.first is not None:
             number = base + split.first[0] + 1
@@ -198,7 +204,8 @@ class Scanner:
                 stats.undecodable_lines += 1
                 text = raw.decode("utf-8", "replace")
             text = text.rstrip("\r")
-            generic = _header(text)
+            # (a traceback's lines are told from a header by their first character)
+            generic = _header(text) if text[:1] in HEADER_STARTS else None
             if generic is not None and not valid_stamp(generic["ts"]):
                 generic = None  # 29 February of a common year: no record
             if generic is None:
@@ -223,7 +230,7 @@ class Scanner:
         if self._pending is not None:
             emit(self._pending)
             self._pending = None
-        fold = self._window.fold(stamp)
+        fold = self._fold(stamp) if self._fold is not None else None
         if self._windowed and self._window.outside(stamp, fold):
             self._out += 1
             return
@@ -267,7 +274,7 @@ class Scanner:
         """Keep the shape of a bulk line the grammar counted, so the next blocks find its like
         all at once: only a shape that makes every line of it bulk of the same slot."""
         tried = self._tried
-        if head in tried or len(tried) >= _MAX_TRIED or len(self._shapes) >= MAX_SHAPES:
+        if head in tried or len(tried) >= _MAX_TRIED or self._shapes.learned >= MAX_SHAPES:
             return
         tried.add(head)
         assert self._grammar is not None  # only bulk lines are learned from

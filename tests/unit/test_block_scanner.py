@@ -475,6 +475,39 @@ def test_shapes_that_would_not_decide_their_line_are_never_learned(
         assert learned in heads
 
 
+def test_frequent_event_words_get_shapes_of_their_own_and_count_the_same(tmp_path: Path) -> None:
+    """An event word echoed often enough in a block is counted with the block from the next
+    one on (its own shape), the rarer words still one by one: the same figures either way."""
+    lines = []
+    for n in range(20_000):
+        second = n // 400
+        kind = "position_updated" if n % 3 else ("balance_checked" if n % 2 else "order_filled")
+        level = "DEBUG" if n % 7 == 0 else "INFO"
+        lines.append(
+            f"2025-10-15 02:00:{second:02d},{n % 1000:03d} - core.event_logger - {level} - "
+            f"{kind}: {{'n': {n}}}"
+        )
+        if n % 5 == 0:
+            lines.append(_price(second, n))
+        if n % 999 == 0:  # a word cut short, and an echo that is no word: the grammar's
+            lines.append(f"2025-10-15 02:00:{second:02d},000 - core.event_logger - INFO - pos")
+            lines.append(f"2025-10-15 02:00:{second:02d},000 - core.event_logger - INFO - X: 1")
+    content = ("\n".join(lines) + "\n").encode()
+    path = tmp_path / "bot.log"
+    path.write_bytes(content)
+    for since, until in [(None, None), (SINCE, UNTIL)]:
+        want_records, want = reference(content, str(path), bulk_of(PROFILE), since, until, MAX_LINE)
+        for block_size in (8 * 1024, 64 * 1024):
+            records: list[LogRecord] = []
+            scanner = Scanner(str(path), UTC, bulk_of(PROFILE), since, until)
+            totals = scan_file(path, scanner, records.append, block_size=block_size)
+            assert [as_tuple(r) for r in records] == want_records
+            assert summary(totals) == want
+            words = {shape.word for shape in scanner._shapes.shapes if shape.word}
+            # a block of 8 KiB holds fewer echoes of a word than earn it a shape
+            assert words == ({b"position_updated"} if block_size > 8 * 1024 else set())
+
+
 def test_an_echo_logger_with_spaces_in_its_name(tmp_path: Path) -> None:
     """Its echoes read as headers of another logger: the fast path's own pattern decides."""
     fast = FastPath("m - INFO - tick", (("p", "tick"),))

@@ -154,6 +154,11 @@ class BatchMeans:
     def add(self, seconds: float, value: float) -> None:
         """A sample at ``seconds`` on the log's own clock (grammar.stamp_seconds)."""
         key = math.floor(seconds / LATENCY_BATCH_SECONDS)
+        last = self.tail or self.head
+        if last is not None and last[0] == key:  # the batch in progress (most samples)
+            last[1] += 1
+            last[2] += round(value * 1000)
+            return
         self._follow([key, 1, round(value * 1000)])
 
     def _follow(self, run: Run) -> None:

@@ -9,7 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ...redaction import known as known_secrets
 from ...redaction import scrub
+from ..memo import Memo
 from ..model import LogRecord, LogSample
 from .base import Redact, Shift, sample_of
 from .tally import Tally
@@ -72,16 +74,28 @@ class ShapeTable:
     """Messages grouped by shape (their variable parts masked): count, level, first and
     last seen, one sample. At most MAX_SHAPES shapes; the rest count as ``<other>``."""
 
-    __slots__ = ("redact", "shapes")
+    __slots__ = ("_memo", "_secrets", "redact", "shapes")
 
     def __init__(self, redact: Redact) -> None:
         self.redact = redact
         self.shapes: dict[str, _Shape] = {}
+        self._memo: Memo[str, str] = Memo()  # message -> its shape
+        self._secrets = known_secrets()  # the secrets the memo's shapes hide
 
-    def feed(self, record: LogRecord) -> None:
+    def shape(self, message: str) -> str:
         # the patterns' secrets are hidden when a shape is shown; a secret the audit knows is
         # hidden first (masking its digits would leave the rest of it for all to see)
-        shape = shape_of(scrub(record.message))
+        secrets = known_secrets()
+        if secrets is not self._secrets:  # the audit learned (or forgot) a secret since
+            self._memo.clear()
+            self._secrets = secrets
+        shape = self._memo.get(message)
+        if shape is None:
+            shape = self._memo.keep(message, shape_of(scrub(message)))
+        return shape
+
+    def feed(self, record: LogRecord) -> None:
+        shape = self.shape(record.message)
         known = self.shapes.get(shape)
         if known is not None:
             known.count += 1
@@ -155,14 +169,19 @@ class Errors:
         self.modules: Counter[str] = Counter()
         self.codes: Counter[str] = Counter()
         self.shapes = ShapeTable(redact)
+        self._codes: Memo[str, str] = Memo()  # message -> its exchange code, "" for none
 
     def feed(self, record: LogRecord, tally: Tally) -> None:
         self.modules[record.logger] += 1
         kind = record.exception_type or "(no traceback)"
         self.types[kind] += 1
-        code = _EXCHANGE_CODE.search(record.message)
+        message = record.message
+        code = self._codes.get(message)
+        if code is None:
+            found = _EXCHANGE_CODE.search(message)
+            code = self._codes.keep(message, next(g for g in found.groups() if g) if found else "")
         if code:
-            self.codes[next(g for g in code.groups() if g)] += 1
+            self.codes[code] += 1
         tally.sample(f"error:{kind}", record)
         self.shapes.feed(record)
 

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Mapping
 
 from ..grammar import stamp_seconds
+from ..memo import Memo
 from ..model import LogRecord, LogSample
 from .base import Groups, Redact, Shift, sample_of
 
@@ -87,7 +88,7 @@ class _Repeats:
 
 
 class Tally:
-    __slots__ = ("categories", "redact", "repeat_windows", "repeats", "samples")
+    __slots__ = ("_words", "categories", "redact", "repeat_windows", "repeats", "samples")
 
     def __init__(self, redact: Redact, repeat_windows: Mapping[str, float] | None = None) -> None:
         self.redact = redact
@@ -95,6 +96,8 @@ class Tally:
         self.categories: Counter[str] = Counter()
         self.samples: dict[str, list[LogSample]] = {}
         self.repeats: dict[str, _Repeats] = {}
+        # (message, key) -> its words around the key, numbers masked (errors repeat verbatim)
+        self._words: Memo[tuple[str, str], str] = Memo()
 
     def feed(
         self, record: LogRecord, category: str, groups: Groups | None = None, which: int = 0
@@ -114,7 +117,11 @@ class Tally:
             # one message: its logger, its pattern and its words around the key, numbers
             # masked (the bot's Bybit stop-loss failure is two lines of one logger that one
             # pattern matches; the next opening of a symbol is the same words, another one)
-            message = (record.logger, which, _NUMBER.sub("N", record.message.replace(key, "\0", 1)))
+            text = record.message
+            words = self._words.get((text, key))
+            if words is None:
+                words = self._words.keep((text, key), _NUMBER.sub("N", text.replace(key, "\0", 1)))
+            message = (record.logger, which, words)
             if repeats.seen(key, moment, message):
                 return 0
             sampled = self.sample(category, record)
