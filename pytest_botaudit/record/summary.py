@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 from collections.abc import Mapping
@@ -89,8 +90,18 @@ def write_json(path: Path, data: Mapping[str, Any] | list[Any]) -> Path:
     return write_text(path, json_text(data))
 
 
+_INDENTED = json.JSONEncoder(indent=2, default=str, ensure_ascii=False)
+
+
 def json_text(data: Mapping[str, Any] | list[Any]) -> str:
-    return json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n"
+    """``json.dumps(data, indent=2, default=str, ensure_ascii=False)`` and a newline, gathered
+    piece by piece: dumps holds every piece of an indented text in a list before joining them,
+    ten times the text's size (45 MB for the 5 MB summary of a day at 1 s)."""
+    text = io.StringIO()
+    for piece in _INDENTED.iterencode(data):
+        text.write(piece)
+    text.write("\n")
+    return text.getvalue()
 
 
 def write_text(path: Path, text: str) -> Path:
