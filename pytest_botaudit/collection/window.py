@@ -27,7 +27,9 @@ from ..record.model import CollectionResult, Snapshot, StopReason, expected_tick
 from ..record.summary import failed, write_summary
 from .alerts import AlertRule, IncidentTracker, seed_rules
 from .signals import install_stop_signals
-from .snapshots import build_snapshot, with_log
+from .snapshots import TickFolding
+
+_NO_COUNTS: Mapping[str, int] = {}
 
 
 async def reconstruct(
@@ -167,6 +169,7 @@ async def _snapshots(
 ) -> AsyncIterator[Snapshot]:
     """Each tick of the period in order: its events' rows (sql/window_counts.sql, streamed in
     tick order) and its positions' rows (position_ticks) folded as a live tick folds hers."""
+    folding = TickFolding(profile)
     moved = position_ticks(positions, profile, since, interval, ticks)
     next_moved = next(moved, None)
     batch: list[asyncpg.Record] = []
@@ -193,12 +196,14 @@ async def _snapshots(
             next_moved = next(moved, None)
         window_start = since + timedelta(seconds=(tick - 1) * interval)
         window_end = window_start + timedelta(seconds=interval)
-        snapshot = build_snapshot(rows, profile, tick, window_start, window_end, window_end)
-        yield with_log(
-            snapshot,
-            profile,
-            logged.counts.get(tick, {}),
-            logged.unprotected.get(tick, frozenset()),
+        yield folding.fold(
+            rows,
+            tick,
+            window_start,
+            window_end,
+            window_end,
+            logged.counts.get(tick, _NO_COUNTS),
+            logged.unprotected.get(tick, ()),
         )
 
 
