@@ -5,6 +5,7 @@ holds or its good indicator is missed. Every point kept is a real tick with its 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,6 +55,9 @@ class Line:
         "_by_exchange",
         "_open",
         "_running",
+        "_totals",
+        "_value",
+        "_value_flags",
         "cumulative",
         "exchanges",
         "first_marked",
@@ -80,6 +84,9 @@ class Line:
         self._open: list[_Tick] = []  # the open bucket's ticks
         self._running = 0.0
         self._by_exchange: dict[str, float] = {}
+        self._totals: Mapping[str, float] = _NO_EXCHANGES  # a copy of _by_exchange
+        self._value = math.nan  # the last value fed and its flags
+        self._value_flags = (False, False)
 
     def _flags(self, value: float) -> tuple[bool, bool]:
         limits = self.limits
@@ -100,18 +107,25 @@ class Line:
             before = self._running
             self._running = value = before + value
             stepped = value - before > 0
+            running = self._by_exchange
             if by_exchange:
-                running = self._by_exchange
+                changed = False
                 for exchange, amount in by_exchange.items():
-                    running[exchange] = running.get(exchange, 0.0) + amount
+                    if amount or exchange not in running:
+                        running[exchange] = running.get(exchange, 0.0) + amount
+                        changed = True
+                if changed:  # the ticks' totals so far, shared by the ticks until they move
+                    self._totals = dict(running)
                 self.exchanges.update(by_exchange)
-                by_exchange = dict(running)
-            elif self._by_exchange:
-                by_exchange = dict(self._by_exchange)
+            by_exchange = self._totals
         elif by_exchange:
             self.exchanges.update(by_exchange)
             self.nonzero.update(e for e, v in by_exchange.items() if v)
-        breach, miss = self._flags(value)
+        if value == self._value:  # a gauge that stays, a counter that did not count
+            breach, miss = self._value_flags
+        else:
+            breach, miss = self._value_flags = self._flags(value)
+            self._value = value
         if stepped or (not self.cumulative and (breach or miss)):
             self.marked += 1
             self.first_marked = self.first_marked or at
