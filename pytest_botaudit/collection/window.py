@@ -278,29 +278,33 @@ def position_ticks(
     active: dict[str, dict[str, set[str]]] = {
         m: defaultdict(set) for m in ("open", "aged", "unprotected")
     }
+    held: list[Mapping[str, Any]] = []  # the open positions' rows, until a measure changes
     for tick in range(1, ticks + 1):
-        for measure, exchange, sign, entry in changes.get(tick, ()):
-            members = active[measure][exchange]
-            if sign > 0:
-                members.add(entry)
-            else:
-                members.discard(entry)
-        rows: list[Mapping[str, Any]] = []
-        for exchange, members in active["open"].items():
-            if not members:
-                continue
-            unprotected = active["unprotected"][exchange]
-            rows.append(
-                {
-                    "kind": "positions",
-                    "exchange": exchange,
-                    "event_type": None,
-                    "total": len(members),
-                    "unprotected": len(unprotected),
-                    "aged": len(active["aged"][exchange]),
-                    "symbols": sorted(e.partition("@")[0] for e in unprotected),
-                }
-            )
+        changed = changes.get(tick)
+        if changed:
+            for measure, exchange, sign, entry in changed:
+                members = active[measure][exchange]
+                if sign > 0:
+                    members.add(entry)
+                else:
+                    members.discard(entry)
+            held = []
+            for exchange, members in active["open"].items():
+                if not members:
+                    continue
+                unprotected = active["unprotected"][exchange]
+                held.append(
+                    {
+                        "kind": "positions",
+                        "exchange": exchange,
+                        "event_type": None,
+                        "total": len(members),
+                        "unprotected": len(unprotected),
+                        "aged": len(active["aged"][exchange]),
+                        "symbols": sorted(e.partition("@")[0] for e in unprotected),
+                    }
+                )
+        rows = list(held)
         for (kind, exchange, path), symbols in moves.get(tick, {}).items():
             rows.append(
                 {
