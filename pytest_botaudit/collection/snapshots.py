@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -15,6 +16,7 @@ from ..record.model import GAUGES, Snapshot
 UNKNOWN_EXCHANGE = "unknown"
 # the row kinds of sql/tick.sql that count positions rows (a counter's `positions` source)
 POSITION_KINDS = frozenset({"opened", "closed", "force_closed"})
+_ZEROS = itertools.repeat(0.0)  # the default of each type a tick did not count
 
 
 def build_snapshot(
@@ -89,7 +91,7 @@ class TickFolding:
                 figures[name] = figures.get(name, 0.0) + total
         counters = {
             c.name: float(
-                sum(per_type.get(t, 0.0) for t in c.event_types)
+                sum(map(per_type.get, c.event_types, _ZEROS))
                 + (per_source.get(c.positions, 0.0) if c.positions else 0.0)
             )
             for c in self.counters
