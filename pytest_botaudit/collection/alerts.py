@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import overload
 
 from ..config.values import is_number
@@ -220,6 +221,19 @@ def rule_metrics() -> dict[str, tuple[str, str]]:
     return {r.rule_id: (r.metric, r.title or r.rule_id.replace("_", " ")) for r in seed_rules()}
 
 
+@dataclass(slots=True)
+class _Growing:
+    """An open incident as it grows tick by tick (an Incident made only when asked for)."""
+
+    opened: Incident
+    last_seen: datetime
+    count: int
+    peak: float
+
+    def incident(self) -> Incident:
+        return replace(self.opened, last_seen=self.last_seen, count=self.count, peak=self.peak)
+
+
 class IncidentTracker:
     """Turns per-tick alerts into incidents; ``persist`` ticks must fire before one opens."""
 
@@ -228,7 +242,7 @@ class IncidentTracker:
         self.persist = max(1, persist)
         self._history = TrailingMinute()
         self._streak: dict[str, list[tuple[Snapshot, float]]] = {}
-        self._open: dict[str, Incident] = {}
+        self._open: dict[str, _Growing] = {}
         self._closed: list[Incident] = []
         self.resolved: list[Incident] = []  # closed since the caller last took them
 
@@ -243,17 +257,14 @@ class IncidentTracker:
                 self._streak.pop(rule.rule_id, None)
                 current = self._open.pop(rule.rule_id, None)
                 if current is not None:
-                    self._closed.append(replace(current, open=False))
+                    self._closed.append(replace(current.incident(), open=False))
                     self.resolved.append(self._closed[-1])
                 continue
             current = self._open.get(rule.rule_id)
             if current is not None:
-                self._open[rule.rule_id] = replace(
-                    current,
-                    last_seen=snapshot.taken_at,
-                    count=current.count + 1,
-                    peak=max(current.peak, value),
-                )
+                current.last_seen = snapshot.taken_at
+                current.count += 1
+                current.peak = max(current.peak, value)
                 continue
             streak = self._streak.setdefault(rule.rule_id, [])
             streak.append((snapshot, value))
@@ -269,7 +280,9 @@ class IncidentTracker:
                     peak,
                     True,
                 )
-                self._open[rule.rule_id] = incident
+                self._open[rule.rule_id] = _Growing(
+                    incident, incident.last_seen, incident.count, peak
+                )
                 del self._streak[rule.rule_id]
                 opened.append(incident)
         return opened
@@ -289,11 +302,11 @@ class IncidentTracker:
 
     @property
     def open_incidents(self) -> list[Incident]:
-        return list(self._open.values())
+        return [growing.incident() for growing in self._open.values()]
 
     def incidents(self) -> list[Incident]:
         """Every incident so far, oldest first; open ones are still marked open."""
-        return sorted([*self._closed, *self._open.values()], key=lambda i: i.first_seen)
+        return sorted([*self._closed, *self.open_incidents], key=lambda i: i.first_seen)
 
 
 def configure_rules(table: Mapping[str, object], origin: str) -> dict[str, float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -15,6 +16,7 @@ from ..record.model import GAUGES, Snapshot
 UNKNOWN_EXCHANGE = "unknown"
 # the row kinds of sql/tick.sql that count positions rows (a counter's `positions` source)
 POSITION_KINDS = frozenset({"opened", "closed", "force_closed"})
+_ZEROS = itertools.repeat(0.0)  # the default of each type a tick did not count
 
 
 def build_snapshot(
@@ -26,54 +28,93 @@ def build_snapshot(
     taken_at: datetime,
 ) -> Snapshot:
     """Fold the rows of sql/tick.sql into gauges, profile counters and per-exchange figures."""
-    gauges = dict.fromkeys(GAUGES, 0.0)
-    per_type: dict[str, float] = {}
-    per_source: dict[str, float] = {}
-    by_exchange: dict[str, dict[str, float]] = {}
-    unprotected: list[str] = []
-    counters_of_type: dict[str, list[str]] = {}
-    counters_of_source: dict[str, list[str]] = {}
-    for counter in profile.counters:
-        for event_type in counter.event_types:
-            counters_of_type.setdefault(event_type, []).append(counter.name)
-        if counter.positions:
-            counters_of_source.setdefault(counter.positions, []).append(counter.name)
-    for row in rows:
-        exchange = row["exchange"] or UNKNOWN_EXCHANGE
-        figures = by_exchange.setdefault(exchange, {})
-        kind = row["kind"]
-        if kind == "positions":
-            gauges["positions_total"] += row["total"]
-            gauges["unprotected_positions"] += row["unprotected"]
-            gauges["aged_positions"] += row["aged"]
-            figures["positions"] = figures.get("positions", 0.0) + row["total"]
-            unprotected += [f"{symbol}@{exchange}" for symbol in row["symbols"] or ()]
-            continue
-        if kind in POSITION_KINDS:
-            per_source[kind] = per_source.get(kind, 0.0) + row["total"]
-            names = counters_of_source.get(kind, ())
-        else:
-            per_type[row["event_type"]] = per_type.get(row["event_type"], 0.0) + row["total"]
-            names = counters_of_type.get(row["event_type"], ())
-        for name in names:
-            figures[name] = figures.get(name, 0.0) + row["total"]
-    counters = {
-        c.name: float(
-            sum(per_type.get(t, 0.0) for t in c.event_types)
-            + (per_source.get(c.positions, 0.0) if c.positions else 0.0)
+    return TickFolding(profile).fold(rows, tick, window_start, window_end, taken_at)
+
+
+class TickFolding:
+    """How the profile folds a tick's rows: which counters each event type and positions
+    source feeds, worked out once for a run's ticks (window mode folds tens of thousands)."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.counters = profile.counters
+        self.of_type: dict[str, list[str]] = {}
+        self.of_source: dict[str, list[str]] = {}
+        for counter in profile.counters:
+            for event_type in counter.event_types:
+                self.of_type.setdefault(event_type, []).append(counter.name)
+            if counter.positions:
+                self.of_source.setdefault(counter.positions, []).append(counter.name)
+        # the counters only the log counts (with_log sets them)
+        self.log_only = tuple(
+            (c.name, c.log_category)
+            for c in profile.counters
+            if c.log_category and not c.event_types and not c.positions
         )
-        for c in profile.counters
-    }
-    return Snapshot(
-        tick,
-        window_start,
-        window_end,
-        taken_at,
-        gauges,
-        counters,
-        by_exchange,
-        unprotected=tuple(sorted(unprotected)),
-    )
+
+    def fold(
+        self,
+        rows: Iterable[Mapping[str, Any]],
+        tick: int,
+        window_start: datetime,
+        window_end: datetime,
+        taken_at: datetime,
+        log_counts: Mapping[str, int] | None = None,
+        log_unprotected: Iterable[str] = (),
+    ) -> Snapshot:
+        """The tick's snapshot; with ``log_counts`` the one with_log makes of it."""
+        gauges = dict.fromkeys(GAUGES, 0.0)
+        per_type: dict[str, float] = {}
+        per_source: dict[str, float] = {}
+        by_exchange: dict[str, dict[str, float]] = {}
+        unprotected: list[str] = []
+        of_type, of_source = self.of_type, self.of_source
+        for row in rows:
+            exchange = row["exchange"] or UNKNOWN_EXCHANGE
+            figures = by_exchange.setdefault(exchange, {})
+            kind = row["kind"]
+            total = row["total"]
+            if kind == "positions":
+                gauges["positions_total"] += total
+                gauges["unprotected_positions"] += row["unprotected"]
+                gauges["aged_positions"] += row["aged"]
+                figures["positions"] = figures.get("positions", 0.0) + total
+                unprotected += [f"{symbol}@{exchange}" for symbol in row["symbols"] or ()]
+                continue
+            if kind in POSITION_KINDS:
+                per_source[kind] = per_source.get(kind, 0.0) + total
+                names = of_source.get(kind, ())
+            else:
+                event_type = row["event_type"]
+                per_type[event_type] = per_type.get(event_type, 0.0) + total
+                names = of_type.get(event_type, ())
+            for name in names:
+                figures[name] = figures.get(name, 0.0) + total
+        counters = {
+            c.name: float(
+                sum(map(per_type.get, c.event_types, _ZEROS))
+                + (per_source.get(c.positions, 0.0) if c.positions else 0.0)
+            )
+            for c in self.counters
+        }
+        unprotected.sort()
+        if log_counts is not None:
+            for name, category in self.log_only:
+                counters[name] = float(log_counts.get(category, 0))
+            known = {entry.partition("@")[0] for entry in unprotected}
+            extra = sorted(set(log_unprotected) - known)
+            if extra:
+                gauges["unprotected_positions"] += len(extra)
+                unprotected = sorted((*unprotected, *extra))
+        return Snapshot(
+            tick,
+            window_start,
+            window_end,
+            taken_at,
+            gauges,
+            counters,
+            by_exchange,
+            unprotected=tuple(unprotected),
+        )
 
 
 def with_log(
@@ -84,7 +125,7 @@ def with_log(
 ) -> Snapshot:
     """The snapshot with what the log says of its window: the log-only counters (no event
     types, a log category) and the symbols the bot's log proves unprotected, counted with the
-    database's unless the database already names them."""
+    database's unless the database already names them (TickFolding.fold does the same)."""
     counters = dict(snapshot.counters)
     for counter in profile.counters:
         if counter.log_category and not counter.event_types and not counter.positions:

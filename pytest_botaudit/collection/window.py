@@ -27,7 +27,9 @@ from ..record.model import CollectionResult, Snapshot, StopReason, expected_tick
 from ..record.summary import failed, write_summary
 from .alerts import AlertRule, IncidentTracker, seed_rules
 from .signals import install_stop_signals
-from .snapshots import build_snapshot, with_log
+from .snapshots import TickFolding
+
+_NO_COUNTS: Mapping[str, int] = {}
 
 
 async def reconstruct(
@@ -78,17 +80,21 @@ async def reconstruct(
                     nonlocal done
                     async with database.session.transaction():
                         positions = await database.window_positions(since, end)
-                        counts = database.window_counts(since, end, interval)
-                        lines.start()
-                        async for snapshot in _snapshots(
-                            counts, positions, logged, profile, since, interval, ticks
-                        ):
-                            if snapshot.tick <= done:
-                                continue
-                            lines.tick(snapshot)
-                            digest.feed(snapshot)
-                            tracker.observe(snapshot)
-                            done = snapshot.tick
+                        # closed before the transaction ends, also on an error: its next
+                        # batch may be on its way
+                        async with contextlib.aclosing(
+                            database.window_counts(since, end, interval, ticks)
+                        ) as counts:
+                            lines.start()
+                            async for snapshot in _snapshots(
+                                counts, positions, logged, profile, since, interval, ticks
+                            ):
+                                if snapshot.tick <= done:
+                                    continue
+                                lines.tick(snapshot)
+                                digest.feed(snapshot)
+                                tracker.observe(snapshot)
+                                done = snapshot.tick
 
                 # a server restarting meanwhile: the two queries of one snapshot of the tables
                 # run again together on a fresh connection
@@ -167,6 +173,7 @@ async def _snapshots(
 ) -> AsyncIterator[Snapshot]:
     """Each tick of the period in order: its events' rows (sql/window_counts.sql, streamed in
     tick order) and its positions' rows (position_ticks) folded as a live tick folds hers."""
+    folding = TickFolding(profile)
     moved = position_ticks(positions, profile, since, interval, ticks)
     next_moved = next(moved, None)
     batch: list[asyncpg.Record] = []
@@ -185,20 +192,25 @@ async def _snapshots(
             row = batch[at]
             if row["tick"] > tick:
                 break
-            if row["tick"] == tick:
-                rows.append(row)
+            if row["tick"] < tick:  # the plan read the series out of order: never judged so
+                raise BotAuditError(
+                    f"sql/window_counts.sql handed over tick {row['tick']} after tick {tick}"
+                )
+            rows.append(row)
             at += 1
         if next_moved is not None and next_moved[0] == tick:
             rows += next_moved[1]
             next_moved = next(moved, None)
         window_start = since + timedelta(seconds=(tick - 1) * interval)
         window_end = window_start + timedelta(seconds=interval)
-        snapshot = build_snapshot(rows, profile, tick, window_start, window_end, window_end)
-        yield with_log(
-            snapshot,
-            profile,
-            logged.counts.get(tick, {}),
-            logged.unprotected.get(tick, frozenset()),
+        yield folding.fold(
+            rows,
+            tick,
+            window_start,
+            window_end,
+            window_end,
+            logged.counts.get(tick, _NO_COUNTS),
+            logged.unprotected.get(tick, ()),
         )
 
 
@@ -266,29 +278,33 @@ def position_ticks(
     active: dict[str, dict[str, set[str]]] = {
         m: defaultdict(set) for m in ("open", "aged", "unprotected")
     }
+    held: list[Mapping[str, Any]] = []  # the open positions' rows, until a measure changes
     for tick in range(1, ticks + 1):
-        for measure, exchange, sign, entry in changes.get(tick, ()):
-            members = active[measure][exchange]
-            if sign > 0:
-                members.add(entry)
-            else:
-                members.discard(entry)
-        rows: list[Mapping[str, Any]] = []
-        for exchange, members in active["open"].items():
-            if not members:
-                continue
-            unprotected = active["unprotected"][exchange]
-            rows.append(
-                {
-                    "kind": "positions",
-                    "exchange": exchange,
-                    "event_type": None,
-                    "total": len(members),
-                    "unprotected": len(unprotected),
-                    "aged": len(active["aged"][exchange]),
-                    "symbols": sorted(e.partition("@")[0] for e in unprotected),
-                }
-            )
+        changed = changes.get(tick)
+        if changed:
+            for measure, exchange, sign, entry in changed:
+                members = active[measure][exchange]
+                if sign > 0:
+                    members.add(entry)
+                else:
+                    members.discard(entry)
+            held = []
+            for exchange, members in active["open"].items():
+                if not members:
+                    continue
+                unprotected = active["unprotected"][exchange]
+                held.append(
+                    {
+                        "kind": "positions",
+                        "exchange": exchange,
+                        "event_type": None,
+                        "total": len(members),
+                        "unprotected": len(unprotected),
+                        "aged": len(active["aged"][exchange]),
+                        "symbols": sorted(e.partition("@")[0] for e in unprotected),
+                    }
+                )
+        rows = list(held)
         for (kind, exchange, path), symbols in moves.get(tick, {}).items():
             rows.append(
                 {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -269,15 +269,26 @@ class ReadOnlySession:
 
     async def stream(
         self, sql: str, *args: Any, batch: int = 5000
-    ) -> AsyncIterator[list[asyncpg.Record]]:
+    ) -> AsyncGenerator[list[asyncpg.Record], None]:
         """The rows of one statement as they arrive, ``batch`` rows at a time (a cursor), not
-        all at once: inside ``transaction()``, whose snapshot they are read from."""
+        all at once: inside ``transaction()``, whose snapshot they are read from. The next
+        batch is asked for before one is handed over, so a plan that hands over its rows as
+        it goes on (window_counts.sql) reads them while the caller folds the last ones."""
         if not self._grouped:
             raise ReadOnlyViolation("a cursor is read inside transaction()")
         async with self._statement():
             cursor = await self._connection.cursor(sql, *args)
-            while rows := await cursor.fetch(batch):
-                yield rows
+            pending = asyncio.ensure_future(cursor.fetch(batch))
+            try:
+                while rows := await pending:
+                    pending = asyncio.ensure_future(cursor.fetch(batch))
+                    await asyncio.sleep(0)  # the request goes out before the caller folds
+                    yield rows
+            finally:
+                if not pending.done():  # the caller stopped early (an error, Ctrl+C)
+                    pending.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, *DB_ERRORS):
+                        await pending
 
     @contextlib.asynccontextmanager
     async def _statement(self) -> AsyncIterator[None]:

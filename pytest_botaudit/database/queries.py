@@ -4,7 +4,7 @@ read-only session, returning dataclasses."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -311,12 +311,12 @@ class AuditDatabase:
         ]
 
     def window_counts(
-        self, since: datetime, end: datetime, interval: float
-    ) -> AsyncIterator[list[asyncpg.Record]]:
-        """sql/window_counts.sql, its rows in tick order as they arrive, a batch at a time
-        (inside the session's transaction(), with window_positions for the same snapshot of
-        the tables)."""
-        return self.session.stream(self._window_counts, since, end, interval)
+        self, since: datetime, end: datetime, interval: float, ticks: int
+    ) -> AsyncGenerator[list[asyncpg.Record], None]:
+        """sql/window_counts.sql over the ``ticks`` ticks of [since, end), its rows in tick
+        order as they arrive, a batch at a time, the next one read meanwhile (inside the
+        session's transaction(), with window_positions for the same snapshot of the tables)."""
+        return self.session.stream(self._window_counts, since, end, interval, ticks)
 
     async def columns(self) -> dict[str, dict[str, str]]:
         tables = list(self.profile.tables.values())

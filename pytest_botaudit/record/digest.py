@@ -216,20 +216,25 @@ class RunDigest:
 
     def _feed_lines(self, index: int, snapshot: Snapshot) -> None:
         at = snapshot.window_end
-        by_exchange = snapshot.by_exchange
+        # each figure's exchanges, in the snapshot's order of exchanges
+        per_figure: dict[str, dict[str, float]] = {}
+        for exchange, figures in snapshot.by_exchange.items():
+            for name, value in figures.items():
+                per = per_figure.get(name)
+                if per is None:
+                    per_figure[name] = {exchange: value}
+                else:
+                    per[exchange] = value
+        gauges, counters = snapshot.gauges, snapshot.counters
         for gauge in GAUGES:
             figure = EXCHANGE_FIGURE.get(gauge)
-            per = (
-                {e: f.get(figure, 0.0) for e, f in by_exchange.items() if figure in f}
-                if figure
-                else None
-            )
-            self._line(gauge, False, index).feed(index, at, snapshot.gauges.get(gauge, 0.0), per)
-        for counter in {*snapshot.counters, *self.counters}:
-            self.counters.add(counter)
-            per = {e: f[counter] for e, f in by_exchange.items() if counter in f}
+            per = per_figure.get(figure) if figure else None
+            self._line(gauge, False, index).feed(index, at, gauges.get(gauge, 0.0), per)
+        if not self.counters.issuperset(counters):
+            self.counters.update(counters)
+        for counter in self.counters:
             self._line(counter, True, index).feed(
-                index, at, snapshot.counters.get(counter, 0.0), per
+                index, at, counters.get(counter, 0.0), per_figure.get(counter)
             )
         for name in {*snapshot.observed, *self.observed}:
             self.observed.add(name)

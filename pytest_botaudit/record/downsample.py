@@ -5,6 +5,7 @@ holds or its good indicator is missed. Every point kept is a real tick with its 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +42,9 @@ class Point:
 
 
 _NO_EXCHANGES: Mapping[str, float] = {}
+# one tick of the open bucket, Point's fields: only the ticks a bucket keeps become Points
+_Tick = tuple[int, datetime, float, Mapping[str, float], bool, bool]
+OPEN_TICKS = 512  # a bucket's ticks held before it keeps only its chosen ones so far
 
 
 class Line:
@@ -51,6 +55,9 @@ class Line:
         "_by_exchange",
         "_open",
         "_running",
+        "_totals",
+        "_value",
+        "_value_flags",
         "cumulative",
         "exchanges",
         "first_marked",
@@ -74,9 +81,12 @@ class Line:
         self.first_marked: datetime | None = None
         self.last_marked: datetime | None = None
         self._bucket = -1
-        self._open: list[Point] = []  # the open bucket's candidates
+        self._open: list[_Tick] = []  # the open bucket's ticks
         self._running = 0.0
         self._by_exchange: dict[str, float] = {}
+        self._totals: Mapping[str, float] = _NO_EXCHANGES  # a copy of _by_exchange
+        self._value = math.nan  # the last value fed and its flags
+        self._value_flags = (False, False)
 
     def _flags(self, value: float) -> tuple[bool, bool]:
         limits = self.limits
@@ -97,32 +107,39 @@ class Line:
             before = self._running
             self._running = value = before + value
             stepped = value - before > 0
+            running = self._by_exchange
             if by_exchange:
-                running = self._by_exchange
+                changed = False
                 for exchange, amount in by_exchange.items():
-                    running[exchange] = running.get(exchange, 0.0) + amount
+                    if amount or exchange not in running:
+                        running[exchange] = running.get(exchange, 0.0) + amount
+                        changed = True
+                if changed:  # the ticks' totals so far, shared by the ticks until they move
+                    self._totals = dict(running)
                 self.exchanges.update(by_exchange)
-                by_exchange = dict(running)
-            elif self._by_exchange:
-                by_exchange = dict(self._by_exchange)
+            by_exchange = self._totals
         elif by_exchange:
             self.exchanges.update(by_exchange)
             self.nonzero.update(e for e, v in by_exchange.items() if v)
-        breach, miss = self._flags(value)
+        if value == self._value:  # a gauge that stays, a counter that did not count
+            breach, miss = self._value_flags
+        else:
+            breach, miss = self._value_flags = self._flags(value)
+            self._value = value
         if stepped or (not self.cumulative and (breach or miss)):
             self.marked += 1
             self.first_marked = self.first_marked or at
             self.last_marked = at
-        point = Point(index, at, value, by_exchange or _NO_EXCHANGES, breach, miss)
+        tick = (index, at, value, by_exchange or _NO_EXCHANGES, breach, miss)
         if self.width == 1:
-            self.points.append(point)
+            self.points.append(Point(*tick))
             return
         bucket = index // self.width
         if bucket != self._bucket:
             self.close()
             self._bucket = bucket
-        self._open.append(point)
-        if len(self._open) > 16:  # keep the candidates few: the bucket's chosen ones so far
+        self._open.append(tick)
+        if len(self._open) > OPEN_TICKS:  # a long bucket: keep its chosen ticks so far
             self._open = _chosen(self._open)
 
     def fill_zeros(self, times: list[tuple[int, datetime]], count: int) -> None:
@@ -134,40 +151,44 @@ class Line:
             self.first_marked = times[0][1]
             self.last_marked = times[-1][1]
         for index, at in times:
-            point = Point(index, at, 0.0, _NO_EXCHANGES, breach, miss)
+            tick = (index, at, 0.0, _NO_EXCHANGES, breach, miss)
             if self.width == 1:
-                self.points.append(point)
+                self.points.append(Point(*tick))
                 continue
             bucket = index // self.width
             if bucket != self._bucket:
                 self.close()
                 self._bucket = bucket
-            self._open.append(point)
+            self._open.append(tick)
 
     def close(self) -> None:
         if self._open:
-            self.points += _chosen(self._open)
+            self.points += [Point(*tick) for tick in _chosen(self._open)]
             self._open = []
 
     def result(self) -> list[Point]:
         """The points so far (the open bucket's chosen ones too; feeding may go on)."""
-        return self.points + _chosen(self._open) if self._open else list(self.points)
+        if not self._open:
+            return list(self.points)
+        return self.points + [Point(*tick) for tick in _chosen(self._open)]
 
 
-def _chosen(points: list[Point]) -> list[Point]:
-    """Of one bucket's points (in order): the first and last, the lowest and highest of the
-    line and of each exchange's, the first and last breach and miss; in order, once each."""
-    keep = {0, len(points) - 1}
-    values = [p.value for p in points]
+def _chosen(ticks: list[_Tick]) -> list[_Tick]:
+    """Of one bucket's ticks (in order): the first and last, the lowest and highest of the
+    line and of each exchange's, the first and last breach and miss; in order, once each.
+    Each is the first (or last) tick of the bucket where it holds, so choosing once when the
+    bucket closes picks what choosing among the chosen ones of its first ticks would."""
+    keep = {0, len(ticks) - 1}
+    values = [t[2] for t in ticks]
     keep.add(values.index(min(values)))
     keep.add(values.index(max(values)))
-    exchanges = {e for p in points for e in p.by_exchange}
+    exchanges = {e for t in ticks for e in t[3]}
     for exchange in exchanges:
-        line = [p.by_exchange.get(exchange, 0.0) for p in points]
+        line = [t[3].get(exchange, 0.0) for t in ticks]
         keep.add(line.index(min(line)))
         keep.add(line.index(max(line)))
-    for flag in ("breach", "miss"):
-        flagged = [i for i, p in enumerate(points) if getattr(p, flag)]
+    for flag in (4, 5):  # breach, miss
+        flagged = [i for i, t in enumerate(ticks) if t[flag]]
         if flagged:
             keep.update((flagged[0], flagged[-1]))
-    return [points[i] for i in sorted(keep)]
+    return [ticks[i] for i in sorted(keep)]

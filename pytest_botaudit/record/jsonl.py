@@ -26,6 +26,8 @@ from .model import Gap, Snapshot, StopReason, aware
 
 # a snapshot line is a few kilobytes (counters per exchange, the unprotected symbols)
 MAX_LINE_BYTES = 16 * 2**20
+# json.dumps(data, separators=(",", ":")) without making an encoder for every line
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 # counters renamed since a file may have been written: old name -> current name
 RENAMED_COUNTERS = {"zombies_cleaned": "zombie_orders"}
 
@@ -192,7 +194,7 @@ class SnapshotWriter:
 
     def _line(self, data: Mapping[str, Any]) -> None:
         assert self._entered, "SnapshotWriter used outside its with-block"
-        text = scrub(json.dumps(data, separators=(",", ":"))) + "\n"
+        text = scrub(_COMPACT.encode(data)) + "\n"
         try:
             if self._handle is None:
                 self._open()

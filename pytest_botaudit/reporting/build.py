@@ -18,7 +18,7 @@ from ..judging.audit import AuditData
 from ..judging.verdicts import MetricSpec
 from ..record.folder import AuditDir, RunFolder
 from ..record.model import CollectionResult
-from ..record.summary import json_text, summary, write_text
+from ..record.summary import summary, write_json, write_text
 from .hourly import hourly_rows
 from .issues import problems_json
 from .markdown import render_audit_report
@@ -155,14 +155,14 @@ def write_run_files(run: RunReport) -> list[str]:
     else:
         base = {}
     base["error"] = run.identity.error or base.get("error")
-    files: list[tuple[Path, Callable[[], str]]] = [
-        (path, lambda: json_text({**base, **run.verdicts_json(), **problems_json(run)})),
-        (folder.audit_report, lambda: render_audit_report(run)),
+    writes: list[Callable[[], Path]] = [
+        lambda: write_json(path, {**base, **run.verdicts_json(), **problems_json(run)}),
+        lambda: write_text(folder.audit_report, render_audit_report(run)),
     ]
     problems = []
-    for target, text in files:
+    for write in writes:
         try:
-            write_text(target, text())
+            write()
         except WriteFailed as exc:
             problems.append(str(exc))
     return problems

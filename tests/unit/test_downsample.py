@@ -134,3 +134,54 @@ def test_a_downsampled_series_keeps_every_breach_counted_and_its_extremes(
         assert {breaching[0], breaching[-1]} <= {p.index for p in points}
     assert max(p.value for p in points) == max(ticks)
     assert min(p.value for p in points) == min(ticks)
+
+
+def _whole_bucket_choice(ticks: list[tuple[float, float | None]], width: int) -> list[int]:
+    """The ticks each bucket keeps, chosen among all of its ticks at once: the first and last,
+    the first lowest and first highest of the line and of each exchange's (0 where a tick does
+    not name the exchange), the first and last breach and miss."""
+    kept: list[int] = []
+    for first in range(0, len(ticks), width):
+        bucket = list(range(first, min(first + width, len(ticks))))
+        keep = {bucket[0], bucket[-1]}
+        figures: list[Callable[[int], float]] = [lambda i: ticks[i][0]]
+        if any(ticks[i][1] is not None for i in bucket):
+            figures.append(lambda i: ticks[i][1] or 0.0)
+        figures.append(lambda i: ticks[i][0] - (ticks[i][1] or 0.0))
+        for figure in figures:
+            line = [figure(i) for i in bucket]
+            keep |= {bucket[line.index(min(line))], bucket[line.index(max(line))]}
+        for flagged in (
+            [i for i in bucket if ticks[i][0] > 5],
+            [i for i in bucket if 2 < ticks[i][0] <= 5],
+        ):
+            keep |= {flagged[0], flagged[-1]} if flagged else set()
+        kept += sorted(keep)
+    return kept
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ticks=st.lists(
+        st.tuples(
+            st.sampled_from([0.0, 0.0, 1.0, 2.0, 3.0, 6.0, 9.0, 0.5]),
+            st.sampled_from([None, 0.0, 1.0, 4.0]),
+        ),
+        min_size=1,
+        max_size=1500,
+    ),
+    width=st.sampled_from([3, 29, 700, 1500]),
+)
+def test_a_long_bucket_keeps_what_choosing_among_all_its_ticks_keeps(
+    ticks: list[tuple[float, float | None]], width: int
+) -> None:
+    """A bucket of more ticks than the line holds open keeps its chosen ticks so far as it goes
+    on: the same ticks as choosing once among all of them, also for an exchange some ticks do
+    not name (a gauge's exchange without positions)."""
+    line = Line(width, False, LIMITS)
+    for index, (value, bybit) in enumerate(ticks):
+        by_exchange = {"binance": value - (bybit or 0.0)}
+        if bybit is not None:
+            by_exchange["bybit"] = bybit
+        line.feed(index, START + timedelta(seconds=index), value, by_exchange)
+    assert [p.index for p in line.result()] == _whole_bucket_choice(ticks, width)

@@ -12,6 +12,8 @@ from pytest_botaudit.collection.replay import recorded_runs, replay
 from pytest_botaudit.errors import ConfigError
 from pytest_botaudit.record.folder import AuditDir
 from pytest_botaudit.record.jsonl import read_run, read_runs
+from pytest_botaudit.record.summary import BLOCK_CHARACTERS, json_text, write_json
+from pytest_botaudit.redaction import REDACTED, forget, remember, scrub
 
 
 def test_read_run_skips_a_half_written_line(tmp_path: Path) -> None:
@@ -91,3 +93,28 @@ def test_run_ids_latest_and_clashes(tmp_path: Path) -> None:
         audits.named("20261125T000000Z")
     with pytest.raises(ConfigError, match="no run with snapshots"):
         audits.named("latest", recorded=True)
+
+
+def test_a_json_file_written_in_blocks_is_the_whole_text_scrubbed(tmp_path: Path) -> None:
+    """write_json encodes and scrubs a block at a time (a day's summary is megabytes): the file
+    is json_text's text with every secret hidden, also where one falls near a block's end."""
+    secret = "s3cret-pa55word"
+    data = {
+        "incidents": [
+            {"message": f"{'x' * (k % 97)} dsn postgresql://bot:{secret}@db/fox", "n": k * 0.5}
+            for k in range(40_000)
+        ],
+        "unicode": "🦊 ×",
+    }
+    remember([secret])
+    try:
+        path = write_json(tmp_path / "summary.json", data)
+        expected = scrub(json_text(data))
+    finally:
+        forget()
+    written = path.read_text("utf-8")
+    assert len(written) > 3 * BLOCK_CHARACTERS
+    assert written == expected
+    assert secret not in written
+    assert written.count(REDACTED) == 40_000
+    assert not list(tmp_path.glob("*.tmp"))

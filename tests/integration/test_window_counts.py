@@ -1,0 +1,70 @@
+"""Window mode's counts of each tick (sql/window_counts.sql) against the tick windows a live run
+samples, at the edges of the windows, and its stream of rows left early."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from pytest_botaudit.config.profile import load_profile
+from pytest_botaudit.database.connection import Reconnect, connect
+from pytest_botaudit.database.queries import AuditDatabase
+
+PROFILE = load_profile()
+SINCE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("interval", [0.1, 0.3, 1.0, 60.0])
+async def test_an_event_on_a_window_edge_counts_in_the_tick_that_starts_there(
+    database: str, interval: float
+) -> None:
+    """Tick k counts [since + (k-1)·interval, since + k·interval), as a live tick's window: an
+    event stamped where a window starts is its tick's, one a microsecond before is the tick
+    before's (at 0.1 s too, where dividing the seconds by the interval rounds 0.3 / 0.1 down)."""
+    ticks = 12
+    edges = [SINCE + timedelta(seconds=k * interval) for k in range(ticks)]
+    stamps = [*edges, *(edge - timedelta(microseconds=1) for edge in edges[1:])]
+    connection = await asyncpg.connect(database)
+    try:
+        await connection.executemany(
+            "INSERT INTO monitoring.events (event_type, exchange, created_at) VALUES ($1, $2, $3)",
+            [("position_updated", "binance", stamp) for stamp in stamps],
+        )
+    finally:
+        await connection.close()
+    expected: dict[int, int] = {}
+    for stamp in stamps:
+        tick = next(k for k in range(ticks, 0, -1) if stamp >= edges[k - 1])
+        expected[tick] = expected.get(tick, 0) + 1
+    session = await connect(database, reconnect=Reconnect())
+    try:
+        audit = await AuditDatabase.open(session, PROFILE)
+        end = SINCE + timedelta(seconds=ticks * interval)
+        async with session.transaction():
+            counted = [
+                (row["tick"], row["total"])
+                async for batch in audit.window_counts(SINCE, end, interval, ticks)
+                for row in batch
+            ]
+    finally:
+        await session.close()
+    assert counted == sorted(expected.items())
+
+
+@pytest.mark.asyncio
+async def test_a_stream_left_early_leaves_its_transaction_usable(database: str) -> None:
+    """The batch asked for ahead is taken back when the reader stops (an error, Ctrl+C): the
+    transaction's next statement runs, not "another operation is in progress"."""
+    session = await connect(database, reconnect=Reconnect())
+    try:
+        async with session.transaction():
+            stream = session.stream("SELECT g FROM generate_series(1, 100000) AS g", batch=10)
+            first = await anext(stream)
+            await stream.aclose()
+            assert [row["g"] for row in first] == list(range(1, 11))
+            assert await session.fetchval("SELECT 42") == 42
+    finally:
+        await session.close()
