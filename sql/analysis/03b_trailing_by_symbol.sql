@@ -18,9 +18,12 @@ FROM (
            count(*) AS updates, min(e.created_at) AS first_at, max(e.created_at) AS last_at
     FROM :"schema".:"events_table" AS e
     WHERE e.created_at >= :'since'::timestamptz AND e.created_at < :'until'::timestamptz
-      AND (e.event_type || '') = ANY (:'ts_update_types'::text[])
-      AND (:'ts_move_key' = '' OR e.event_data ? :'ts_move_key')
-      AND (:'ts_skip_key' = '' OR NOT e.event_data ? :'ts_skip_key')
+      -- the event data read only in rows of those types: as three tests the planner would run
+      -- the keys' (the cheaper ones) first, on every row of the window
+      AND CASE WHEN (e.event_type || '') = ANY (:'ts_update_types'::text[])
+               THEN (:'ts_move_key' = '' OR e.event_data ? :'ts_move_key')
+                    AND (:'ts_skip_key' = '' OR NOT e.event_data ? :'ts_skip_key')
+               ELSE false END
     GROUP BY 1, 2
 ) AS u
 LEFT JOIN :"schema".:"trailing_stop_state_table" AS t

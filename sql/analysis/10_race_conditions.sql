@@ -16,7 +16,7 @@ ordered AS (
            lag(e.id) OVER w AS previous_id
     FROM :"schema".:"events_table" AS e
     WHERE e.created_at >= :'since'::timestamptz AND e.created_at < :'until'::timestamptz
-      AND (e.event_type || '') IN (SELECT first FROM pairs UNION SELECT second FROM pairs)
+      AND (e.event_type || '') = ANY (:'race_first_types'::text[] || :'race_second_types'::text[])
       AND (e.position_id IS NOT NULL OR e.symbol IS NOT NULL)
     WINDOW w AS (PARTITION BY coalesce(e.symbol || '@' || coalesce(e.exchange, '?'),
                                        e.position_id::text)

@@ -132,6 +132,10 @@ events AS (
     FROM :"schema".:"events_table" AS e
     WHERE e.created_at >= :'since'::timestamptz AND e.created_at < :'until'::timestamptz
       AND e.event_type <> ALL (:'high_rate_types'::text[])
+      -- only the rows counted reach the sort by hour; (event_type || '') keeps the OR off the
+      -- event_type index (see 04_errors.sql)
+      AND (e.severity IN ('ERROR', 'CRITICAL')
+           OR (e.event_type || '') = ANY (:'error_types'::text[] || :'alert_types'::text[]))
     GROUP BY 1
 )
 SELECT hours.hour, hours.starts, hours.ends,
