@@ -109,18 +109,30 @@ async def complete_audit(
     """Everything the checks judge: the collection, the log over the collection's window and
     the database's whole-window figures."""
     since, until = collection.started_at, collection.ended_at
-    log_analysis = None
-    log_error = None
-    if log_paths:
+
+    async def read_log() -> tuple[LogAnalysis | None, str | None]:
+        if not log_paths:
+            return None, None
         try:
-            log_analysis = await asyncio.to_thread(analyze_files, log_paths, profile, since, until)
+            found = await asyncio.to_thread(analyze_files, log_paths, profile, since, until)
         except OSError as exc:
-            log_error = f"cannot read the bot log: {exc}"
-    window = (
-        await gather_window_stats(dsn, profile, since, until)
-        if use_database
-        else WindowStats(error="replay mode without --audit-dsn reads no database")
-    )
+            return None, f"cannot read the bot log: {exc}"
+        return found, None
+
+    async def read_database() -> WindowStats:
+        if not use_database:
+            return WindowStats(error="replay mode without --audit-dsn reads no database")
+        return await gather_window_stats(dsn, profile, since, until)
+
+    # the log read on a thread while the server runs the database's scans: the end of an audit
+    # takes the longer of the two, not their sum
+    try:
+        async with asyncio.TaskGroup() as group:
+            reading = group.create_task(read_log())
+            querying = group.create_task(read_database())
+    except BaseExceptionGroup as failed:  # the error itself, as the one it came from raised it
+        raise failed.exceptions[0] from None
+    (log_analysis, log_error), window = reading.result(), querying.result()
     if window.analysis is not None and log_analysis is not None:
         window = replace(window, analysis=with_log_note(window.analysis, log_analysis))
     return AuditData(collection, log_analysis, window, profile, metrics, log_error)
