@@ -5,6 +5,9 @@
 -- in the series' order while the server reads on (a nested loop over generate_series), so
 -- window mode folds a tick while the server counts the next ones, and nothing is sorted or
 -- spilled to disk (one GROUP BY over the period sorts all its events before the first row).
+-- The tick's subquery is no scan of the events per tick: an index range of its own window
+-- (created_at, indexed at both versions of the bot), so each event is read once, by the tick
+-- that holds it, and the cost is linear in events and ticks.
 -- No ORDER BY: the planner does not know the series is ordered and would sort every row
 -- before handing over the first; window mode checks the order instead.
 --   $1 period start (timestamptz)   $2 period end (timestamptz)   $3 interval in seconds
