@@ -109,12 +109,13 @@ moved AS (  -- the rows that opened or stopped being open in the window
            p.forced_path
     FROM slack AS w, position_rows AS p
     -- a superset of them on the bare columns, checked exactly below: three hours either side
-    -- cover any change of a zone's offset; a force-close's moment is read in its rule's zone,
-    -- up to 26 hours from the column's, so a row matching a rule is looked at 30 hours either
-    -- side (comparisons first: the rule's LIKE only on the rows they keep)
+    -- cover any change of a zone's offset; where a force-close's moment is read in its rule's
+    -- zone, not its column's (up to 26 hours from it), a row matching a rule is looked at 30
+    -- hours either side (comparisons first: the rule's LIKE only on the rows they keep)
     WHERE (p.:"pos_opened_at" >= w.opened_from AND p.:"pos_opened_at" < w.opened_to)
        OR (p.:"pos_closed_at" >= w.closed_from AND p.:"pos_closed_at" < w.closed_to)
-       OR ((p.:"pos_opened_at" >= w.opened_day_from AND p.:"pos_opened_at" < w.opened_day_to
+       OR (:'force_zones_differ'::boolean
+           AND (p.:"pos_opened_at" >= w.opened_day_from AND p.:"pos_opened_at" < w.opened_day_to
             OR p.:"pos_closed_at" >= w.closed_day_from AND p.:"pos_closed_at" < w.closed_day_to)
            AND p.:"pos_exit_reason" LIKE ANY (:'force_reasons'::text[]))
 )

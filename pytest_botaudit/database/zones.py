@@ -51,6 +51,14 @@ class ColumnZones:
             zone_sql = f"coalesce({override}, {zone_sql})"
         return f"({column} AT TIME ZONE {zone_sql})"
 
+    def rules_read_elsewhere(self, profile: Profile) -> bool:
+        """Whether a force-close rule reads its moment in a zone other than its naive column's
+        (a window's force-closes are then looked for a day either side of it, not hours)."""
+        return any(
+            rule.zone is not None and self.naive.get(rule.at, rule.zone) != rule.zone
+            for rule in profile.force_close_rules
+        )
+
     def sql_names(self, profile: Profile) -> dict[str, str]:
         """The raw psql variables of the timestamp expressions: ``:pos_opened_ts`` in the
         column's zone, ``:pos_opened_ts_rule`` in the zone of a force-close rule (``r.zone``),
@@ -64,6 +72,7 @@ class ColumnZones:
             zone = self.naive.get(key)
             local = "" if zone is None else f" AT TIME ZONE {quote_literal(zone)}"
             names[f"{variable}_local"] = local
+        names["force_zones_differ"] = "true" if self.rules_read_elsewhere(profile) else "false"
         return names
 
     def describe(self) -> str:
