@@ -272,6 +272,13 @@ def main() -> None:
             print(f"loaded: {dsn}", flush=True)
             while True:
                 time.sleep(3600)
+        if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+            print(
+                "note: PYTHONDONTWRITEBYTECODE is set, so every session compiles its modules "
+                "and pytest rewrites the installed plugins' asserts anew (~0.7 s a session "
+                "here); unset it for the figures of a default Python",
+                flush=True,
+            )
         results: dict[tuple[str, str], list[Session]] = {}
         for run in range(args.runs):
             for key in args.cases.split(","):
