@@ -239,11 +239,9 @@ class ReadOnlySession:
         if not self._grouped:
             raise RuntimeError("generic_plans() belongs inside transaction()")
         was = await self._connection.fetchval(_GENERIC_PLANS)
-        try:
-            yield
-        finally:
-            if not self._connection.is_closed():
-                await self._connection.fetchval(_PLAN_CACHE_MODE, was)
+        yield
+        # not after an error: the transaction failed, and its end takes the setting with it
+        await self._connection.fetchval(_PLAN_CACHE_MODE, was)
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         async def run() -> list[asyncpg.Record]:
