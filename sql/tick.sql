@@ -16,7 +16,8 @@
 -- The `|| ''` and `+ interval '0'` keep the planner on those indexes: estimated from the whole
 -- history, it would rather read every stop-loss event the bot ever wrote, once per position.
 -- The positions table is read in one pass; the force-close rule is applied only to the rows
--- that opened or closed in the window or whose exit_reason matches a rule at all.
+-- that opened or closed within hours of the window (a day, where a rule's zone is not its
+-- column's: :'force_zones_differ').
 WITH open_positions AS (
     SELECT p.:"pos_id"::bigint AS id, p.:"pos_symbol"::text AS symbol,
            p.:"pos_exchange"::text AS exchange, :pos_opened_ts AS opened_at,
@@ -71,16 +72,17 @@ judged AS (
 -- The profile's force-close rules, and every positions row (its own columns, read as p.<column>
 -- by a query that selects FROM position_rows AS p) with the moment it stopped being open: the
 -- moment of the rule it matches (status and exit_reason LIKE; that column read in the zone the
--- rule names, else the column's), else closed_at. Referenced once, it is inlined: a filter on
--- the row's columns is applied before the rule is, and no second scan joins it back.
+-- rule names, else the column's), else closed_at: botaudit_ended_at, and the rule's path as
+-- botaudit_forced_path (names no bot's table holds). Referenced once, it is inlined: a filter
+-- on the row's columns is applied before the rule is, and no second scan joins it back.
 force_rules AS (
     SELECT r.status, r.reason, r.at, r.zone, r.path
     FROM unnest(:'force_statuses'::text[], :'force_reasons'::text[], :'force_ats'::text[],
                 :'force_zones'::text[], :'force_paths'::text[]) AS r (status, reason, at, zone, path)
 ),
 position_rows AS (
-    SELECT p.*, forced.path AS forced_path,
-           coalesce(forced.at, :pos_closed_ts) AS ended_at
+    SELECT p.*, forced.path AS botaudit_forced_path,
+           coalesce(forced.at, :pos_closed_ts) AS botaudit_ended_at
     FROM :"schema".:"positions_table" AS p
     LEFT JOIN LATERAL (
         SELECT r.path,
@@ -105,8 +107,9 @@ slack AS MATERIALIZED (  -- the window on the bare columns, widened: computed on
 ),
 moved AS (  -- the rows that opened or stopped being open in the window
     SELECT p.:"pos_exchange"::text AS exchange, p.:"pos_symbol"::text AS symbol,
-           p.:"pos_status"::text AS status, :pos_opened_ts AS opened_at, p.ended_at,
-           p.forced_path
+           p.:"pos_status"::text AS status, :pos_opened_ts AS opened_at,
+           p.botaudit_ended_at AS ended_at,
+           p.botaudit_forced_path AS forced_path
     FROM slack AS w, position_rows AS p
     -- a superset of them on the bare columns, checked exactly below: three hours either side
     -- cover any change of a zone's offset; where a force-close's moment is read in its rule's

@@ -10,16 +10,17 @@ WITH
 -- The profile's force-close rules, and every positions row (its own columns, read as p.<column>
 -- by a query that selects FROM position_rows AS p) with the moment it stopped being open: the
 -- moment of the rule it matches (status and exit_reason LIKE; that column read in the zone the
--- rule names, else the column's), else closed_at. Referenced once, it is inlined: a filter on
--- the row's columns is applied before the rule is, and no second scan joins it back.
+-- rule names, else the column's), else closed_at: botaudit_ended_at, and the rule's path as
+-- botaudit_forced_path (names no bot's table holds). Referenced once, it is inlined: a filter
+-- on the row's columns is applied before the rule is, and no second scan joins it back.
 force_rules AS (
     SELECT r.status, r.reason, r.at, r.zone, r.path
     FROM unnest(:'force_statuses'::text[], :'force_reasons'::text[], :'force_ats'::text[],
                 :'force_zones'::text[], :'force_paths'::text[]) AS r (status, reason, at, zone, path)
 ),
 position_rows AS (
-    SELECT p.*, forced.path AS forced_path,
-           coalesce(forced.at, :pos_closed_ts) AS ended_at
+    SELECT p.*, forced.path AS botaudit_forced_path,
+           coalesce(forced.at, :pos_closed_ts) AS botaudit_ended_at
     FROM :"schema".:"positions_table" AS p
     LEFT JOIN LATERAL (
         SELECT r.path,
@@ -35,11 +36,11 @@ position_rows AS (
 covered AS (
     SELECT p.:"pos_id"::bigint AS id, p.:"pos_symbol"::text AS symbol,
            p.:"pos_exchange"::text AS exchange, p.:"pos_has_stop_loss" IS TRUE AS has_stop_loss,
-           :pos_opened_ts AS opened_at, p.ended_at
+           :pos_opened_ts AS opened_at, p.botaudit_ended_at AS ended_at
     FROM position_rows AS p
-    WHERE (p.:"pos_status" = ANY (:'opened_statuses'::text[]) OR p.forced_path IS NOT NULL)
+    WHERE (p.:"pos_status" = ANY (:'opened_statuses'::text[]) OR p.botaudit_forced_path IS NOT NULL)
       AND :pos_opened_ts < :'until'::timestamptz
-      AND (p.ended_at IS NULL OR p.ended_at >= :'since'::timestamptz)
+      AND (p.botaudit_ended_at IS NULL OR p.botaudit_ended_at >= :'since'::timestamptz)
 ),
 -- >>> fragments/first_stop_loss.sql
 -- (A fragment of a WITH clause: copied where a query needs it, between markers that
