@@ -282,11 +282,16 @@ class ReadOnlySession:
                     pending = asyncio.ensure_future(cursor.fetch(batch))
                     await asyncio.sleep(0)  # the request goes out before the caller folds
                     yield rows
+            except asyncio.CancelledError:  # Ctrl+C: the batch on its way is cancelled too
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, *DB_ERRORS):
+                    await pending
+                raise
             finally:
-                if not pending.done():  # the caller stopped early (an error, Ctrl+C)
-                    pending.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, *DB_ERRORS):
-                        await pending
+                # a caller that stopped early (an error, a break): the batch on its way is read
+                # and dropped, not cancelled (a cancel ends the transaction on the server)
+                with contextlib.suppress(asyncio.CancelledError, *DB_ERRORS):
+                    await pending
 
     @contextlib.asynccontextmanager
     async def _statement(self) -> AsyncIterator[None]:

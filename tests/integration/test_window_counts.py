@@ -3,6 +3,7 @@ samples, at the edges of the windows, and its stream of rows left early."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -61,8 +62,12 @@ async def test_a_stream_left_early_leaves_its_transaction_usable(database: str) 
     session = await connect(database, reconnect=Reconnect())
     try:
         async with session.transaction():
-            stream = session.stream("SELECT g FROM generate_series(1, 100000) AS g", batch=10)
+            # each batch takes the server 0.2 s: the next is on its way when the reader stops
+            stream = session.stream(
+                "SELECT g, pg_sleep(0.02) FROM generate_series(1, 1000) AS g", batch=10
+            )
             first = await anext(stream)
+            await asyncio.sleep(0.05)
             await stream.aclose()
             assert [row["g"] for row in first] == list(range(1, 11))
             assert await session.fetchval("SELECT 42") == 42
