@@ -45,10 +45,12 @@ def remember(secrets: Iterable[str]) -> None:
         known = _known | {form for s in secrets if len(s) >= MIN_SECRET_LENGTH for form in forms(s)}
         if known == _known:
             return
-        _known = known
         # longest first, so a secret that contains another is hidden whole
         ordered = sorted(known, key=len, reverse=True)
+        # the pattern before the set: a reader on another thread (the log read while the
+        # database is) that sees the new set of secrets scrubs with its pattern already
         _pattern = re.compile("|".join(re.escape(s) for s in ordered))
+        _known = known
 
 
 def forget() -> None:
