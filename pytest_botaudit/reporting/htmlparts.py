@@ -20,7 +20,7 @@ from .htmlsections import (
     incidents_section,
 )
 from .htmltable import html_table as _table
-from .issues import SHOWN_INCIDENTS, advice, headline, issues, not_run_reason
+from .issues import advice, headline, issues, not_run_reason, shown_incidents
 from .model import (
     OVERALL_COLOURS,
     VERDICT_COLOURS,
@@ -163,13 +163,10 @@ def _ordered(found: Sequence[Finding]) -> list[Finding]:
 
 
 def _incidents_cell(f: Finding) -> str:
-    """The first incidents of a finding, each its span and peak, then how many more."""
-    named = "; ".join(
-        f"{i.severity.value} {span(i.first_seen, i.last_seen)} peak {i.peak:g}"
-        for i in f.incidents[:SHOWN_INCIDENTS]
-    )
-    more = len(f.incidents) - SHOWN_INCIDENTS
-    return f"{named}; and {more} more (in the incident timeline)" if more > 0 else named
+    """A finding's incidents as shown_incidents() picks them: each its span and peak."""
+    shown, more = shown_incidents(f.incidents)
+    named = [f"{i.severity.value} {span(i.first_seen, i.last_seen)} peak {i.peak:g}" for i in shown]
+    return "; ".join(named + ([more] if more else []))
 
 
 def findings_table(run: RunReport, n: int = 0) -> str:

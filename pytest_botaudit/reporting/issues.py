@@ -194,16 +194,25 @@ def incident_line(incident: Incident) -> str:
     )
 
 
-def incident_lines(incidents: Sequence[Incident]) -> list[str]:
-    """The first SHOWN_INCIDENTS of a problem's incidents, a line each, then how many more
-    (thousands of one-tick incidents would bury the rest of a report)."""
-    lines = [incident_line(i) for i in incidents[:SHOWN_INCIDENTS]]
+def shown_incidents(incidents: Sequence[Incident]) -> tuple[list[Incident], str | None]:
+    """The SHOWN_INCIDENTS worst of a problem's incidents (by severity, then the most
+    snapshots) in the order they opened, and a line saying how many more there are (thousands
+    of one-tick incidents would bury the rest of a report, and the long one among them)."""
+    if len(incidents) <= SHOWN_INCIDENTS:
+        return list(incidents), None
+    ranks = list(Severity)
+    worst = sorted(incidents, key=lambda i: (ranks.index(i.severity), -i.count))
+    shown = sorted(worst[:SHOWN_INCIDENTS], key=lambda i: i.first_seen)
     more = len(incidents) - SHOWN_INCIDENTS
-    if more > 0:
-        lines.append(
-            f"and {more} more incident(s): every one in the incident timeline and the summary JSON"
-        )
-    return lines
+    return shown, (
+        f"and {more} more incident(s), every one in the incident timeline and the summary JSON"
+    )
+
+
+def incident_lines(incidents: Sequence[Incident]) -> list[str]:
+    """A problem's incidents as shown_incidents() picks them, a line each."""
+    shown, more = shown_incidents(incidents)
+    return [incident_line(i) for i in shown] + ([more] if more else [])
 
 
 def _finding_issue(finding: Finding, series: Series | None, run: RunReport) -> AuditIssue:
