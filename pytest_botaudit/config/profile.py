@@ -139,16 +139,14 @@ class Profile:
         force-closed row opened too; its rule says so)."""
         return tuple(dict.fromkeys([*self.open_statuses, *self.closed_statuses]))
 
-    def force_close_arrays(
-        self,
-    ) -> tuple[list[str], list[str], list[str], list[str | None], list[str]]:
-        """The force-close rules as the five arrays the SQL files unnest."""
+    def force_close_arrays(self) -> tuple[list[str], list[str], list[str], list[str]]:
+        """The force-close rules as the arrays the SQL files unnest (their zones, which the
+        database's TimeZone may stand for, are ColumnZones.rule_zones)."""
         rules = self.force_close_rules
         return (
             [r.status for r in rules],
             [r.exit_reason for r in rules],
             [r.at for r in rules],
-            [r.zone for r in rules],
             [r.path for r in rules],
         )
 

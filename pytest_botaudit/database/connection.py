@@ -237,7 +237,7 @@ class ReadOnlySession:
         the setting the transaction had. For a statement run every tick whose plan holds for
         any window: making its custom plan each time costs more than running it."""
         if not self._grouped:
-            raise RuntimeError("generic_plans() belongs inside transaction()")
+            raise ReadOnlyViolation("generic_plans() belongs inside transaction()")
         was = await self._connection.fetchval(_GENERIC_PLANS)
         yield
         # not after an error: the transaction failed, and its end takes the setting with it

@@ -22,7 +22,7 @@ def array_literal(items: Sequence[str | None]) -> str:
 def sql_variables(profile: Profile, zones: ColumnZones) -> dict[str, str]:
     lists = profile.analysis_event_types
     latency_key = profile.latencies[0].json_key if profile.latencies else "execution_time_ms"
-    statuses, reasons, ats, rule_zones, paths = profile.force_close_arrays()
+    statuses, reasons, ats, paths = profile.force_close_arrays()
     return {
         **profile.sql_names(),
         **zones.sql_names(profile),
@@ -40,7 +40,7 @@ def sql_variables(profile: Profile, zones: ColumnZones) -> dict[str, str]:
         "force_statuses": array_literal(statuses),
         "force_reasons": array_literal(reasons),
         "force_ats": array_literal(ats),
-        "force_zones": array_literal(rule_zones),
+        "force_zones": array_literal(zones.rule_zones(profile)),  # `database`: the server's
         "force_paths": array_literal(paths),
         "race_first_types": array_literal([first for first, _ in profile.race_pairs]),
         "race_second_types": array_literal([second for _, second in profile.race_pairs]),

@@ -51,12 +51,20 @@ class ColumnZones:
             zone_sql = f"coalesce({override}, {zone_sql})"
         return f"({column} AT TIME ZONE {zone_sql})"
 
+    def rule_zones(self, profile: Profile) -> list[str | None]:
+        """Each force-close rule's zone as the SQL reads it: ``database`` is the server's
+        TimeZone, None the column's own."""
+        return [
+            self.server_zone if rule.zone == "database" else rule.zone
+            for rule in profile.force_close_rules
+        ]
+
     def rules_read_elsewhere(self, profile: Profile) -> bool:
         """Whether a force-close rule reads its moment in a zone other than its naive column's
         (a window's force-closes are then looked for a day either side of it, not hours)."""
         return any(
-            rule.zone is not None and self.naive.get(rule.at, rule.zone) != rule.zone
-            for rule in profile.force_close_rules
+            zone is not None and self.naive.get(rule.at, zone) != zone
+            for rule, zone in zip(profile.force_close_rules, self.rule_zones(profile), strict=True)
         )
 
     def sql_names(self, profile: Profile) -> dict[str, str]:

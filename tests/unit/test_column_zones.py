@@ -25,3 +25,12 @@ def test_rules_read_elsewhere_only_beside_a_naive_column_of_another_zone() -> No
         force_close_rules=(ForceCloseRule("a rule", "closed", "emergency: %", "closed_at"),),
     )
     assert not dubai.rules_read_elsewhere(own_zone)  # no zone of its own: the column's
+
+
+def test_a_rule_in_the_database_zone_reads_the_servers() -> None:
+    rule = ForceCloseRule("a rule", "closed", "emergency: %", "closed_at", "database")
+    profile = replace(PROFILE, force_close_rules=(rule,))
+    dubai = ColumnZones("Asia/Dubai", {"closed_at": "Asia/Dubai"})
+    assert dubai.rule_zones(profile) == ["Asia/Dubai"]
+    assert not dubai.rules_read_elsewhere(profile)
+    assert ColumnZones("UTC", {"closed_at": "Asia/Dubai"}).rules_read_elsewhere(profile)
