@@ -23,7 +23,7 @@ from ..record.digest import RunDigest
 from ..record.downsample import Limits
 from ..record.folder import RunFolder
 from ..record.jsonl import RecordedSnapshots, RunEnd, RunHeader, SnapshotWriter
-from ..record.model import CollectionResult, Snapshot, StopReason, expected_ticks
+from ..record.model import CollectionResult, Snapshot, StopReason, expected_ticks, tick_of
 from ..record.summary import failed, write_summary
 from .alerts import AlertRule, IncidentTracker, seed_rules
 from .signals import install_stop_signals
@@ -224,11 +224,6 @@ def _tick_before(moment: datetime, since: datetime, interval: float) -> int:
     return math.ceil((moment - since).total_seconds() / interval - 1e-9) - 1
 
 
-def _window_of(moment: datetime, since: datetime, interval: float) -> int:
-    """The tick whose window [since + (k-1)·interval, since + k·interval) holds ``moment``."""
-    return math.floor((moment - since).total_seconds() / interval + 1e-9) + 1
-
-
 def position_ticks(
     positions: Sequence[WindowPosition],
     profile: Profile,
@@ -264,11 +259,11 @@ def position_ticks(
             stop = end if p.protected_at is None else min(p.protected_at, end or p.protected_at)
             interval_of("unprotected", p, p.opened_at + grace + timedelta(microseconds=1), stop)
         if p.opened_at >= since and (p.status in opened_statuses or p.forced_path):
-            k = _window_of(p.opened_at, since, interval)
+            k = tick_of(p.opened_at, since, interval)
             if 1 <= k <= ticks:
                 moves[k].setdefault(("opened", p.exchange, None), []).append(p.symbol)
         if end is not None and end >= since:
-            k = _window_of(end, since, interval)
+            k = tick_of(end, since, interval)
             if 1 <= k <= ticks:
                 if p.status in closed_statuses:
                     moves[k].setdefault(("closed", p.exchange, None), []).append(p.symbol)

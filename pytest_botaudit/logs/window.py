@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ..config.profile import Profile
+from ..record.model import tick_of
 from .analyzer import LogAnalyzer
 from .model import LogRecord
 from .reader import rotated_set, scan_file
@@ -55,7 +56,7 @@ def log_ticks(
     def count(record: LogRecord) -> None:
         for category, occurrences, groups in analyzer.feed(record):
             if category in wanted:
-                tick = int((record.timestamp - since).total_seconds() / interval) + 1
+                tick = tick_of(record.timestamp, since, interval)
                 ticks.counts[tick][category] = ticks.counts[tick].get(category, 0) + occurrences
             if category == MISSING or category in SETTING:
                 protection.append((record.timestamp, category, dict(groups)))

@@ -22,6 +22,13 @@ def expected_ticks(duration: float, interval: float) -> int:
     return max(1, math.floor(duration / interval + 1e-9))
 
 
+def tick_of(moment: datetime, since: datetime, interval: float) -> int:
+    """The tick whose window [since + (k-1)·interval, since + k·interval) holds ``moment``
+    (a moment on a window's edge is the tick that starts there, at 0.1 s too, where the
+    division alone puts 0.3 s at 2.9999...)."""
+    return math.floor((moment - since).total_seconds() / interval + 1e-9) + 1
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """One tick: gauges at ``taken_at`` and counters over ``[window_start, window_end)``."""

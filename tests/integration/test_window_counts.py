@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -12,6 +13,8 @@ import pytest
 from pytest_botaudit.config.profile import load_profile
 from pytest_botaudit.database.connection import Reconnect, connect
 from pytest_botaudit.database.queries import AuditDatabase
+from pytest_botaudit.logs.window import log_ticks
+from pytest_botaudit.record.model import tick_of
 
 PROFILE = load_profile()
 SINCE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -73,3 +76,20 @@ async def test_a_stream_left_early_leaves_its_transaction_usable(database: str) 
             assert await session.fetchval("SELECT 42") == 42
     finally:
         await session.close()
+
+
+def test_a_log_record_on_a_window_edge_counts_in_the_tick_that_starts_there(
+    tmp_path: Path,
+) -> None:
+    """The log's per-tick counts use the database's windows: a reconnect logged 0.3 s into the
+    period, at 0.1 s a tick, is tick 4's (0.3 / 0.1 alone is 2.9999...)."""
+    log = tmp_path / "bot.log"
+    log.write_text(
+        "2026-03-02 09:00:00,300 - websocket.improved_stream - WARNING - binance connection"
+        " unhealthy, reconnecting...\n",
+        encoding="utf-8",
+    )
+    counts = log_ticks([log], PROFILE, SINCE, SINCE + timedelta(seconds=1), 0.1).counts
+    assert dict(counts) == {4: {"ws_disconnected": 1}}
+    assert tick_of(SINCE + timedelta(seconds=0.3), SINCE, 0.1) == 4
+    assert tick_of(SINCE + timedelta(seconds=0.3, microseconds=-1), SINCE, 0.1) == 3
