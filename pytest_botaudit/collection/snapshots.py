@@ -44,12 +44,33 @@ class TickFolding:
                 self.of_type.setdefault(event_type, []).append(counter.name)
             if counter.positions:
                 self.of_source.setdefault(counter.positions, []).append(counter.name)
-        # the counters only the log counts (with_log sets them)
+        # the counters only the log counts (merge_log sets them)
         self.log_only = tuple(
             (c.name, c.log_category)
             for c in profile.counters
             if c.log_category and not c.event_types and not c.positions
         )
+
+    def merge_log(
+        self,
+        counters: dict[str, float],
+        gauges: dict[str, float],
+        unprotected: list[str],
+        counts: Mapping[str, int],
+        log_unprotected: Iterable[str] = (),
+    ) -> list[str]:
+        """What the log says of a tick's window, into its figures: the log-only counters (no
+        event types, a log category), and the symbols the bot's log proves unprotected,
+        counted with the database's unless the database already names them. Returns the
+        tick's unprotected positions (``unprotected``, sorted, and the log's)."""
+        for name, category in self.log_only:
+            counters[name] = float(counts.get(category, 0))
+        known = {entry.partition("@")[0] for entry in unprotected}
+        extra = sorted(set(log_unprotected) - known)
+        if not extra:
+            return unprotected
+        gauges["unprotected_positions"] = gauges.get("unprotected_positions", 0.0) + len(extra)
+        return sorted((*unprotected, *extra))
 
     def fold(
         self,
@@ -61,7 +82,7 @@ class TickFolding:
         log_counts: Mapping[str, int] | None = None,
         log_unprotected: Iterable[str] = (),
     ) -> Snapshot:
-        """The tick's snapshot; with ``log_counts`` the one with_log makes of it."""
+        """The tick's snapshot; with ``log_counts``, what the log says of it merged in."""
         gauges = dict.fromkeys(GAUGES, 0.0)
         per_type: dict[str, float] = {}
         per_source: dict[str, float] = {}
@@ -98,13 +119,7 @@ class TickFolding:
         }
         unprotected.sort()
         if log_counts is not None:
-            for name, category in self.log_only:
-                counters[name] = float(log_counts.get(category, 0))
-            known = {entry.partition("@")[0] for entry in unprotected}
-            extra = sorted(set(log_unprotected) - known)
-            if extra:
-                gauges["unprotected_positions"] += len(extra)
-                unprotected = sorted((*unprotected, *extra))
+            unprotected = self.merge_log(counters, gauges, unprotected, log_counts, log_unprotected)
         return Snapshot(
             tick,
             window_start,
@@ -123,25 +138,12 @@ def with_log(
     counts: Mapping[str, int],
     unprotected: Iterable[str] = (),
 ) -> Snapshot:
-    """The snapshot with what the log says of its window: the log-only counters (no event
-    types, a log category) and the symbols the bot's log proves unprotected, counted with the
-    database's unless the database already names them (TickFolding.fold does the same)."""
-    counters = dict(snapshot.counters)
-    for counter in profile.counters:
-        if counter.log_category and not counter.event_types and not counter.positions:
-            counters[counter.name] = float(counts.get(counter.log_category, 0))
-    known = {entry.partition("@")[0] for entry in snapshot.unprotected}
-    extra = sorted(set(unprotected) - known)
-    if not extra:
-        return replace(snapshot, counters=counters)
-    gauges = dict(snapshot.gauges)
-    gauges["unprotected_positions"] = gauges.get("unprotected_positions", 0.0) + len(extra)
-    return replace(
-        snapshot,
-        counters=counters,
-        gauges=gauges,
-        unprotected=tuple(sorted((*snapshot.unprotected, *extra))),
+    """The snapshot with what the log says of its window (TickFolding.merge_log)."""
+    counters, gauges = dict(snapshot.counters), dict(snapshot.gauges)
+    listed = TickFolding(profile).merge_log(
+        counters, gauges, list(snapshot.unprotected), counts, unprotected
     )
+    return replace(snapshot, counters=counters, gauges=gauges, unprotected=tuple(listed))
 
 
 async def take_snapshot(
