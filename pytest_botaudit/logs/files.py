@@ -99,11 +99,17 @@ def analyze_parallel(
     # imported here: multiprocessing costs a one-process analysis ~8 ms of start-up for nothing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    # with a part for each process, this one reads the last part itself instead of waiting
+    own = tasks[-1] if len(tasks) <= jobs else None
+    others = tasks[:-1] if own is not None else tasks
+    with ProcessPoolExecutor(max_workers=len(others) if own is not None else jobs) as pool:
         futures = [
             pool.submit(analyze_part, profile, since, until, file, start, end)
-            for file, start, end in tasks
+            for file, start, end in others
         ]
+        last = analyze_part(profile, since, until, *own) if own is not None else None
         for future in futures:
             merged.merge(future.result())
+    if last is not None:
+        merged.merge(last)
     return merged.result()

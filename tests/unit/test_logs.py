@@ -225,6 +225,18 @@ def test_parallel_reader_equals_one_pass(tmp_path: Path) -> None:
     assert single.count("timeout") == 400
 
 
+def test_parallel_reader_of_more_parts_than_processes_equals_one_pass(tmp_path: Path) -> None:
+    """Two logs of two parts each on two processes (the pool reads them all; with a part a
+    process, this one reads the last itself): the same analysis as one pass."""
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    for log in logs:
+        log.write_text(BOT_LOG * 300, encoding="utf-8")
+    single = analyze_files(logs, UTC_PROFILE)
+    assert analyze_parallel(logs, UTC_PROFILE, jobs=2) == single
+    assert analyze_parallel(logs[:1], UTC_PROFILE, jobs=2) == analyze_files(logs[:1], UTC_PROFILE)
+    assert single.count("timeout") == 600
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=3000), st.lists(_RECORDS, max_size=10))
 def test_the_fast_scanner_never_crashes_and_accounts_every_line(
