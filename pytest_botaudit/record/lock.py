@@ -59,14 +59,21 @@ def _open(folder: Path) -> int:
     return os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
 
 
-def held_by(folder: Path) -> Holder | None:
-    """The live holder of ``folder``'s lock, or None when nobody writes the run now."""
+def _open_existing(folder: Path) -> int | None:
+    """``folder``'s lock file opened to read, or None when there is none (or it cannot be)."""
     path = folder / LOCK_NAME
     if not path.exists():
         return None
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     except OSError:
+        return None
+
+
+def held_by(folder: Path) -> Holder | None:
+    """The live holder of ``folder``'s lock, or None when nobody writes the run now."""
+    fd = _open_existing(folder)
+    if fd is None:
         return None
     try:
         try:  # a shared lock is refused while a writer holds the exclusive one
@@ -84,12 +91,10 @@ def held_by(folder: Path) -> Holder | None:
 
 def stale_holder(folder: Path) -> Holder | None:
     """The process named by a lock nobody holds (it died while writing), if there is one."""
-    path = folder / LOCK_NAME
-    if not path.exists() or held_by(folder) is not None:
+    if held_by(folder) is not None:
         return None
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
-    except OSError:
+    fd = _open_existing(folder)
+    if fd is None:
         return None
     try:
         return _read_holder(fd)
