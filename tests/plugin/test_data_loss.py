@@ -86,6 +86,16 @@ def _ticks(out: Path) -> int:
     return sum("tick" in record for record in _records(out))
 
 
+@contextlib.contextmanager
+def _three_ticks_in(command: list[str], work: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """The audit ``command`` started in ``work``, once it wrote 3 ticks (or ended)."""
+    with subprocess.Popen(
+        command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    ) as audit:
+        wait_for(lambda: _ticks(work) >= 3 or audit.poll() is not None, 60, "3 ticks")
+        yield audit
+
+
 def _suite_properties(xml: Path) -> dict[str, str]:
     """The JUnit suite's own properties (not its test cases')."""
     root = ET.parse(xml).getroot()
@@ -224,10 +234,7 @@ def test_sigterm_while_the_audit_is_judged_keeps_every_report(work: Path, databa
 def test_resume_while_the_audit_still_runs_is_refused(work: Path, database: str) -> None:
     # long enough to be still running after the refused resume, on a busy machine too
     command = _command(work, database, work, 20)
-    with subprocess.Popen(
-        command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    ) as first:
-        wait_for(lambda: _ticks(work) >= 3 or first.poll() is not None, 60, "3 ticks")
+    with _three_ticks_in(command, work) as first:
         assert first.poll() is None, "the audit ended before the resume"
         resumed = subprocess.run(
             [*command, "--audit-resume"],
@@ -257,10 +264,7 @@ def test_resume_while_the_audit_still_runs_is_refused(work: Path, database: str)
 @pytest.mark.slow
 def test_resume_after_a_cut_line_starts_a_line_of_its_own(work: Path, database: str) -> None:
     command = _command(work, database, work, 4)
-    with subprocess.Popen(
-        command, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    ) as first:
-        wait_for(lambda: _ticks(work) >= 3 or first.poll() is not None, 60, "3 ticks")
+    with _three_ticks_in(command, work) as first:
         first.send_signal(signal.SIGKILL)
         first.wait()
     path = _snapshot_file(work)
