@@ -12,11 +12,11 @@ from ..escape import for_html
 from ..judging.preflight import PreflightResult
 from ..judging.verdicts import CheckResult
 from ..record.folder import RunFolder
-from ..record.model import Severity
 from ..timefmt import moment, span
 from .charts import incident_timeline, is_count, series_chart
 from .evidence import evidence_items
 from .htmltable import html_table as _table
+from .issues import worst_incidents
 from .logtext import render_log_report
 from .model import RunReport
 from .series import Series
@@ -46,7 +46,6 @@ def charts_section(run: RunReport) -> str:
 
 
 TABLE_INCIDENTS = 200  # incidents listed in the HTML table (the JSON holds every one)
-SEVERITY_RANK = {severity: n for n, severity in enumerate(Severity)}
 
 
 def incidents_section(run: RunReport) -> str:
@@ -56,11 +55,7 @@ def incidents_section(run: RunReport) -> str:
     incidents = collection.incidents
     titles = {rule: title for rule, (_, title) in rule_metrics().items()}
     # the table: every incident up to TABLE_INCIDENTS, else the worst and longest of them
-    listed = incidents
-    if len(incidents) > TABLE_INCIDENTS:
-        worst = sorted(incidents, key=lambda i: (SEVERITY_RANK[i.severity], -i.count))
-        kept = set(map(id, worst[:TABLE_INCIDENTS]))
-        listed = tuple(i for i in incidents if id(i) in kept)
+    listed = worst_incidents(incidents, TABLE_INCIDENTS)
     rows: list[Sequence[object]] = [
         (
             i.severity.value,

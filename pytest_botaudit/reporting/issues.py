@@ -194,15 +194,21 @@ def incident_line(incident: Incident) -> str:
     )
 
 
+def worst_incidents(incidents: Sequence[Incident], n: int) -> list[Incident]:
+    """The ``n`` worst of ``incidents`` (by severity, then the most snapshots), in their order."""
+    ranks = list(Severity)
+    worst = sorted(incidents, key=lambda i: (ranks.index(i.severity), -i.count))
+    kept = set(map(id, worst[:n]))
+    return [i for i in incidents if id(i) in kept]
+
+
 def shown_incidents(incidents: Sequence[Incident]) -> tuple[list[Incident], str | None]:
     """The SHOWN_INCIDENTS worst of a problem's incidents (by severity, then the most
     snapshots) in the order they opened, and a line saying how many more there are (thousands
     of one-tick incidents would bury the rest of a report, and the long one among them)."""
     if len(incidents) <= SHOWN_INCIDENTS:
         return list(incidents), None
-    ranks = list(Severity)
-    worst = sorted(incidents, key=lambda i: (ranks.index(i.severity), -i.count))
-    shown = sorted(worst[:SHOWN_INCIDENTS], key=lambda i: i.first_seen)
+    shown = sorted(worst_incidents(incidents, SHOWN_INCIDENTS), key=lambda i: i.first_seen)
     more = len(incidents) - SHOWN_INCIDENTS
     return shown, (
         f"and {more} more incident(s), every one in the incident timeline and the summary JSON"
