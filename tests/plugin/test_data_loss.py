@@ -32,6 +32,11 @@ SLOW_LINE = (
 )
 
 
+def _pytest_of(work: Path) -> list[str]:
+    """pytest on the audit checks copied into ``work``, without its cache."""
+    return [sys.executable, "-m", "pytest", str(work / "audit_checks"), "-p", "no:cacheprovider"]
+
+
 def _command(work: Path, dsn: str, out: Path, duration: float, *extra: str) -> list[str]:
     """A live audit at 0.2 s of ``work``'s audit_checks, its runs in ``out``, its JUnit XML and
     HTML in ``work``."""
@@ -44,12 +49,7 @@ def _command(work: Path, dsn: str, out: Path, duration: float, *extra: str) -> l
         "env_file": work / ".env",
     }
     return [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(work / "audit_checks"),
-        "-p",
-        "no:cacheprovider",
+        *_pytest_of(work),
         *command_line(audit),
         f"--junitxml={work / 'audit.xml'}",
         f"--html={work / 'audit.html'}",
@@ -181,12 +181,7 @@ def test_a_full_disk_stops_collection_and_judges_what_was_collected(
     # a later replay of the file does not call the run completed
     replay = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "pytest",
-            str(work / "audit_checks"),
-            "-p",
-            "no:cacheprovider",
+            *_pytest_of(work),
             f"--audit-snapshots={snapshots}",
             f"--audit-out={work / 'replayed'}",
             f"--audit-env-file={work / '.env'}",
