@@ -4,11 +4,13 @@
 --   $1 window start   $2 window end (timestamptz)   $3 aged cutoff: opened before this
 --   $4 grace cutoff: a position opened after this is not unprotected yet
 -- A position is protected once it has a stop-loss: its row says so (has_stop_loss, set by the
--- bot's periodic protection check, minutes later) or a stop-loss event names it: the rule of
--- fragments/first_stop_loss.sql, asked here of each open position the row does not call
--- protected and only up to the tick (window mode and the analysis ask it of every position of
--- a period in one pass). Positions' timestamps are read through :pos_opened_ts / :pos_closed_ts
--- (instants, in the zone the profile gives a naive column).
+-- bot's periodic protection check, minutes later) or a stop-loss event names it by the rule of
+-- fragments/first_stop_loss.sql (window mode and the analysis find every position's first one
+-- over a period in one pass). Here only whether one exists before the tick is asked, in the one
+-- read of the open positions, and only of those the row does not call protected that are past
+-- their grace (a CASE: no event is read for the others). Positions' timestamps are read
+-- through :pos_opened_ts / :pos_closed_ts (instants, in the zone the profile gives a naive
+-- column).
 -- The cost stays flat in the events table: the window is an index range scan on created_at;
 -- a young position's first stop-loss is the first match walking that index forward from its
 -- opening (a few rows: the bot places it within seconds); an older one's (an hour without a
@@ -18,53 +20,39 @@
 -- The positions table is read in one pass; the force-close rule is applied only to the rows
 -- that opened or closed within hours of the window (a day, where a rule's zone is not its
 -- column's: :'force_zones_differ').
-WITH open_positions AS (
-    SELECT p.:"pos_id"::bigint AS id, p.:"pos_symbol"::text AS symbol,
-           p.:"pos_exchange"::text AS exchange, :pos_opened_ts AS opened_at,
-           p.:"pos_has_stop_loss" IS TRUE AS flagged
+WITH judged AS (  -- the open positions, each judged protected or not at the tick
+    SELECT p.:"pos_exchange"::text AS exchange, p.:"pos_symbol"::text AS symbol,
+           :pos_opened_ts AS opened_at,
+           CASE WHEN p.:"pos_has_stop_loss" IS TRUE OR :pos_opened_ts >= $4::timestamptz
+                THEN false
+                WHEN :pos_opened_ts >= $2::timestamptz - interval '1 hour' THEN NOT EXISTS (
+                    SELECT FROM :"schema".:"events_table" AS e
+                    WHERE e.:"ev_created_at" >= :pos_opened_ts
+                                               - make_interval(secs => :'sl_match_before_seconds'::float8)
+                      AND e.:"ev_created_at" < $2::timestamptz
+                      AND (e.:"ev_event_type" || '') = ANY (:'stop_loss_types'::text[])
+                      AND (e.:"ev_position_id" = p.:"pos_id"
+                           OR (e.:"ev_position_id" IS NULL AND e.:"ev_symbol" = p.:"pos_symbol"
+                               AND e.:"ev_exchange" = p.:"pos_exchange")))
+                ELSE NOT EXISTS (
+                    SELECT FROM :"schema".:"events_table" AS e
+                    WHERE e.:"ev_position_id" = p.:"pos_id"
+                      AND (e.:"ev_event_type" || '') = ANY (:'stop_loss_types'::text[])
+                      AND e.:"ev_created_at" + interval '0' >= :pos_opened_ts
+                          - make_interval(secs => :'sl_match_before_seconds'::float8)
+                      AND e.:"ev_created_at" + interval '0' < $2::timestamptz)
+                  AND NOT EXISTS (
+                    SELECT FROM :"schema".:"events_table" AS e
+                    WHERE e.:"ev_symbol" = p.:"pos_symbol" AND e.:"ev_position_id" IS NULL
+                      AND (e.:"ev_exchange" || '') = p.:"pos_exchange"
+                      AND (e.:"ev_event_type" || '') = ANY (:'stop_loss_types'::text[])
+                      AND e.:"ev_created_at" + interval '0' >= :pos_opened_ts
+                          - make_interval(secs => :'sl_match_before_seconds'::float8)
+                      AND e.:"ev_created_at" + interval '0' < $2::timestamptz)
+           END AS unprotected
     FROM :"schema".:"positions_table" AS p
     WHERE p.:"pos_status" = ANY (:'open_statuses'::text[])
-),
-first_stop_loss AS MATERIALIZED (  -- of the open positions that may be unprotected at the tick
-    SELECT o.id,
-           CASE WHEN o.opened_at >= $2::timestamptz - interval '1 hour' THEN (
-               SELECT e.:"ev_created_at"
-               FROM :"schema".:"events_table" AS e
-               WHERE e.:"ev_created_at" >= o.opened_at
-                                          - make_interval(secs => :'sl_match_before_seconds'::float8)
-                 AND e.:"ev_created_at" < $2::timestamptz
-                 AND (e.:"ev_event_type" || '') = ANY (:'stop_loss_types'::text[])
-                 AND (e.:"ev_position_id" = o.id
-                      OR (e.:"ev_position_id" IS NULL AND e.:"ev_symbol" = o.symbol
-                          AND e.:"ev_exchange" = o.exchange))
-               ORDER BY e.:"ev_created_at"
-               LIMIT 1)
-           ELSE least((
-               SELECT min(e.:"ev_created_at" + interval '0')
-               FROM :"schema".:"events_table" AS e
-               WHERE e.:"ev_position_id" = o.id
-                 AND (e.:"ev_event_type" || '') = ANY (:'stop_loss_types'::text[])
-                 AND e.:"ev_created_at" + interval '0'
-                     >= o.opened_at - make_interval(secs => :'sl_match_before_seconds'::float8)
-                 AND e.:"ev_created_at" + interval '0' < $2::timestamptz), (
-               SELECT min(e.:"ev_created_at" + interval '0')
-               FROM :"schema".:"events_table" AS e
-               WHERE e.:"ev_symbol" = o.symbol AND e.:"ev_position_id" IS NULL
-                 AND (e.:"ev_exchange" || '') = o.exchange
-                 AND (e.:"ev_event_type" || '') = ANY (:'stop_loss_types'::text[])
-                 AND e.:"ev_created_at" + interval '0'
-                     >= o.opened_at - make_interval(secs => :'sl_match_before_seconds'::float8)
-                 AND e.:"ev_created_at" + interval '0' < $2::timestamptz))
-           END AS at
-    FROM open_positions AS o
-    WHERE NOT o.flagged AND o.opened_at < $4::timestamptz
-),
-judged AS (
-    SELECT o.exchange, o.symbol, o.opened_at,
-           NOT o.flagged AND o.opened_at < $4::timestamptz
-             AND (s.at IS NULL OR s.at >= $2::timestamptz) AS unprotected
-    FROM open_positions AS o
-    LEFT JOIN first_stop_loss AS s ON s.id = o.id
+    OFFSET 0  -- a subquery of its own: inlined, its CASE would be run once per use below
 ),
 -- >>> fragments/force_closed.sql
 -- (A fragment of a WITH clause: copied where a query needs it, between markers that
@@ -128,7 +116,7 @@ SELECT 'positions' AS kind,
        count(*) AS total,
        count(*) FILTER (WHERE j.unprotected) AS unprotected,
        count(*) FILTER (WHERE j.opened_at < $3::timestamptz) AS aged,
-       array_agg(j.symbol ORDER BY j.symbol) FILTER (WHERE j.unprotected) AS symbols
+       array_agg(j.symbol) FILTER (WHERE j.unprotected) AS symbols
 FROM judged AS j
 GROUP BY j.exchange
 UNION ALL
