@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..record.model import Incident, Severity
-from .series import Series
+from .series import Series, is_count
 
 COLOURS = {"total": "#0b5cad", "good": "#1a7f37", "warning": "#cf222e", "miss": "#9a6700"}
 EXCHANGE_COLOURS = ("#8250df", "#bf8700", "#1b7c83", "#d1242f", "#57606a")
@@ -40,8 +40,6 @@ RC = {
     "axes.spines.right": False,
 }
 WIDTH = 13.0  # inches at 100 dpi: the page's width; the SVG scales to its container
-# units whose values are not whole numbers (the rest are counts: integer ticks)
-MEASURED_UNITS = frozenset({"ms", "s", "%", "MB", "updates/min"})
 # steps of the time axis, in minutes: the smallest that keeps at most MAX_TICKS ticks
 STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 180, 240, 360, 720, 1440)
 MAX_TICKS = 8
@@ -101,11 +99,6 @@ def _time_axis(axes: Axes, start: datetime, end: datetime) -> None:
     if (high - low).total_seconds() / seconds <= 2:
         start, end = low, high
     axes.set_xlim(mdates.date2num(start), mdates.date2num(end))
-
-
-def is_count(series: Series) -> bool:
-    """A count (positions, events, incidents): its axis shows whole numbers only."""
-    return series.unit not in MEASURED_UNITS and all(float(v).is_integer() for v in series.values)
 
 
 def _limit_label(kind: str, op: str, limit: float, unit: str) -> str:

@@ -13,16 +13,17 @@ from ..judging.preflight import PreflightResult
 from ..judging.verdicts import CheckResult
 from ..record.folder import RunFolder
 from ..timefmt import moment, span
-from .charts import incident_timeline, is_count, series_chart
 from .evidence import evidence_items
 from .htmltable import html_table as _table
 from .issues import worst_incidents
 from .logtext import render_log_report
 from .model import RunReport
-from .series import Series
+from .series import Series, is_count
 
 
 def chart_figure(series: Series) -> str:
+    from .charts import series_chart  # matplotlib loads only when a chart is drawn
+
     return (
         f'<div class="chart botaudit-chart" data-metric="{for_html(series.metric)}" '
         f'data-integer="{int(is_count(series))}" id="{chart_id(series.metric)}">'
@@ -81,6 +82,8 @@ def incidents_section(run: RunReport) -> str:
                 "",
             )
         )
+    from .charts import incident_timeline  # matplotlib loads only when a chart is drawn
+
     chart = (
         incident_timeline(incidents, collection.started_at, collection.ended_at, titles)
         if incidents

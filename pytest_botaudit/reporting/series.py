@@ -35,6 +35,8 @@ COUNTER_TITLES = {
     "ts_activations": "trailing-stop activations",
     "sl_updates_with_ts": "stop-loss moves by the trailing stop",
 }
+# units whose values are not whole numbers (the rest are counts: integer ticks)
+MEASURED_UNITS = frozenset({"ms", "s", "%", "MB", "updates/min"})
 GAUGE_TITLES = {
     "positions_total": ("open positions", "positions"),
     "unprotected_positions": ("positions without stop-loss", "positions"),
@@ -154,3 +156,8 @@ def tick_series(collection: CollectionResult, metrics: Mapping[str, MetricSpec])
             title, unit = OBSERVED_TITLES[name]
             add(name, title, unit, digest.line(f"observed:{name}"), False)
     return series
+
+
+def is_count(series: Series) -> bool:
+    """A count (positions, events, incidents): its axis shows whole numbers only."""
+    return series.unit not in MEASURED_UNITS and all(float(v).is_integer() for v in series.values)

@@ -225,6 +225,19 @@ def test_plugin_is_inert_for_other_projects(
     assert "botaudit:" not in result.stdout.str()
 
 
+def test_another_projects_session_loads_no_chart_library(pytester: pytest.Pytester) -> None:
+    # installed, the plugin (and its pytest-html hooks) loads in every pytest session of the
+    # environment: matplotlib, ~0.2 s of it, loads only when an audit draws a chart
+    pytester.makepyfile(
+        "import sys\n"
+        "def test_unrelated():\n"
+        "    assert 'pytest_botaudit.plugin' in sys.modules\n"
+        "    assert [m for m in sys.modules if m.partition('.')[0] == 'matplotlib'] == []\n"
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
 def test_an_unreachable_database_is_not_run_with_a_junit_that_says_so(
     pytester: pytest.Pytester, checks_dir: Path
 ) -> None:
