@@ -11,11 +11,10 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import as_strided
 
-from .grammar import ECHO_WORD
+from .grammar import ECHO_WORD, STAMP
 
-# a bulk timestamp (grammar's _BULK_TIMESTAMP) is 23 bytes; with the space after it, three
-# 8-byte words (0 stands for an ASCII digit)
-STAMP = 23
+# a bulk timestamp (grammar's STAMP bytes) with the space after it: three 8-byte words (0
+# stands for an ASCII digit)
 _STAMP_SHAPE = b"0000-00-00 00:00:00,000 "
 _STAMP_WORDS = len(_STAMP_SHAPE) // 8
 MAX_SHAPES = 8  # each shape costs a few array operations per block
@@ -95,6 +94,16 @@ class ShapeTable:
     def learned(self) -> int:
         """The shapes the scanner taught (the event words' own shapes left out)."""
         return sum(1 for shape in self.shapes if shape.word is None)
+
+    @property
+    def full(self) -> bool:
+        """MAX_SHAPES shapes were learned: no more are kept."""
+        return self.learned >= MAX_SHAPES
+
+    def learn(self, head: bytes, slot: int, echo: bool) -> None:
+        """Keep the shape of a bulk line the grammar counted (``head``: its bytes after the
+        stamp)."""
+        self.add(Shape(head, slot, echo))
 
     def add(self, shape: Shape) -> None:
         self.shapes.append(shape)

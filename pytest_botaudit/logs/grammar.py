@@ -29,6 +29,7 @@ _CANONICAL_TIMESTAMP = rf"{_DATE} {_TIME},[0-9]{{3}}"
 # the bulk (price ticks, event echoes) is counted, never parsed: its timestamp is only compared
 # as text with the window's, so the plain shape is enough there and keeps the fast path fast
 _BULK_TIMESTAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
+STAMP = 23  # bytes of a bulk timestamp
 # a message that starts with an event word: `position_updated: {...}` (core.event_logger)
 _WORD = r"[a-z][a-z0-9_]*"
 

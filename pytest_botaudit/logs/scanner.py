@@ -12,10 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from ..config.profile import Profile
-from .blocks import MAX_SHAPES, STAMP, Shape, ShapeTable
 from .bulk import Bulk
 from .bulk import FastPath as FastPath  # the scanner's interface: where readers find it
-from .grammar import CANONICAL, HEADER, HEADER_STARTS, WORD, canonical_timestamp, valid_stamp
+from .grammar import (
+    CANONICAL,
+    HEADER,
+    HEADER_STARTS,
+    STAMP,
+    WORD,
+    canonical_timestamp,
+    valid_stamp,
+)
 from .localtime import LogWindow
 from .model import MAX_CONTINUATION, LogRecord, ReadStats
 
@@ -67,6 +74,8 @@ class Scanner:
         until: datetime | None = None,
         vector_from: int = MIN_VECTOR_BLOCK,
     ) -> None:
+        from .blocks import ShapeTable  # numpy loads with the first scan, not with the plugin
+
         self.name = name
         self.vector_from = vector_from  # bytes from which a block's bulk is found all at once
         self.zone = zone
@@ -88,8 +97,7 @@ class Scanner:
         self._line_no = 0
         self._records = 0
         self._out = 0
-        self._first = ""
-        self._last = ""
+        self._first = self._last = ""
         self._first_line = 0  # where they were read
         self._last_line = 0
 
@@ -274,12 +282,12 @@ class Scanner:
         """Keep the shape of a bulk line the grammar counted, so the next blocks find its like
         all at once: only a shape that makes every line of it bulk of the same slot."""
         tried = self._tried
-        if head in tried or len(tried) >= _MAX_TRIED or self._shapes.learned >= MAX_SHAPES:
+        if head in tried or len(tried) >= _MAX_TRIED or self._shapes.full:
             return
         tried.add(head)
         assert self._grammar is not None  # only bulk lines are learned from
         if self._grammar.decides(head, index):
-            self._shapes.add(Shape(head, index, index < self._echo_end))
+            self._shapes.learn(head, index, index < self._echo_end)
 
     def release(self, emit: Emit) -> None:
         """Emit the record in progress now (its file was rotated away: newer records follow)."""
