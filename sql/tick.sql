@@ -12,28 +12,34 @@
 -- through :pos_opened_ts / :pos_closed_ts (instants, in the zone the profile gives a naive
 -- column).
 -- The cost stays flat in the events table: the window is an index range scan on created_at;
--- a young position's first stop-loss is the first match walking that index forward from its
--- opening (a few rows: the bot places it within seconds); an older one's (an hour without a
--- stop-loss, or a flag the bot never set) is looked up by its position_id and by its symbol.
--- The `|| ''` and `+ interval '0'` keep the planner on those indexes: estimated from the whole
--- history, it would rather read every stop-loss event the bot ever wrote, once per position.
+-- a young position's stop-loss is looked for in that index's range from its opening to the
+-- tick (at most an hour of events, whatever the history: the `+ 0` and `|| ''` keep the
+-- planner off the position_id and symbol indexes, which hold all of it); an older one's (an
+-- hour without a stop-loss, or a flag the bot never set) is looked up by its position_id and
+-- by its symbol (the symbol's events, the one probe that grows with history). The `|| ''` and
+-- `+ interval '0'` there keep the planner on those indexes: estimated from the whole history,
+-- it would rather read every stop-loss event the bot ever wrote, once per position.
 -- The positions table is read in one pass; the force-close rule is applied only to the rows
 -- that opened or closed within hours of the window (a day, where a rule's zone is not its
 -- column's: :'force_zones_differ').
 WITH judged AS (  -- the open positions, each judged protected or not at the tick
     SELECT p.:"pos_exchange"::text AS exchange, p.:"pos_symbol"::text AS symbol,
            :pos_opened_ts AS opened_at,
-           CASE WHEN p.:"pos_has_stop_loss" IS TRUE OR :pos_opened_ts >= $4::timestamptz
-                THEN false
-                WHEN :pos_opened_ts >= $2::timestamptz - interval '1 hour' THEN NOT EXISTS (
-                    SELECT FROM :"schema".:"events_table" AS e
+           -- (no opening time: not judged, as in unprotected_positions.sql and window mode)
+           CASE WHEN p.:"pos_has_stop_loss" IS TRUE OR :pos_opened_ts IS NULL
+                     OR :pos_opened_ts >= $4::timestamptz THEN false
+                WHEN :pos_opened_ts >= $2::timestamptz - interval '1 hour' THEN (
+                    SELECT e.:"ev_created_at"
+                    FROM :"schema".:"events_table" AS e
                     WHERE e.:"ev_created_at" >= :pos_opened_ts
                                                - make_interval(secs => :'sl_match_before_seconds'::float8)
                       AND e.:"ev_created_at" < $2::timestamptz
                       AND (e.:"ev_event_type" || '') = ANY (:'stop_loss_types'::text[])
-                      AND (e.:"ev_position_id" = p.:"pos_id"
-                           OR (e.:"ev_position_id" IS NULL AND e.:"ev_symbol" = p.:"pos_symbol"
-                               AND e.:"ev_exchange" = p.:"pos_exchange")))
+                      AND (e.:"ev_position_id" + 0 = p.:"pos_id"
+                           OR (e.:"ev_position_id" IS NULL AND (e.:"ev_symbol" || '') = p.:"pos_symbol"
+                               AND e.:"ev_exchange" = p.:"pos_exchange"))
+                    ORDER BY e.:"ev_created_at"  -- (a walk of the index: EXISTS would drop it)
+                    LIMIT 1) IS NULL
                 ELSE NOT EXISTS (
                     SELECT FROM :"schema".:"events_table" AS e
                     WHERE e.:"ev_position_id" = p.:"pos_id"
