@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, tzinfo
 
+from .memo import Memo
+
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # levels whose records are echoes or high-volume lines that the fast path may count unread
 QUIET_LEVELS = ("INFO", "DEBUG", "WARNING")
@@ -117,16 +119,16 @@ def valid_stamp(text: str) -> bool:
 
 # the seconds of a minute (``2025-10-15 02:40``) on the log's own clock: records come in order,
 # so most ask for the minute the one before asked for
-_minutes: dict[str, float] = {}
+_minutes: Memo[str, float] = Memo()
 
 
 def _minute(text: str) -> float:
     seconds = _minutes.get(text)
     if seconds is None:
-        if len(_minutes) >= 4096:
-            _minutes.clear()
         day = date.fromisoformat(text[:10]).toordinal()
-        seconds = _minutes[text] = day * 86400.0 + int(text[11:13]) * 3600 + int(text[14:16]) * 60
+        seconds = _minutes.keep(
+            text, day * 86400.0 + int(text[11:13]) * 3600 + int(text[14:16]) * 60
+        )
     return seconds
 
 

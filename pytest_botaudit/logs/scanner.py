@@ -139,10 +139,7 @@ class Scanner:
             split.rest, split.starts, split.ends, split.stamped, strict=True
         ):
             if index - previous > 1:  # bulk lines in between: they end the record in progress
-                self._seen = True
-                if self._pending is not None:
-                    emit(self._pending)
-                    self._pending = None
+                self._bulk(emit)
             line(block[start:end], base + index + 1, emit, stamped)
             previous = index
         if split.lines - 1 > previous:
