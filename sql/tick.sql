@@ -38,7 +38,7 @@ WITH judged AS (  -- the open positions, each judged protected or not at the tic
                       AND (e.:"ev_position_id" + 0 = p.:"pos_id"
                            OR (e.:"ev_position_id" IS NULL AND (e.:"ev_symbol" || '') = p.:"pos_symbol"
                                AND e.:"ev_exchange" = p.:"pos_exchange"))
-                    ORDER BY e.:"ev_created_at"  -- (a walk of the index: EXISTS would drop it)
+                    ORDER BY e.:"ev_created_at"  -- (the first: the index may be walked to it)
                     LIMIT 1) IS NULL
                 ELSE NOT EXISTS (
                     SELECT FROM :"schema".:"events_table" AS e
